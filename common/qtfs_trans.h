@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * qtfs transports: the ops table every transport implements, the registry,
+ * and the stream framing shared by client and server.
+ *
+ * The core never asks which transport it runs on; a transport that needs
+ * something new gets a new op.  Stream transports (vsock, TCP) share the
+ * socket helpers in qtfs_trans.c.
+ */
+#ifndef _QTFS_TRANS_H
+#define _QTFS_TRANS_H
+
+#include <linux/list.h>
+#include <linux/module.h>
+#include <linux/net.h>
+#include <linux/uio.h>
+#include "qtfs_proto.h"
+
+/**
+ * struct qtfs_trans_addr - where to connect or listen
+ * @vsock_cid:  vsock context id (VMADDR_CID_ANY to listen on all)
+ * @vsock_port: vsock port
+ * @ip:         IPv4 address in dotted form (TCP test mode)
+ * @tcp_port:   TCP port
+ */
+struct qtfs_trans_addr {
+	u32 vsock_cid;
+	u32 vsock_port;
+	char ip[16];
+	u16 tcp_port;
+};
+
+/**
+ * struct qtfs_tconn - one transport endpoint (connected or listening)
+ * @ops:  transport it belongs to
+ * @sock: the socket of stream transports
+ */
+struct qtfs_tconn {
+	const struct qtfs_trans_ops *ops;
+	struct socket *sock;
+};
+
+/**
+ * struct qtfs_trans_ops - a transport
+ * @name:     name used by the trans= mount option and in logs
+ * @owner:    module providing the transport
+ * @maxsize:  largest message the transport can carry
+ * @connect:  connect @tc to @addr; may sleep, returns -errno
+ * @listen:   bind and listen on @addr
+ * @accept:   wait for a connection on @listener and set up @tc for it;
+ *            returns -EINTR/-ERESTARTSYS on a signal, -EINVAL after
+ *            @shutdown
+ * @shutdown: make blocked @recv/@accept/@send calls on @tc return
+ *            (callable from any context that may sleep, concurrently with
+ *            them)
+ * @close:    release @tc; nothing may use it any more
+ * @send:     send exactly @len bytes from @vec; may sleep; a short send
+ *            leaves the stream undefined, so callers drop the connection
+ * @recv:     receive exactly @len bytes into @buf; -ECONNRESET on EOF
+ * @show:     print the peer address into @buf (at most @len bytes)
+ * @list:     registry linkage, protected by the registry mutex
+ */
+struct qtfs_trans_ops {
+	const char *name;
+	struct module *owner;
+	u32 maxsize;
+	int (*connect)(struct qtfs_tconn *tc, const struct qtfs_trans_addr *addr);
+	int (*listen)(struct qtfs_tconn *tc, const struct qtfs_trans_addr *addr);
+	int (*accept)(struct qtfs_tconn *listener, struct qtfs_tconn *tc);
+	void (*shutdown)(struct qtfs_tconn *tc);
+	void (*close)(struct qtfs_tconn *tc);
+	int (*send)(struct qtfs_tconn *tc, struct kvec *vec, size_t nr,
+		    size_t len);
+	int (*recv)(struct qtfs_tconn *tc, void *buf, size_t len);
+	int (*show)(struct qtfs_tconn *tc, char *buf, size_t len);
+	struct list_head list;
+};
+
+int qtfs_trans_init(void);
+void qtfs_trans_exit(void);
+const struct qtfs_trans_ops *qtfs_trans_get(const char *name);
+void qtfs_trans_put(const struct qtfs_trans_ops *ops);
+
+int qtfs_sock_send(struct qtfs_tconn *tc, struct kvec *vec, size_t nr,
+		   size_t len);
+int qtfs_sock_recv(struct qtfs_tconn *tc, void *buf, size_t len);
+void qtfs_sock_shutdown(struct qtfs_tconn *tc);
+void qtfs_sock_close(struct qtfs_tconn *tc);
+int qtfs_sock_accept(struct qtfs_tconn *listener, struct qtfs_tconn *tc);
+
+int qtfs_frame_recv_hdr(struct qtfs_tconn *tc, struct qtfs_msg_hdr *h,
+			void *raw, u32 maxlen);
+int qtfs_frame_skip(struct qtfs_tconn *tc, u32 len);
+
+#endif /* _QTFS_TRANS_H */

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-2-Clause) */
+/*
+ * Control interface between the userspace engine and qtfs_server.ko, on the
+ * misc device %QTSRV_DEV_PATH.
+ *
+ * The engine parses /etc/qtfs/whitelist, installs the rules with
+ * %QTSRV_IOC_WL_SET, starts the listeners with %QTSRV_IOC_START and then
+ * parks each of its worker threads in %QTSRV_IOC_SERVE, where the thread
+ * executes client requests inside the module (so the ops run in the engine's
+ * mount namespace and root).  %QTSRV_IOC_STOP, or closing the device, stops
+ * the server and returns every worker from %QTSRV_IOC_SERVE.
+ */
+#ifndef _UAPI_LINUX_QTFS_IOCTL_H
+#define _UAPI_LINUX_QTFS_IOCTL_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define QTSRV_DEV_NAME		"qtfs_server"
+#define QTSRV_DEV_PATH		"/dev/qtfs_server"
+
+/**
+ * enum qtsrv_wl_class - whitelist sections, one per operation class
+ *
+ * The names in brackets are the INI section names of /etc/qtfs/whitelist.
+ * Values are ABI.
+ */
+enum qtsrv_wl_class {
+	QTSRV_WL_OPEN = 0,	/* [Open] */
+	QTSRV_WL_WRITE = 1,	/* [Write] */
+	QTSRV_WL_READ = 2,	/* [Read] */
+	QTSRV_WL_READDIR = 3,	/* [Readdir] */
+	QTSRV_WL_MKDIR = 4,	/* [Mkdir] */
+	QTSRV_WL_RMDIR = 5,	/* [Rmdir] */
+	QTSRV_WL_CREATE = 6,	/* [Create] */
+	QTSRV_WL_UNLINK = 7,	/* [Unlink] */
+	QTSRV_WL_RENAME = 8,	/* [Rename] */
+	QTSRV_WL_SETATTR = 9,	/* [Setattr] */
+	QTSRV_WL_SETXATTR = 10,	/* [Setxattr] */
+	QTSRV_WL_MOUNT = 11,	/* [Mount] */
+	__QTSRV_WL_MAX
+};
+
+#define QTSRV_WL_RULES_MAX	4096
+
+/**
+ * struct qtsrv_wl_rule - one whitelist rule
+ * @wl_class: &enum qtsrv_wl_class
+ * @path_len: length of @path without its NUL
+ * @path:     absolute, NUL-terminated path; matches itself and everything
+ *            below it on path-component boundaries
+ */
+struct qtsrv_wl_rule {
+	__u32 wl_class;
+	__u32 path_len;
+	char path[4096];
+};
+
+/**
+ * struct qtsrv_ioc_whitelist - argument of %QTSRV_IOC_WL_SET
+ * @nr_rules: number of rules at @rules, at most %QTSRV_WL_RULES_MAX
+ * @reserved: must be zero
+ * @rules:    user pointer to an array of &struct qtsrv_wl_rule
+ *
+ * Replaces the whole rule set atomically; on any invalid rule nothing
+ * changes.
+ */
+struct qtsrv_ioc_whitelist {
+	__u32 nr_rules;
+	__u32 reserved;
+	__u64 rules;
+};
+
+/**
+ * struct qtsrv_ioc_start - argument of %QTSRV_IOC_START
+ * @flags:    must be zero
+ * @reserved: must be zero
+ *
+ * Listen addresses come from the module parameters.
+ */
+struct qtsrv_ioc_start {
+	__u32 flags;
+	__u32 reserved;
+};
+
+#define QTSRV_IOC_MAGIC		0xd7
+#define QTSRV_IOC_WL_SET	_IOW(QTSRV_IOC_MAGIC, 1, struct qtsrv_ioc_whitelist)
+#define QTSRV_IOC_START		_IOW(QTSRV_IOC_MAGIC, 2, struct qtsrv_ioc_start)
+#define QTSRV_IOC_SERVE		_IO(QTSRV_IOC_MAGIC, 3)
+#define QTSRV_IOC_STOP		_IO(QTSRV_IOC_MAGIC, 4)
+
+#endif /* _UAPI_LINUX_QTFS_IOCTL_H */

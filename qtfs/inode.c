@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qtfs client inodes: the inode cache keyed by server inode number and
+ * type, attributes, dentry revalidation, getattr/setattr and symlinks.
+ *
+ * Requests name objects by their path below the export root, built from the
+ * dentry; the server resolves it beneath the session root.
+ */
+#include <linux/namei.h>
+#include <linux/slab.h>
+#include <linux/uidgid.h>
+#include "qtfs_i.h"
+
+/* How long a positive dentry is trusted before it is looked up again. */
+#define QTFS_DENTRY_TTL		(HZ)
+
+/**
+ * qtfs_dentry_path() - path of @dentry below the export root, for the wire
+ * @dentry: dentry on a qtfs mount
+ * @buf:    set to the buffer to release with qtfs_put_path()
+ *
+ * Return: the path ("" for the root), or an ERR_PTR().
+ */
+char *qtfs_dentry_path(struct dentry *dentry, char **buf)
+{
+	char *p;
+
+	*buf = __getname();
+	if (!*buf)
+		return ERR_PTR(-ENOMEM);
+	p = dentry_path_raw(dentry, *buf, PATH_MAX);
+	if (IS_ERR(p)) {
+		__putname(*buf);
+		return p;
+	}
+	return p + 1;	/* the wire path has no leading '/' */
+}
+
+/**
+ * qtfs_put_path() - release a buffer from qtfs_dentry_path()
+ * @buf: buffer
+ */
+void qtfs_put_path(char *buf)
+{
+	__putname(buf);
+}
+
+/**
+ * qtfs_path_req() - start a request whose first argument is @dentry's path
+ * @dentry:   object the request names
+ * @opcode:   &enum qtfs_op
+ * @rsp_blob: room for the reply's blob, if any
+ * @buf:      set to the path buffer; release with qtfs_put_path() once the
+ *            arguments are packed
+ * @path:     set to the wire path
+ *
+ * Return: the request, or an ERR_PTR() (then nothing is to be released).
+ */
+struct qtfs_req *qtfs_path_req(struct dentry *dentry, u16 opcode,
+			       u32 rsp_blob, char **buf, char **path)
+{
+	struct qtfs_req *req;
+
+	*path = qtfs_dentry_path(dentry, buf);
+	if (IS_ERR(*path))
+		return ERR_CAST(*path);
+	req = qtfs_req_new(qtfs_conn(dentry->d_sb), opcode, 0, rsp_blob);
+	if (IS_ERR(req))
+		qtfs_put_path(*buf);
+	return req;
+}
+
+/**
+ * qtfs_fill_inode() - copy server attributes into an inode
+ * @inode: inode
+ * @attr:  attributes from a reply
+ */
+void qtfs_fill_inode(struct inode *inode, const struct qtfs_attr *attr)
+{
+	struct timespec64 at = { attr->atime_sec, attr->atime_nsec };
+	struct timespec64 mt = { attr->mtime_sec, attr->mtime_nsec };
+	struct timespec64 ct = { attr->ctime_sec, attr->ctime_nsec };
+
+	inode->i_mode = (inode->i_mode & S_IFMT) | (attr->mode & ~S_IFMT);
+	set_nlink(inode, attr->nlink);
+	inode->i_uid = make_kuid(&init_user_ns, attr->uid);
+	inode->i_gid = make_kgid(&init_user_ns, attr->gid);
+	i_size_write(inode, attr->size);
+	inode->i_blocks = attr->blocks;
+	qtfs_set_times(inode, at, mt, ct);
+}
+
+static int qtfs_inode_test(struct inode *inode, void *data)
+{
+	const struct qtfs_attr *attr = data;
+
+	/* a recycled inode number with another type is another inode */
+	return inode->i_ino == attr->ino &&
+	       (inode->i_mode & S_IFMT) == (attr->mode & S_IFMT);
+}
+
+static int qtfs_inode_set(struct inode *inode, void *data)
+{
+	const struct qtfs_attr *attr = data;
+
+	inode->i_ino = attr->ino;
+	inode->i_mode = attr->mode & S_IFMT;
+	return 0;
+}
+
+/**
+ * qtfs_iget() - find or create the inode for server attributes
+ * @sb:   super block
+ * @attr: attributes from a reply
+ *
+ * Return: a referenced inode with fresh attributes, or an ERR_PTR().
+ */
+struct inode *qtfs_iget(struct super_block *sb, const struct qtfs_attr *attr)
+{
+	struct inode *inode;
+	umode_t type = attr->mode & S_IFMT;
+
+	if (!type || (type != S_IFREG && type != S_IFDIR && type != S_IFLNK &&
+		      type != S_IFCHR && type != S_IFBLK && type != S_IFIFO &&
+		      type != S_IFSOCK))
+		return ERR_PTR(-EPROTO);
+	inode = iget5_locked(sb, attr->ino, qtfs_inode_test, qtfs_inode_set,
+			     (void *)attr);
+	if (!inode)
+		return ERR_PTR(-ENOMEM);
+	qtfs_fill_inode(inode, attr);
+	if (!(inode->i_state & I_NEW))
+		return inode;
+
+	switch (type) {
+	case S_IFREG:
+		inode->i_op = &qtfs_file_iops;
+		inode->i_fop = &qtfs_file_fops;
+		break;
+	case S_IFDIR:
+		inode->i_op = &qtfs_dir_iops;
+		inode->i_fop = &qtfs_dir_fops;
+		break;
+	case S_IFLNK:
+		inode->i_op = &qtfs_symlink_iops;
+		break;
+	default:
+		inode->i_op = &qtfs_special_iops;
+		init_special_inode(inode, inode->i_mode,
+				   MKDEV(attr->rdev_major, attr->rdev_minor));
+	}
+	unlock_new_inode(inode);
+	return inode;
+}
+
+/**
+ * qtfs_getattr_req() - fetch attributes by path or by open handle
+ * @dentry: object (its path is sent)
+ * @handle: open handle, or 0 to go by path
+ * @attr:   attributes from the server
+ *
+ * Return: 0 or -errno.
+ */
+int qtfs_getattr_req(struct dentry *dentry, u64 handle, struct qtfs_attr *attr)
+{
+	struct qtfs_req *req;
+	char *buf, *path;
+	int ret;
+
+	req = qtfs_path_req(dentry, QTFS_OP_GETATTR, 0, &buf, &path);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	qtfs_req_args(req, path, handle);
+	qtfs_put_path(buf);
+	ret = qtfs_req_run(req);
+	if (!ret)
+		ret = qtfs_req_result(req, attr);
+	qtfs_req_put(req);
+	return ret;
+}
+
+/**
+ * qtfs_refresh() - refresh the attributes of a dentry's inode
+ * @dentry: positive dentry
+ *
+ * Return: 0 or -errno.
+ */
+int qtfs_refresh(struct dentry *dentry)
+{
+	struct inode *inode = d_inode(dentry);
+	struct qtfs_attr attr;
+	int ret;
+
+	ret = qtfs_getattr_req(dentry, 0, &attr);
+	if (ret)
+		return ret;
+	if (attr.ino != inode->i_ino ||
+	    (attr.mode & S_IFMT) != (inode->i_mode & S_IFMT)) {
+		/* replaced on the server behind our back */
+		d_invalidate(dentry);
+		return -ESTALE;
+	}
+	qtfs_fill_inode(inode, &attr);
+	return 0;
+}
+
+/**
+ * qtfs_getattr() - ->getattr: fresh attributes from the server
+ * @idmap:        idmapping of the mount
+ * @path:         object
+ * @stat:         result
+ * @request_mask: STATX_* wanted (all are always fetched)
+ * @flags:        AT_STATX_* flags; DONT_SYNC uses the cached attributes
+ *
+ * Return: 0 or -errno.
+ */
+int qtfs_getattr(struct qtfs_idmap *idmap, const struct path *path,
+		 struct kstat *stat, u32 request_mask, unsigned int flags)
+{
+	struct inode *inode = d_inode(path->dentry);
+	int ret;
+
+	if (!(flags & AT_STATX_DONT_SYNC)) {
+		ret = qtfs_refresh(path->dentry);
+		if (ret)
+			return ret;
+	}
+	generic_fillattr(idmap, inode, stat);
+	stat->ino = inode->i_ino;
+	return 0;
+}
+
+/**
+ * qtfs_setattr() - ->setattr: forwarded to the server, which checks it
+ * @idmap:  idmapping of the mount
+ * @dentry: object
+ * @iattr:  changes
+ *
+ * Return: 0 or -errno.
+ */
+int qtfs_setattr(struct qtfs_idmap *idmap, struct dentry *dentry,
+		 struct iattr *iattr)
+{
+	struct inode *inode = d_inode(dentry);
+	unsigned int ia = iattr->ia_valid;
+	struct qtfs_file *qf = NULL;
+	struct qtfs_attr attr;
+	struct qtfs_req *req;
+	char *buf, *path;
+	u32 valid = 0;
+	int ret;
+
+	if (ia & ATTR_FILE) {
+		qf = qtfs_file_handle(iattr->ia_file);
+		if (IS_ERR(qf))
+			return PTR_ERR(qf);
+	}
+	if (ia & ATTR_MODE)
+		valid |= QTFS_SETATTR_MODE;
+	if (ia & ATTR_UID)
+		valid |= QTFS_SETATTR_UID;
+	if (ia & ATTR_GID)
+		valid |= QTFS_SETATTR_GID;
+	if (ia & ATTR_SIZE)
+		valid |= QTFS_SETATTR_SIZE;
+	if (ia & ATTR_ATIME)
+		valid |= (ia & ATTR_ATIME_SET) ? QTFS_SETATTR_ATIME :
+						 QTFS_SETATTR_ATIME_NOW;
+	if (ia & ATTR_MTIME)
+		valid |= (ia & ATTR_MTIME_SET) ? QTFS_SETATTR_MTIME :
+						 QTFS_SETATTR_MTIME_NOW;
+	if (!valid)
+		return 0;
+
+	req = qtfs_path_req(dentry, QTFS_OP_SETATTR, 0, &buf, &path);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	qtfs_req_args(req, path, qf ? qf->handle : 0ULL, valid,
+		      (u32)iattr->ia_mode,
+		      from_kuid_munged(&init_user_ns, iattr->ia_uid),
+		      from_kgid_munged(&init_user_ns, iattr->ia_gid),
+		      (u64)iattr->ia_size,
+		      (u64)iattr->ia_atime.tv_sec, (u32)iattr->ia_atime.tv_nsec,
+		      (u64)iattr->ia_mtime.tv_sec, (u32)iattr->ia_mtime.tv_nsec);
+	qtfs_put_path(buf);
+	ret = qtfs_req_run(req);
+	if (!ret)
+		ret = qtfs_req_result(req, &attr);
+	qtfs_req_put(req);
+	if (ret)
+		return ret;
+	qtfs_fill_inode(inode, &attr);
+	if (ia & ATTR_SIZE)
+		truncate_pagecache(inode, attr.size);
+	return 0;
+}
+
+static int qtfs_d_revalidate(struct dentry *dentry, unsigned int flags)
+{
+	struct inode *inode = d_inode_rcu(dentry);
+	struct qtfs_attr attr;
+	struct dentry *parent;
+	char *buf, *path;
+	struct qtfs_req *req;
+	int ret;
+
+	/* never trust a negative dentry: the server may have the name now */
+	if (!inode)
+		return 0;
+	if (time_before(jiffies, READ_ONCE(dentry->d_time) + QTFS_DENTRY_TTL))
+		return 1;
+	if (flags & LOOKUP_RCU)
+		return -ECHILD;
+
+	parent = dget_parent(dentry);
+	req = qtfs_path_req(parent, QTFS_OP_LOOKUP, 0, &buf, &path);
+	dput(parent);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	qtfs_req_args(req, path, dentry->d_name.name);
+	qtfs_put_path(buf);
+	ret = qtfs_req_run(req);
+	if (!ret)
+		ret = qtfs_req_result(req, &attr);
+	qtfs_req_put(req);
+	if (ret == -ENOENT || ret == -ENOTDIR)
+		return 0;
+	if (ret)
+		return ret;
+	if (attr.ino != inode->i_ino ||
+	    (attr.mode & S_IFMT) != (inode->i_mode & S_IFMT))
+		return 0;
+	qtfs_fill_inode(inode, &attr);
+	qtfs_dentry_touch(dentry);
+	return 1;
+}
+
+static int qtfs_d_init(struct dentry *dentry)
+{
+	qtfs_dentry_touch(dentry);
+	return 0;
+}
+
+const struct dentry_operations qtfs_dentry_ops = {
+	.d_revalidate = qtfs_d_revalidate,
+	.d_init = qtfs_d_init,
+};
+
+static const char *qtfs_get_link(struct dentry *dentry, struct inode *inode,
+				 struct delayed_call *done)
+{
+	const char *target;
+	struct qtfs_req *req;
+	char *buf, *path, *link;
+	int ret;
+
+	if (!dentry)
+		return ERR_PTR(-ECHILD);
+	req = qtfs_path_req(dentry, QTFS_OP_READLINK, 0, &buf, &path);
+	if (IS_ERR(req))
+		return ERR_CAST(req);
+	qtfs_req_args(req, path);
+	qtfs_put_path(buf);
+	ret = qtfs_req_run(req);
+	if (!ret)
+		ret = qtfs_req_result(req, &target);
+	if (ret) {
+		qtfs_req_put(req);
+		return ERR_PTR(ret);
+	}
+	link = kstrdup(target, GFP_KERNEL);
+	qtfs_req_put(req);
+	if (!link)
+		return ERR_PTR(-ENOMEM);
+	set_delayed_call(done, kfree_link, link);
+	return link;
+}
+
+const struct inode_operations qtfs_file_iops = {
+	.getattr = qtfs_getattr,
+	.setattr = qtfs_setattr,
+};
+
+const struct inode_operations qtfs_symlink_iops = {
+	.get_link = qtfs_get_link,
+	.getattr = qtfs_getattr,
+	.setattr = qtfs_setattr,
+};
+
+const struct inode_operations qtfs_special_iops = {
+	.getattr = qtfs_getattr,
+	.setattr = qtfs_setattr,
+};

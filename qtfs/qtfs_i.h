@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * qtfs client: internal definitions.
+ *
+ * Lock order (outermost first):
+ *   VFS inode locks
+ *   qtfs_conn.connect_lock   (held across connect + HELLO + MOUNT)
+ *   qtfs_conn.send_lock      (one message at a time on the transport)
+ *   qtfs_conn.reqs xa_lock   (request table and connection state)
+ */
+#ifndef _QTFS_I_H
+#define _QTFS_I_H
+
+#include <linux/completion.h>
+#include <linux/fs.h>
+#include <linux/kthread.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/xarray.h>
+#include "qtfs_proto.h"
+#include "qtfs_trans.h"
+#include "compat.h"
+
+#ifdef pr_fmt
+#undef pr_fmt
+#endif
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+/* Log levels of the qtfs_log_level module parameter. */
+enum qtfs_log_level {
+	QTFS_LOG_NONE,
+	QTFS_LOG_ERROR,
+	QTFS_LOG_WARN,
+	QTFS_LOG_INFO,
+	QTFS_LOG_DEBUG,
+};
+
+extern int qtfs_log_level;
+
+#define qtfs_err(fmt, ...)						\
+	do {								\
+		if (qtfs_log_level >= QTFS_LOG_ERROR)			\
+			pr_err_ratelimited(fmt, ##__VA_ARGS__);		\
+	} while (0)
+#define qtfs_warn(fmt, ...)						\
+	do {								\
+		if (qtfs_log_level >= QTFS_LOG_WARN)			\
+			pr_warn_ratelimited(fmt, ##__VA_ARGS__);	\
+	} while (0)
+#define qtfs_info(fmt, ...)						\
+	do {								\
+		if (qtfs_log_level >= QTFS_LOG_INFO)			\
+			pr_info_ratelimited(fmt, ##__VA_ARGS__);	\
+	} while (0)
+
+/**
+ * enum qtfs_conn_state - state of the transport connection of a mount
+ * @QTFS_CONN_DOWN:      no connection; the next request connects
+ * @QTFS_CONN_HANDSHAKE: connected, HELLO done, MOUNT in flight: only the
+ *                       connecting task may send
+ * @QTFS_CONN_UP:        session established, requests flow
+ * @QTFS_CONN_ABORTED:   umount -f or umount: requests fail at once
+ */
+enum qtfs_conn_state {
+	QTFS_CONN_DOWN,
+	QTFS_CONN_HANDSHAKE,
+	QTFS_CONN_UP,
+	QTFS_CONN_ABORTED,
+};
+
+/**
+ * struct qtfs_conn - one mount's connection to the server (sb->s_fs_info)
+ * @trans:        transport ops, pinned for the mount's life
+ * @addr:         server address
+ * @export:       server path given as mount source
+ * @timeout:      bound on waiting for one reply, in jiffies
+ *                (MAX_SCHEDULE_TIMEOUT: wait until killed)
+ * @connect_lock: serialises (re)connection; protects @tc, @recv_task,
+ *                @max_msg and @gen against concurrent replacement
+ * @send_lock:    serialises senders on @tc
+ * @tc:           transport endpoint of the current connection
+ * @recv_task:    receive thread of the current connection
+ * @reqs:         requests sent and not yet answered, by id; its xa_lock
+ *                also protects @state
+ * @state:        &enum qtfs_conn_state; read locklessly with READ_ONCE()
+ * @gen:          connection generation, bumped at every (re)connect; open
+ *                handles from an older generation are stale
+ * @max_msg:      negotiated max message size
+ * @next_try:     jiffies before which no reconnect is attempted (backoff)
+ * @backoff:      current reconnect backoff, in jiffies
+ * @root_ino:     server inode number of the export root
+ */
+struct qtfs_conn {
+	const struct qtfs_trans_ops *trans;
+	struct qtfs_trans_addr addr;
+	char *export;
+	long timeout;
+
+	struct mutex connect_lock;	/* see above */
+	struct mutex send_lock;		/* see above */
+	struct qtfs_tconn tc;
+	struct task_struct *recv_task;
+
+	struct xarray reqs;
+	u32 next_id;
+	int state;
+	u32 gen;
+	u32 max_msg;
+	unsigned long next_try;
+	unsigned long backoff;
+	u64 root_ino;
+};
+
+/* Request states, read and written with READ_ONCE()/WRITE_ONCE(). */
+enum qtfs_req_state {
+	QTFS_REQ_NEW,		/* being built, not in @reqs */
+	QTFS_REQ_SENT,		/* in @reqs, waiting for the reply */
+	QTFS_REQ_ABANDONED,	/* waiter gone; reply will be dropped */
+	QTFS_REQ_DONE,		/* @error and the reply are final */
+};
+
+/**
+ * struct qtfs_req - one request and its reply
+ * @ref:      references, see qtfs_req_new()
+ * @conn:     connection it is sent on
+ * @id:       request id, unique within @conn->reqs while sent
+ * @gen:      connection generation it was sent on
+ * @opcode:   &enum qtfs_op
+ * @state:    &enum qtfs_req_state
+ * @error:    0 or -errno once @state is DONE
+ * @done:     completed when @state becomes DONE
+ * @out:      request message being built
+ * @rsp:      reply buffer of @rsp_size bytes; after success @in parses it
+ * @rsp_size: room for the whole reply message, header included
+ * @in:       cursor over the reply payload
+ */
+struct qtfs_req {
+	refcount_t ref;
+	struct qtfs_conn *conn;
+	u32 id;
+	u32 gen;
+	u16 opcode;
+	int state;
+	int error;
+	struct completion done;
+	struct qtfs_buf out;
+	void *rsp;
+	u32 rsp_size;
+	struct qtfs_buf in;
+};
+
+/**
+ * struct qtfs_file - per open file state (file->private_data)
+ * @handle: server handle from OPEN or CREATE
+ * @gen:    connection generation the handle belongs to
+ */
+struct qtfs_file {
+	u64 handle;
+	u32 gen;
+};
+
+static inline struct qtfs_conn *qtfs_conn(struct super_block *sb)
+{
+	return sb->s_fs_info;
+}
+
+/* conn.c */
+struct qtfs_conn *qtfs_conn_create(const struct qtfs_trans_ops *trans,
+				   const struct qtfs_trans_addr *addr,
+				   const char *export, long timeout);
+int qtfs_conn_start(struct qtfs_conn *conn, struct qtfs_attr *root);
+void qtfs_conn_abort(struct qtfs_conn *conn);
+void qtfs_conn_destroy(struct qtfs_conn *conn);
+int qtfs_conn_ready(struct qtfs_conn *conn);
+void qtfs_conn_fail(struct qtfs_conn *conn, u32 gen, int error);
+
+/* req.c */
+struct qtfs_req *qtfs_req_new(struct qtfs_conn *conn, u16 opcode,
+			      u32 req_blob, u32 rsp_blob);
+int qtfs_req_args(struct qtfs_req *req, ...);
+int qtfs_req_run(struct qtfs_req *req);
+int qtfs_req_send(struct qtfs_req *req);
+int qtfs_req_result(struct qtfs_req *req, ...);
+void qtfs_req_put(struct qtfs_req *req);
+struct qtfs_req *qtfs_req_claim(struct qtfs_conn *conn,
+				const struct qtfs_msg_hdr *h);
+int qtfs_req_finish(struct qtfs_req *req, const struct qtfs_msg_hdr *h,
+		    int error);
+void qtfs_req_fail_all(struct qtfs_conn *conn, int error);
+
+/* inode.c */
+extern const struct inode_operations qtfs_file_iops;
+extern const struct inode_operations qtfs_symlink_iops;
+extern const struct inode_operations qtfs_special_iops;
+extern const struct dentry_operations qtfs_dentry_ops;
+struct inode *qtfs_iget(struct super_block *sb, const struct qtfs_attr *attr);
+void qtfs_fill_inode(struct inode *inode, const struct qtfs_attr *attr);
+char *qtfs_dentry_path(struct dentry *dentry, char **buf);
+void qtfs_put_path(char *buf);
+struct qtfs_req *qtfs_path_req(struct dentry *dentry, u16 opcode,
+			       u32 rsp_blob, char **buf, char **path);
+int qtfs_getattr_req(struct dentry *dentry, u64 handle,
+		     struct qtfs_attr *attr);
+int qtfs_refresh(struct dentry *dentry);
+int qtfs_getattr(struct qtfs_idmap *idmap, const struct path *path,
+		 struct kstat *stat, u32 request_mask, unsigned int flags);
+int qtfs_setattr(struct qtfs_idmap *idmap, struct dentry *dentry,
+		 struct iattr *iattr);
+
+/* Mark @dentry as just confirmed by the server. */
+static inline void qtfs_dentry_touch(struct dentry *dentry)
+{
+	WRITE_ONCE(dentry->d_time, jiffies);
+}
+
+/* dir.c */
+#define QTFS_READDIR_CHUNK	(32U << 10)	/* reply blob per READDIR */
+extern const struct inode_operations qtfs_dir_iops;
+extern const struct file_operations qtfs_dir_fops;
+
+/* file.c */
+extern const struct file_operations qtfs_file_fops;
+int qtfs_open(struct inode *inode, struct file *file);
+int qtfs_release_file(struct inode *inode, struct file *file);
+int qtfs_fsync(struct file *file, loff_t start, loff_t end, int datasync);
+int qtfs_open_handle(struct file *file, u64 handle, u32 gen);
+void qtfs_release_raw(struct super_block *sb, u64 handle, u32 gen);
+struct qtfs_file *qtfs_file_handle(struct file *file);
+
+#endif /* _QTFS_I_H */
