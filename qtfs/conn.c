@@ -118,8 +118,7 @@ void qtfs_conn_fail(struct qtfs_conn *conn, u32 gen, int error)
 static void qtfs_conn_teardown(struct qtfs_conn *conn)
 {
 	lockdep_assert_held(&conn->connect_lock);
-	if (conn->tc.sock)
-		conn->trans->shutdown(&conn->tc);
+	conn->trans->shutdown(&conn->tc);
 	if (conn->recv_task) {
 		kthread_stop(conn->recv_task);
 		put_task_struct(conn->recv_task);

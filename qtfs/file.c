@@ -106,7 +106,15 @@ int qtfs_open(struct inode *inode, struct file *file)
 	qtfs_req_put(req);
 	if (ret)
 		return ret;
+	if (!qtfs_attr_matches(inode, &attr)) {
+		/* replaced on the server: the VFS looks it up again */
+		qtfs_release_raw(inode->i_sb, handle, gen);
+		d_drop(file->f_path.dentry);
+		return -ESTALE;
+	}
 	qtfs_fill_inode(inode, &attr);
+	/* all I/O goes to the server uncached */
+	file->f_mode |= FMODE_CAN_ODIRECT;
 	ret = qtfs_open_handle(file, handle, gen);
 	if (ret)
 		qtfs_release_raw(inode->i_sb, handle, gen);

@@ -194,10 +194,9 @@ int qtfs_refresh(struct dentry *dentry)
 	ret = qtfs_getattr_req(dentry, 0, &attr);
 	if (ret)
 		return ret;
-	if (attr.ino != inode->i_ino ||
-	    (attr.mode & S_IFMT) != (inode->i_mode & S_IFMT)) {
+	if (!qtfs_attr_matches(inode, &attr)) {
 		/* replaced on the server behind our back */
-		d_invalidate(dentry);
+		d_drop(dentry);
 		return -ESTALE;
 	}
 	qtfs_fill_inode(inode, &attr);
@@ -307,7 +306,9 @@ static int qtfs_d_revalidate(struct dentry *dentry, unsigned int flags)
 	/* never trust a negative dentry: the server may have the name now */
 	if (!inode)
 		return 0;
-	if (time_before(jiffies, READ_ONCE(dentry->d_time) + QTFS_DENTRY_TTL))
+	/* LOOKUP_REVAL: the VFS retries after -ESTALE and wants the truth */
+	if (!(flags & LOOKUP_REVAL) &&
+	    time_before(jiffies, READ_ONCE(dentry->d_time) + QTFS_DENTRY_TTL))
 		return 1;
 	if (flags & LOOKUP_RCU)
 		return -ECHILD;
@@ -327,8 +328,7 @@ static int qtfs_d_revalidate(struct dentry *dentry, unsigned int flags)
 		return 0;
 	if (ret)
 		return ret;
-	if (attr.ino != inode->i_ino ||
-	    (attr.mode & S_IFMT) != (inode->i_mode & S_IFMT))
+	if (!qtfs_attr_matches(inode, &attr))
 		return 0;
 	qtfs_fill_inode(inode, &attr);
 	qtfs_dentry_touch(dentry);

@@ -207,6 +207,14 @@ int qtfs_getattr(struct qtfs_idmap *idmap, const struct path *path,
 int qtfs_setattr(struct qtfs_idmap *idmap, struct dentry *dentry,
 		 struct iattr *iattr);
 
+/* Do server attributes describe @inode (and not a replacement)? */
+static inline bool qtfs_attr_matches(struct inode *inode,
+				     const struct qtfs_attr *attr)
+{
+	return attr->ino == inode->i_ino &&
+	       (attr->mode & S_IFMT) == (inode->i_mode & S_IFMT);
+}
+
 /* Mark @dentry as just confirmed by the server. */
 static inline void qtfs_dentry_touch(struct dentry *dentry)
 {
