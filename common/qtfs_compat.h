@@ -13,6 +13,7 @@
 #include <linux/string.h>
 #include <linux/fcntl.h>
 #include <asm/byteorder.h>
+#include <asm/unaligned.h>
 #else
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -40,6 +41,52 @@ typedef __s64 s64;
 #define cpu_to_le16(x)		htole16(x)
 #define cpu_to_le32(x)		htole32(x)
 #define cpu_to_le64(x)		htole64(x)
+
+/* Wire fields sit at any offset: access them bytewise. */
+static inline u16 get_unaligned_le16(const void *p)
+{
+	__le16 v;
+
+	memcpy(&v, p, sizeof(v));
+	return le16toh(v);
+}
+
+static inline u32 get_unaligned_le32(const void *p)
+{
+	__le32 v;
+
+	memcpy(&v, p, sizeof(v));
+	return le32toh(v);
+}
+
+static inline u64 get_unaligned_le64(const void *p)
+{
+	__le64 v;
+
+	memcpy(&v, p, sizeof(v));
+	return le64toh(v);
+}
+
+static inline void put_unaligned_le16(u16 val, void *p)
+{
+	__le16 v = htole16(val);
+
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline void put_unaligned_le32(u32 val, void *p)
+{
+	__le32 v = htole32(val);
+
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline void put_unaligned_le64(u64 val, void *p)
+{
+	__le64 v = htole64(val);
+
+	memcpy(p, &v, sizeof(v));
+}
 
 #define check_add_overflow(a, b, d)	__builtin_add_overflow(a, b, d)
 #define check_mul_overflow(a, b, d)	__builtin_mul_overflow(a, b, d)

@@ -7,17 +7,19 @@
  * exercise exactly the decoder the kernel runs.
  *
  * All reads go through qtfs_buf_pull(), all writes through qtfs_buf_push();
- * both are bounds-checked and record the first error in the cursor.  Message
+ * both are bounds-checked and record the first error in the cursor.  Fields
+ * sit at any offset, so integers go through get/put_unaligned_le*() and wire
+ * structs are copied in and out with memcpy().  Message
  * payloads are described by the format strings of QTFS_OPS(), walked by a
  * single function for packing and one for unpacking and validation.
  */
 #include "qtfs_proto.h"
 
-static_assert(sizeof(struct qtfs_hdr) == QTFS_HDR_SIZE);
-static_assert(sizeof(struct qtfs_wire_cred) == 16);
-static_assert(sizeof(struct qtfs_wire_attr) == 96);
-static_assert(sizeof(struct qtfs_wire_dirent) == 24);
-static_assert(QTFS_ERRNO_MAX < 512);
+static_assert(sizeof(struct qtfs_hdr) == QTFS_HDR_SIZE, "header size");
+static_assert(sizeof(struct qtfs_wire_cred) == 16, "cred size");
+static_assert(sizeof(struct qtfs_wire_attr) == 96, "attr size");
+static_assert(sizeof(struct qtfs_wire_dirent) == 24, "dirent size");
+static_assert(QTFS_ERRNO_MAX < 512, "errno range below ERESTARTSYS");
 
 /*
  * The wire layout of every message: request and reply payload formats (see
@@ -184,17 +186,17 @@ void *qtfs_buf_push(struct qtfs_buf *b, u32 len)
  */
 void *qtfs_buf_push_blob(struct qtfs_buf *b, u32 len)
 {
-	__le32 *lenp;
+	void *lenp;
 
 	if (len > QTFS_IO_MAX) {
 		if (!b->err)
 			b->err = -EMSGSIZE;
 		return NULL;
 	}
-	lenp = qtfs_buf_push(b, sizeof(*lenp));
+	lenp = qtfs_buf_push(b, sizeof(__le32));
 	if (!lenp)
 		return NULL;
-	*lenp = cpu_to_le32(len);
+	put_unaligned_le32(len, lenp);
 	return qtfs_buf_push(b, len);
 }
 
@@ -207,12 +209,14 @@ void *qtfs_buf_push_blob(struct qtfs_buf *b, u32 len)
 void qtfs_buf_trim_blob(struct qtfs_buf *b, void *blob, u32 len)
 {
 	u8 *p = blob;
-	__le32 *lenp = (__le32 *)(p - sizeof(__le32));
-	u32 old = le32_to_cpu(*lenp);
+	u32 old;
 
-	if (b->err || len > old || p + old != b->data + b->pos)
+	if (!p || b->err)
 		return;
-	*lenp = cpu_to_le32(len);
+	old = get_unaligned_le32(p - sizeof(__le32));
+	if (len > old || p + old != b->data + b->pos)
+		return;
+	put_unaligned_le32(len, p - sizeof(__le32));
 	b->pos -= old - len;
 }
 
@@ -321,7 +325,7 @@ static bool qtfs_str_valid(char kind, const char *s, u32 len)
 static int qtfs_put_str(struct qtfs_buf *b, char kind, const char *s)
 {
 	size_t len = s ? strlen(s) : 0;
-	__le16 *lenp;
+	void *lenp;
 	u8 *p;
 
 	if (!s || len >= QTFS_PATH_MAX || !qtfs_str_valid(kind, s, len)) {
@@ -329,24 +333,24 @@ static int qtfs_put_str(struct qtfs_buf *b, char kind, const char *s)
 			b->err = -EINVAL;
 		return b->err;
 	}
-	lenp = qtfs_buf_push(b, sizeof(*lenp));
+	lenp = qtfs_buf_push(b, sizeof(__le16));
 	p = qtfs_buf_push(b, len + 1);
 	if (!p)
 		return b->err;
-	*lenp = cpu_to_le16(len);
+	put_unaligned_le16(len, lenp);
 	memcpy(p, s, len);
 	return 0;
 }
 
 static int qtfs_get_str(struct qtfs_buf *b, char kind, const char **out)
 {
-	const __le16 *lenp = qtfs_buf_pull(b, sizeof(*lenp));
+	const void *lenp = qtfs_buf_pull(b, sizeof(__le16));
 	const char *s;
 	u32 len;
 
 	if (!lenp)
 		return b->err;
-	len = le16_to_cpu(*lenp);
+	len = get_unaligned_le16(lenp);
 	s = qtfs_buf_pull(b, len + 1);
 	if (!s)
 		return b->err;
@@ -362,8 +366,8 @@ static int qtfs_get_str(struct qtfs_buf *b, char kind, const char **out)
 
 static int qtfs_put_cred(struct qtfs_buf *b, const struct qtfs_cred *cred)
 {
-	struct qtfs_wire_cred *w;
-	__le32 *g;
+	struct qtfs_wire_cred w = {};
+	u8 *wp, *g;
 	u32 i;
 
 	if (cred->ngroups > QTFS_NGROUPS_MAX) {
@@ -371,29 +375,32 @@ static int qtfs_put_cred(struct qtfs_buf *b, const struct qtfs_cred *cred)
 			b->err = -EINVAL;
 		return b->err;
 	}
-	w = qtfs_buf_push(b, sizeof(*w));
-	g = qtfs_buf_push(b, cred->ngroups * sizeof(*g));
+	wp = qtfs_buf_push(b, sizeof(w));
+	g = qtfs_buf_push(b, cred->ngroups * sizeof(__le32));
 	if (!g)
 		return b->err;
-	w->fsuid = cpu_to_le32(cred->fsuid);
-	w->fsgid = cpu_to_le32(cred->fsgid);
-	w->ngroups = cpu_to_le16(cred->ngroups);
+	w.fsuid = cpu_to_le32(cred->fsuid);
+	w.fsgid = cpu_to_le32(cred->fsgid);
+	w.ngroups = cpu_to_le16(cred->ngroups);
+	memcpy(wp, &w, sizeof(w));
 	for (i = 0; i < cred->ngroups; i++)
-		g[i] = cpu_to_le32(cred->groups[i]);
+		put_unaligned_le32(cred->groups[i], g + i * sizeof(__le32));
 	return 0;
 }
 
 static int qtfs_get_cred(struct qtfs_buf *b, struct qtfs_cred *cred)
 {
-	const struct qtfs_wire_cred *w = qtfs_buf_pull(b, sizeof(*w));
-	const __le32 *g;
+	const void *wp = qtfs_buf_pull(b, sizeof(struct qtfs_wire_cred));
+	struct qtfs_wire_cred w;
+	const u8 *g;
 	u32 i, n, bytes;
 
-	if (!w)
+	if (!wp)
 		return b->err;
-	n = le16_to_cpu(w->ngroups);
-	if (n > QTFS_NGROUPS_MAX || w->reserved[0] || w->reserved[1] ||
-	    w->reserved[2] || check_mul_overflow(n, (u32)sizeof(*g), &bytes)) {
+	memcpy(&w, wp, sizeof(w));
+	n = le16_to_cpu(w.ngroups);
+	if (n > QTFS_NGROUPS_MAX || w.reserved[0] || w.reserved[1] ||
+	    w.reserved[2] || check_mul_overflow(n, (u32)sizeof(__le32), &bytes)) {
 		b->err = -EPROTO;
 		return b->err;
 	}
@@ -402,36 +409,38 @@ static int qtfs_get_cred(struct qtfs_buf *b, struct qtfs_cred *cred)
 		return b->err;
 	if (!cred)
 		return 0;
-	cred->fsuid = le32_to_cpu(w->fsuid);
-	cred->fsgid = le32_to_cpu(w->fsgid);
+	cred->fsuid = le32_to_cpu(w.fsuid);
+	cred->fsgid = le32_to_cpu(w.fsgid);
 	cred->ngroups = n;
 	for (i = 0; i < n; i++)
-		cred->groups[i] = le32_to_cpu(g[i]);
+		cred->groups[i] = get_unaligned_le32(g + i * sizeof(__le32));
 	return 0;
 }
 
 static int qtfs_put_attr(struct qtfs_buf *b, const struct qtfs_attr *a)
 {
-	struct qtfs_wire_attr *w = qtfs_buf_push(b, sizeof(*w));
+	void *wp = qtfs_buf_push(b, sizeof(struct qtfs_wire_attr));
+	struct qtfs_wire_attr w = {};
 
-	if (!w)
+	if (!wp)
 		return b->err;
-	w->ino = cpu_to_le64(a->ino);
-	w->size = cpu_to_le64(a->size);
-	w->blocks = cpu_to_le64(a->blocks);
-	w->atime_sec = cpu_to_le64((u64)a->atime_sec);
-	w->mtime_sec = cpu_to_le64((u64)a->mtime_sec);
-	w->ctime_sec = cpu_to_le64((u64)a->ctime_sec);
-	w->atime_nsec = cpu_to_le32(a->atime_nsec);
-	w->mtime_nsec = cpu_to_le32(a->mtime_nsec);
-	w->ctime_nsec = cpu_to_le32(a->ctime_nsec);
-	w->mode = cpu_to_le32(a->mode);
-	w->nlink = cpu_to_le32(a->nlink);
-	w->uid = cpu_to_le32(a->uid);
-	w->gid = cpu_to_le32(a->gid);
-	w->rdev_major = cpu_to_le32(a->rdev_major);
-	w->rdev_minor = cpu_to_le32(a->rdev_minor);
-	w->blksize = cpu_to_le32(a->blksize);
+	w.ino = cpu_to_le64(a->ino);
+	w.size = cpu_to_le64(a->size);
+	w.blocks = cpu_to_le64(a->blocks);
+	w.atime_sec = cpu_to_le64((u64)a->atime_sec);
+	w.mtime_sec = cpu_to_le64((u64)a->mtime_sec);
+	w.ctime_sec = cpu_to_le64((u64)a->ctime_sec);
+	w.atime_nsec = cpu_to_le32(a->atime_nsec);
+	w.mtime_nsec = cpu_to_le32(a->mtime_nsec);
+	w.ctime_nsec = cpu_to_le32(a->ctime_nsec);
+	w.mode = cpu_to_le32(a->mode);
+	w.nlink = cpu_to_le32(a->nlink);
+	w.uid = cpu_to_le32(a->uid);
+	w.gid = cpu_to_le32(a->gid);
+	w.rdev_major = cpu_to_le32(a->rdev_major);
+	w.rdev_minor = cpu_to_le32(a->rdev_minor);
+	w.blksize = cpu_to_le32(a->blksize);
+	memcpy(wp, &w, sizeof(w));
 	return 0;
 }
 
@@ -439,35 +448,37 @@ static int qtfs_put_attr(struct qtfs_buf *b, const struct qtfs_attr *a)
 
 static int qtfs_get_attr(struct qtfs_buf *b, struct qtfs_attr *a)
 {
-	const struct qtfs_wire_attr *w = qtfs_buf_pull(b, sizeof(*w));
+	const void *wp = qtfs_buf_pull(b, sizeof(struct qtfs_wire_attr));
+	struct qtfs_wire_attr w;
 
-	if (!w)
+	if (!wp)
 		return b->err;
-	if (le32_to_cpu(w->atime_nsec) >= QTFS_NSEC_PER_SEC ||
-	    le32_to_cpu(w->mtime_nsec) >= QTFS_NSEC_PER_SEC ||
-	    le32_to_cpu(w->ctime_nsec) >= QTFS_NSEC_PER_SEC ||
-	    w->reserved[0] || w->reserved[1]) {
+	memcpy(&w, wp, sizeof(w));
+	if (le32_to_cpu(w.atime_nsec) >= QTFS_NSEC_PER_SEC ||
+	    le32_to_cpu(w.mtime_nsec) >= QTFS_NSEC_PER_SEC ||
+	    le32_to_cpu(w.ctime_nsec) >= QTFS_NSEC_PER_SEC ||
+	    w.reserved[0] || w.reserved[1]) {
 		b->err = -EPROTO;
 		return b->err;
 	}
 	if (!a)
 		return 0;
-	a->ino = le64_to_cpu(w->ino);
-	a->size = le64_to_cpu(w->size);
-	a->blocks = le64_to_cpu(w->blocks);
-	a->atime_sec = (s64)le64_to_cpu(w->atime_sec);
-	a->mtime_sec = (s64)le64_to_cpu(w->mtime_sec);
-	a->ctime_sec = (s64)le64_to_cpu(w->ctime_sec);
-	a->atime_nsec = le32_to_cpu(w->atime_nsec);
-	a->mtime_nsec = le32_to_cpu(w->mtime_nsec);
-	a->ctime_nsec = le32_to_cpu(w->ctime_nsec);
-	a->mode = le32_to_cpu(w->mode);
-	a->nlink = le32_to_cpu(w->nlink);
-	a->uid = le32_to_cpu(w->uid);
-	a->gid = le32_to_cpu(w->gid);
-	a->rdev_major = le32_to_cpu(w->rdev_major);
-	a->rdev_minor = le32_to_cpu(w->rdev_minor);
-	a->blksize = le32_to_cpu(w->blksize);
+	a->ino = le64_to_cpu(w.ino);
+	a->size = le64_to_cpu(w.size);
+	a->blocks = le64_to_cpu(w.blocks);
+	a->atime_sec = (s64)le64_to_cpu(w.atime_sec);
+	a->mtime_sec = (s64)le64_to_cpu(w.mtime_sec);
+	a->ctime_sec = (s64)le64_to_cpu(w.ctime_sec);
+	a->atime_nsec = le32_to_cpu(w.atime_nsec);
+	a->mtime_nsec = le32_to_cpu(w.mtime_nsec);
+	a->ctime_nsec = le32_to_cpu(w.ctime_nsec);
+	a->mode = le32_to_cpu(w.mode);
+	a->nlink = le32_to_cpu(w.nlink);
+	a->uid = le32_to_cpu(w.uid);
+	a->gid = le32_to_cpu(w.gid);
+	a->rdev_major = le32_to_cpu(w.rdev_major);
+	a->rdev_minor = le32_to_cpu(w.rdev_minor);
+	a->blksize = le32_to_cpu(w.blksize);
 	return 0;
 }
 
@@ -480,8 +491,9 @@ static int qtfs_get_attr(struct qtfs_buf *b, struct qtfs_attr *a)
  *       zeroed bytes, the last ones written, to be filled in place)
  * @ap:  arguments
  *
- * Return: 0, -EMSGSIZE if the buffer is too small, -EINVAL for a value the
- * format does not allow (a bad name, too many groups, an oversized blob).
+ * Return: 0, -EMSGSIZE if the buffer is too small or a blob exceeds
+ * %QTFS_IO_MAX, -EINVAL for a value the format does not allow (a bad name,
+ * too many groups).
  */
 int qtfs_proto_vpack(struct qtfs_buf *b, const char *fmt, va_list ap)
 {
@@ -499,17 +511,17 @@ int qtfs_proto_vpack(struct qtfs_buf *b, const char *fmt, va_list ap)
 		case 'h':
 			p = qtfs_buf_push(b, 2);
 			if (p)
-				*(__le16 *)p = cpu_to_le16((u16)va_arg(ap, u32));
+				put_unaligned_le16((u16)va_arg(ap, u32), p);
 			break;
 		case 'd':
 			p = qtfs_buf_push(b, 4);
 			if (p)
-				*(__le32 *)p = cpu_to_le32(va_arg(ap, u32));
+				put_unaligned_le32(va_arg(ap, u32), p);
 			break;
 		case 'q':
 			p = qtfs_buf_push(b, 8);
 			if (p)
-				*(__le64 *)p = cpu_to_le64(va_arg(ap, u64));
+				put_unaligned_le64(va_arg(ap, u64), p);
 			break;
 		case 'C':
 			qtfs_put_cred(b, va_arg(ap, const struct qtfs_cred *));
@@ -580,7 +592,7 @@ static int qtfs_walk(struct qtfs_buf *b, const char *fmt, va_list *ap)
 
 			p = qtfs_buf_pull(b, 2);
 			if (p && out)
-				*out = le16_to_cpu(*(const __le16 *)p);
+				*out = get_unaligned_le16(p);
 			break;
 		}
 		case 'd': {
@@ -588,7 +600,7 @@ static int qtfs_walk(struct qtfs_buf *b, const char *fmt, va_list *ap)
 
 			p = qtfs_buf_pull(b, 4);
 			if (p && out)
-				*out = le32_to_cpu(*(const __le32 *)p);
+				*out = get_unaligned_le32(p);
 			break;
 		}
 		case 'q': {
@@ -596,7 +608,7 @@ static int qtfs_walk(struct qtfs_buf *b, const char *fmt, va_list *ap)
 
 			p = qtfs_buf_pull(b, 8);
 			if (p && out)
-				*out = le64_to_cpu(*(const __le64 *)p);
+				*out = get_unaligned_le64(p);
 			break;
 		}
 		case 'C':
@@ -617,7 +629,7 @@ static int qtfs_walk(struct qtfs_buf *b, const char *fmt, va_list *ap)
 			p = qtfs_buf_pull(b, 4);
 			if (!p)
 				break;
-			len = le32_to_cpu(*(const __le32 *)p);
+			len = get_unaligned_le32(p);
 			if (len > QTFS_IO_MAX) {
 				b->err = -EPROTO;
 				break;
@@ -687,14 +699,16 @@ int qtfs_proto_unpack(struct qtfs_buf *b, const char *fmt, ...)
 void qtfs_proto_begin(struct qtfs_buf *b, u16 opcode, u16 flags, u64 id,
 		      s32 error)
 {
-	struct qtfs_hdr *h = qtfs_buf_push(b, sizeof(*h));
+	void *hp = qtfs_buf_push(b, sizeof(struct qtfs_hdr));
+	struct qtfs_hdr h = {};
 
-	if (!h)
+	if (!hp)
 		return;
-	h->opcode = cpu_to_le16(opcode);
-	h->flags = cpu_to_le16(flags);
-	h->id = cpu_to_le64(id);
-	h->error = cpu_to_le32((u32)error);
+	h.opcode = cpu_to_le16(opcode);
+	h.flags = cpu_to_le16(flags);
+	h.id = cpu_to_le64(id);
+	h.error = cpu_to_le32((u32)error);
+	memcpy(hp, &h, sizeof(h));
 }
 
 /**
@@ -705,11 +719,9 @@ void qtfs_proto_begin(struct qtfs_buf *b, u16 opcode, u16 flags, u64 id,
  */
 int qtfs_proto_end(struct qtfs_buf *b)
 {
-	struct qtfs_hdr *h = (struct qtfs_hdr *)b->data;
-
 	if (b->err)
 		return b->err;
-	h->len = cpu_to_le32(b->pos);
+	put_unaligned_le32(b->pos, b->data + offsetof(struct qtfs_hdr, len));
 	return 0;
 }
 
@@ -738,15 +750,16 @@ bool qtfs_proto_errno_valid(s32 error)
  */
 int qtfs_proto_decode_hdr(const void *raw, struct qtfs_msg_hdr *h)
 {
-	const struct qtfs_hdr *w = raw;
+	struct qtfs_hdr w;
 
-	h->len = le32_to_cpu(w->len);
-	h->opcode = le16_to_cpu(w->opcode);
-	h->flags = le16_to_cpu(w->flags);
-	h->id = le64_to_cpu(w->id);
-	h->error = (s32)le32_to_cpu(w->error);
+	memcpy(&w, raw, sizeof(w));
+	h->len = le32_to_cpu(w.len);
+	h->opcode = le16_to_cpu(w.opcode);
+	h->flags = le16_to_cpu(w.flags);
+	h->id = le64_to_cpu(w.id);
+	h->error = (s32)le32_to_cpu(w.error);
 
-	if (h->len < QTFS_HDR_SIZE || w->reserved ||
+	if (h->len < QTFS_HDR_SIZE || w.reserved ||
 	    (h->flags & ~QTFS_HDR_FLAGS_MASK))
 		return -EPROTO;
 	if (h->flags & QTFS_HDR_REPLY)
@@ -810,8 +823,8 @@ static u32 qtfs_dirent_size(u32 namelen)
 int qtfs_proto_dirent_put(struct qtfs_buf *b, u64 ino, u64 off, u8 type,
 			  const char *name, u32 namelen)
 {
-	struct qtfs_wire_dirent *d;
 	u32 rec = qtfs_dirent_size(namelen);
+	struct qtfs_wire_dirent d = {};
 	u8 *p;
 
 	if (namelen == 0 || namelen > QTFS_NAME_MAX ||
@@ -819,13 +832,13 @@ int qtfs_proto_dirent_put(struct qtfs_buf *b, u64 ino, u64 off, u8 type,
 		return -EINVAL;
 	if (b->err || rec > b->size - b->pos)
 		return -EMSGSIZE;
-	d = qtfs_buf_push(b, sizeof(*d));
-	p = qtfs_buf_push(b, rec - sizeof(*d));
-	d->ino = cpu_to_le64(ino);
-	d->off = cpu_to_le64(off);
-	d->namelen = cpu_to_le16(namelen);
-	d->type = type;
-	memcpy(p, name, namelen);
+	p = qtfs_buf_push(b, rec);
+	d.ino = cpu_to_le64(ino);
+	d.off = cpu_to_le64(off);
+	d.namelen = cpu_to_le16(namelen);
+	d.type = type;
+	memcpy(p, &d, sizeof(d));
+	memcpy(p + sizeof(d), name, namelen);
 	return 0;
 }
 
@@ -838,35 +851,40 @@ int qtfs_proto_dirent_put(struct qtfs_buf *b, u64 ino, u64 off, u8 type,
  */
 int qtfs_proto_dirent_next(struct qtfs_buf *b, struct qtfs_dirent *ent)
 {
-	const struct qtfs_wire_dirent *d;
+	const void *dp;
+	struct qtfs_wire_dirent d;
 	const char *name;
-	u32 namelen, rest;
+	u32 namelen, rest, i;
 
 	if (b->err)
 		return b->err;
 	if (b->pos == b->size)
 		return 0;
-	d = qtfs_buf_pull(b, sizeof(*d));
-	if (!d)
+	dp = qtfs_buf_pull(b, sizeof(d));
+	if (!dp)
 		return b->err;
-	namelen = le16_to_cpu(d->namelen);
-	rest = qtfs_dirent_size(namelen) - sizeof(*d);
+	memcpy(&d, dp, sizeof(d));
+	namelen = le16_to_cpu(d.namelen);
+	rest = qtfs_dirent_size(namelen) - sizeof(d);
 	name = qtfs_buf_pull(b, rest);
 	if (!name)
 		return b->err;
 	/* "." and ".." are sent too: their cookies are the server's */
-	if (d->pad || d->pad2 || namelen == 0 || namelen > QTFS_NAME_MAX ||
-	    name[namelen] != '\0' || memchr(name, '\0', namelen) ||
-	    memchr(name, '/', namelen)) {
-		b->err = -EPROTO;
-		return b->err;
-	}
-	ent->ino = le64_to_cpu(d->ino);
-	ent->off = le64_to_cpu(d->off);
-	ent->type = d->type;
+	if (d.pad || d.pad2 || namelen == 0 || namelen > QTFS_NAME_MAX ||
+	    memchr(name, '\0', namelen) || memchr(name, '/', namelen))
+		goto bad;
+	for (i = namelen; i < rest; i++)	/* NUL and padding */
+		if (name[i])
+			goto bad;
+	ent->ino = le64_to_cpu(d.ino);
+	ent->off = le64_to_cpu(d.off);
+	ent->type = d.type;
 	ent->namelen = namelen;
 	ent->name = name;
 	return 1;
+bad:
+	b->err = -EPROTO;
+	return b->err;
 }
 
 static const struct {
@@ -878,6 +896,7 @@ static const struct {
 	{ O_NONBLOCK, QTFS_O_NONBLOCK }, { O_DIRECTORY, QTFS_O_DIRECTORY },
 	{ O_NOFOLLOW, QTFS_O_NOFOLLOW }, { O_DSYNC, QTFS_O_DSYNC },
 	{ O_DIRECT, QTFS_O_DIRECT },	{ O_NOATIME, QTFS_O_NOATIME },
+	{ O_LARGEFILE, QTFS_O_LARGEFILE },
 };
 
 /**
