@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# qtfs top-level Makefile.  It only delegates: kernel modules to kbuild,
+# userspace to each directory's own Makefile, tests to test/.
+#
+#   make [KDIR=...] [QTFS_TEST_MODE=1]   modules, engine, tools, test programs
+#   make check        everything in test mode + unit tests + guest suites
+#   make demo         narrated qtfs session in a qemu guest
+#   make install      [INSTALL_MOD_PATH=...] [DESTDIR=...] [PREFIX=/usr/local]
+#                     [MODULE_SIGN=1]
+#   make checkpatch   checkpatch.pl --strict over the kernel code
+#   make clean
+
+# Build against the running kernel when it has a build tree, else against
+# the Debian headers that linux-headers-amd64 pulls in (the kernel the test
+# guests boot).  Both are resolved only when KDIR is not given.
+HOST_KDIR = /lib/modules/$(shell uname -r)/build
+DEB_KREL = $(shell dpkg-query -W -f='$${Depends}' linux-headers-amd64 2>/dev/null | \
+	sed -n 's/.*linux-headers-\([^ ,]*-amd64\).*/\1/p')
+KDIR ?= $(if $(wildcard $(HOST_KDIR)/Makefile),$(HOST_KDIR),/usr/src/linux-headers-$(DEB_KREL))
+
+# 1 adds the TCP transport (qtfs_server_ip=/qtfs_server_port=) to both modules.
+QTFS_TEST_MODE ?= 0
+PREFIX ?= /usr/local
+# Modules go to $(INSTALL_MOD_PATH)/lib/modules/<release>/extra.
+INSTALL_MOD_PATH ?= $(DESTDIR)
+# Sign modules on install only when asked (needs the kernel's signing key,
+# which distribution header packages do not ship).
+MODULE_SIGN ?= 0
+# (Debian's include/config/kernel.release holds the upstream version, not the
+# release modules install under; utsrelease.h has the real one.)
+KRELEASE = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+
+KBUILD = $(MAKE) -C $(KDIR) QTFS_TEST_MODE=$(QTFS_TEST_MODE)
+MODULE_DIRS := qtfs qtfs_server
+# The engine lives in qtfs_server/; the other userspace parts are built once
+# their Makefiles exist.
+USER_DIRS = qtfs_server $(patsubst %/Makefile,%,$(wildcard qtinfo/Makefile ipc/Makefile rexec/Makefile))
+CLEAN_DIRS = $(patsubst %/Makefile,%,$(wildcard qtfs_server/Makefile qtinfo/Makefile ipc/Makefile rexec/Makefile)) test
+
+CHECKPATCH_SRC ?= /usr/src/linux-source-6.1
+CHECKPATCH ?= $(CHECKPATCH_SRC)/scripts/checkpatch.pl
+CHECKPATCH_FILES = $(filter-out %.mod.c,$(wildcard qtfs/*.[ch] qtfs_server/*.[ch] common/*.[ch] include/uapi/*.h))
+
+.PHONY: all modules userspace tests check demo install clean checkpatch kdir
+
+all: modules userspace tests
+
+kdir:
+	@test -f $(KDIR)/Makefile || { \
+		echo "no kernel build tree at KDIR=$(KDIR);" \
+		     "install linux-headers-amd64 or pass KDIR=" >&2; exit 1; }
+
+modules: kdir
+	$(foreach d,$(MODULE_DIRS),$(KBUILD) M=$(CURDIR)/$(d) modules && ) true
+
+userspace:
+	$(foreach d,$(USER_DIRS),$(MAKE) -C $(d) QTFS_TEST_MODE=$(QTFS_TEST_MODE) && ) true
+
+tests:
+	$(MAKE) -C test
+
+check:
+	test/run-all.sh
+
+demo:
+	test/vm/demo.sh
+
+install: kdir
+	$(foreach d,$(MODULE_DIRS),$(KBUILD) M=$(CURDIR)/$(d) \
+		INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) INSTALL_MOD_DIR=extra \
+		$(if $(filter 1,$(MODULE_SIGN)),,CONFIG_MODULE_SIG_ALL=) modules_install && ) true
+	depmod -b $(or $(INSTALL_MOD_PATH),/) $(KRELEASE)
+	install -D -m 755 qtfs_server/engine $(DESTDIR)$(PREFIX)/bin/engine
+	if [ -x qtinfo/qtinfo ]; then install -D -m 755 qtinfo/qtinfo $(DESTDIR)$(PREFIX)/bin/qtinfo; fi
+	if [ ! -e $(DESTDIR)/etc/qtfs/whitelist ]; then \
+		install -D -m 644 config/qtfs/whitelist $(DESTDIR)/etc/qtfs/whitelist; fi
+
+clean:
+	$(if $(wildcard $(KDIR)/Makefile),$(foreach d,$(MODULE_DIRS),\
+		$(if $(wildcard $(d)/Kbuild),$(KBUILD) M=$(CURDIR)/$(d) clean && )) true)
+	$(foreach d,$(CLEAN_DIRS),$(MAKE) -C $(d) clean && ) true
+	rm -rf test/vm/out
+
+checkpatch:
+	@test -f $(CHECKPATCH) || tar -C $(dir $(CHECKPATCH_SRC)) -xJf $(CHECKPATCH_SRC).tar.xz \
+		$(notdir $(CHECKPATCH_SRC))/scripts
+	$(if $(CHECKPATCH_FILES),$(CHECKPATCH) --no-tree --strict -f $(CHECKPATCH_FILES),@echo "checkpatch: no kernel sources yet")

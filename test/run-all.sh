@@ -1,0 +1,104 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The whole qtfs test run behind `make check`:
+#   1. prepare the host (test/vm/setup-host.sh: packages, guest kernel image)
+#   2. build everything with QTFS_TEST_MODE=1 against the guest kernel's headers
+#   3. host unit tests (make -C test unit-check, Check)
+#   4. guest suites under qemu: vsock (one guest, vsock loopback),
+#      tcp (one guest, TCP loopback), two (two guests over TCP)
+# and ends with exactly one line "<passed> passed, <failed> failed".  The exit
+# status is non-zero when anything failed.
+#
+# Usage: test/run-all.sh
+# Environment:
+#   QTFS_SUITES="vsock tcp two"   guest suites to run ("" for none)
+#   QTFS_SUITE_TIMEOUT=900        bound per guest suite, in seconds
+set -euo pipefail
+
+# shellcheck source=test/vm/lib.sh
+. "$(dirname "$0")/vm/lib.sh"
+
+# We drive make ourselves; do not inherit the caller's jobserver.
+unset MAKEFLAGS MFLAGS MAKELEVEL
+suites=${QTFS_SUITES-vsock tcp two}
+# Three suites at 15 min each stay inside the 45 min budget of make check
+# even if every one of them hangs.
+export QTFS_SUITE_TIMEOUT=${QTFS_SUITE_TIMEOUT:-900}
+
+passed=0
+failed=0
+summary=()
+
+# count <label> <passed> <failed>
+count() {
+	passed=$((passed + $2))
+	failed=$((failed + $3))
+	summary+=("$(printf '%-22s %4d passed, %4d failed' "$1:" "$2" "$3")")
+}
+
+section() {
+	printf '\n===== %s =====\n' "$*"
+}
+
+mkdir -p "$QT_OUT"
+start=$SECONDS
+
+section "host setup"
+"$QT_VM_DIR/setup-host.sh"
+kdir=$(qt_kdir)
+jobs=$(nproc)
+
+section "build (KDIR=$kdir QTFS_TEST_MODE=1)"
+built=1
+if make -C "$QT_ROOT" -j"$jobs" KDIR="$kdir" QTFS_TEST_MODE=1 all 2>&1 |
+	tee "$QT_OUT/build.log"; then
+	count build 0 0
+else
+	built=0
+	count build 0 1
+fi
+
+section "unit tests"
+rc=0
+make -C "$QT_ROOT/test" -j"$jobs" unit-check 2>&1 | tee "$QT_OUT/unit.log" || rc=$?
+# test/unit prints its own total (it also counts binaries that crash and
+# valgrind runs); without it, sum the Check summary lines.
+r=$(sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2 1/p' "$QT_OUT/unit.log" | tail -n1)
+[[ -n $r ]] || r=$(qt_check_counts "$QT_OUT/unit.log")
+read -r p f n <<<"$r"
+if ((rc != 0 && f == 0)); then
+	qt_log "unit tests: make exited with status $rc"
+	f=1
+fi
+((n > 0 || rc != 0)) || qt_log "unit tests: no Check output"
+count unit "$p" "$f"
+
+initrd=
+if [[ -n $suites && $built -eq 1 ]]; then
+	section "guest initramfs"
+	if initrd=$("$QT_VM_DIR/mkinitramfs.sh" -o "$QT_OUT/initramfs.cpio"); then
+		count initramfs 0 0
+	else
+		initrd=
+		count initramfs 0 1
+	fi
+fi
+
+for s in $suites; do
+	section "guest suite $s"
+	if [[ -z $initrd ]]; then
+		qt_log "suite $s: skipped (no build or initramfs)"
+		continue
+	fi
+	"$QT_VM_DIR/run-suite.sh" --initrd "$initrd" "$s" 2>&1 | tee "$QT_OUT/suite-$s.out" || true
+	r=$(sed -n "s/^suite $s: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p" "$QT_OUT/suite-$s.out" | tail -n1)
+	[[ -n $r ]] || r="0 1"
+	read -r p f <<<"$r"
+	count "guest $s" "$p" "$f"
+done
+
+section "summary ($((SECONDS - start)) s; logs in $QT_OUT)"
+printf '%s\n' "${summary[@]}"
+echo "$passed passed, $failed failed"
+((failed == 0))

@@ -1,0 +1,331 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared functions of the guest role scripts (busybox ash, sourced).
+# Variables here are used by the scripts that source this file.
+# shellcheck disable=SC2034
+#
+# Result protocol on the console, parsed by test/vm/run-suite.sh:
+#   QTFS-STEP RUN <name>: <command>   a lifecycle step starts
+#   QTFS-STEP PASS <name>             ... and passed (counts 1 passed)
+#   QTFS-STEP FAIL <name> [reason]    ... or failed (counts 1 failed)
+#   QTFS-STEP SKIP <name> [reason]    not run because an earlier step failed
+#   QTFS-RESULT: <p> passed, <f> failed   once, at the end: lifecycle steps
+#                                     plus the Check counts of the itest
+
+KREL=$(uname -r)
+EXTRA=/lib/modules/$KREL/extra
+SRV_PORT=12345		# qtfs_server listening port (vsock and tcp)
+ENGINE_PORT=12121	# engine uds-proxy port
+PEER_PORT=7000		# qtfs_testpeer control port
+DONE_PORT=7099		# two guests: client tells server it is finished
+SERVER_IP=192.0.2.1
+CLIENT_IP=192.0.2.2
+SHARE=/srv/share
+MNT=/mnt/qtfs
+
+PASSED=0
+FAILED=0
+SERVER_MOD=0
+CLIENT_MOD=0
+MOUNTED=0
+ENGINE_PID=
+PEER_PID=
+
+echo "qtfs-guest: start of role $QTFS_ROLE" >/dev/kmsg
+
+pass() {
+	PASSED=$((PASSED + 1))
+	echo "QTFS-STEP PASS $1"
+}
+
+fail() {
+	FAILED=$((FAILED + 1))
+	echo "QTFS-STEP FAIL $*"
+}
+
+skip() {
+	echo "QTFS-STEP SKIP $*"
+}
+
+# step <name> <command...>: run a command as one counted step.
+step() {
+	_name=$1
+	shift
+	echo "QTFS-STEP RUN $_name: $*"
+	if "$@"; then
+		pass "$_name"
+		return 0
+	fi
+	fail "$_name"
+	return 1
+}
+
+heading() {
+	echo
+	echo "== $* =="
+}
+
+# proc_alive <pid>: true while the process exists and is not a zombie.
+proc_alive() {
+	[ -r "/proc/$1/stat" ] || return 1
+	_st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -n "$_st" ] && [ "$_st" != Z ]
+}
+
+# wait_listen <port> <seconds>: wait for a TCP listener on <port>.
+wait_listen() {
+	_hex=$(printf ':%04X' "$1")
+	_i=0
+	while [ "$_i" -lt "$2" ]; do
+		if awk -v p="$_hex" 'NR > 1 && $4 == "0A" && substr($2, length($2) - 4) == p { f = 1 }
+			END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null; then
+			return 0
+		fi
+		sleep 1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# load_deps <ko>: load the modules <ko> needs so that a plain insmod works.
+load_deps() {
+	for _d in $(modinfo -F depends "$1" 2>/dev/null | tr ',' ' '); do
+		modprobe "$_d" || return 1
+	done
+}
+
+insmod_with_deps() {
+	load_deps "$1" && insmod "$@"
+}
+
+# net_up <ip>: virtio-net eth0 with <ip>/24, waiting for the link.
+net_up_cmd() {
+	modprobe virtio_pci && modprobe virtio_net || return 1
+	_i=0
+	while [ ! -e /sys/class/net/eth0 ] && [ "$_i" -lt 10 ]; do
+		sleep 1
+		_i=$((_i + 1))
+	done
+	ip link set eth0 up && ip addr add "$1/24" dev eth0 || return 1
+	_i=0
+	while [ "$(cat /sys/class/net/eth0/operstate 2>/dev/null)" != up ]; do
+		[ "$_i" -ge 20 ] && return 1
+		sleep 1
+		_i=$((_i + 1))
+	done
+}
+
+net_up() {
+	step "network eth0 $1" net_up_cmd "$1"
+}
+
+ping_peer() {
+	_i=0
+	until ping -c 1 -W 2 "$1" >/dev/null 2>&1; do
+		[ "$_i" -ge 15 ] && return 1
+		_i=$((_i + 1))
+	done
+	ping -c 3 "$1"
+}
+
+# The whitelist the engine serves from: test/itest/whitelist when the test
+# engineer ships one, else the minimal one exporting $SHARE.
+write_whitelist() {
+	mkdir -p "$SHARE" /etc/qtfs
+	if [ -f /usr/share/qtfs/itest.whitelist ]; then
+		cp /usr/share/qtfs/itest.whitelist /etc/qtfs/whitelist
+	else
+		printf '[Mount]\nPath=%s\n' "$SHARE" >/etc/qtfs/whitelist
+	fi
+}
+
+engine_start_cmd() {
+	command -v engine >/dev/null || { echo "engine not in image"; return 1; }
+	engine 4 1 1 "$ENGINE_PORT" 1 "$ENGINE_PORT" >/tmp/engine.log 2>&1 &
+	ENGINE_PID=$!
+	sleep 2
+	if ! proc_alive "$ENGINE_PID"; then
+		cat /tmp/engine.log
+		return 1
+	fi
+}
+
+testpeer_start_cmd() {
+	command -v qtfs_testpeer >/dev/null || { echo "qtfs_testpeer not in image"; return 1; }
+	qtfs_testpeer --root "$SHARE" --listen "$1:$PEER_PORT" --engine-pid "$ENGINE_PID" \
+		>/tmp/testpeer.log 2>&1 &
+	PEER_PID=$!
+	if ! wait_listen "$PEER_PORT" 30; then
+		cat /tmp/testpeer.log
+		return 1
+	fi
+}
+
+# server_start <vsock|tcp> <ip>: qtfs_server.ko, whitelist, engine, testpeer.
+# The testpeer listens on <ip> (127.0.0.1 in single-guest runs).
+server_start() {
+	_ip=$2
+	heading "server setup ($1)"
+	if [ "$1" = vsock ]; then
+		step "modprobe vsock_loopback" modprobe vsock_loopback || return 1
+		set -- "qtfs_server_vsock_cid=1" "qtfs_server_vsock_port=$SRV_PORT"
+	else
+		set -- "qtfs_server_ip=$_ip" "qtfs_server_port=$SRV_PORT"
+	fi
+	step "insmod qtfs_server" insmod_with_deps "$EXTRA/qtfs_server.ko" "$@" || return 1
+	SERVER_MOD=1
+	write_whitelist
+	step "engine start" engine_start_cmd || return 1
+	step "testpeer start" testpeer_start_cmd "$_ip" || return 1
+}
+
+stop_pid() {
+	kill -TERM "$1" 2>/dev/null
+	_i=0
+	while proc_alive "$1"; do
+		if [ "$_i" -ge 15 ]; then
+			echo "pid $1 ignored SIGTERM for 15 s"
+			kill -KILL "$1" 2>/dev/null
+			return 1
+		fi
+		sleep 1
+		_i=$((_i + 1))
+	done
+}
+
+# Stop the engine we started and any engine qtfs_testpeer restarted.  The
+# exit status only counts when we are the ones stopping it: the testpeer may
+# have killed it on purpose (server restart tests).
+engine_stop_cmd() {
+	_rc=0
+	if proc_alive "$ENGINE_PID"; then
+		stop_pid "$ENGINE_PID" || _rc=1
+		wait "$ENGINE_PID"
+		_st=$?
+		if [ "$_st" -ne 0 ] && [ "$_st" -ne 143 ]; then
+			echo "engine exited with status $_st on SIGTERM"
+			_rc=1
+		fi
+	else
+		wait "$ENGINE_PID"
+	fi
+	for _p in $(pidof engine); do
+		stop_pid "$_p" || _rc=1
+	done
+	return $_rc
+}
+
+server_stop() {
+	heading "server teardown"
+	if [ -n "$PEER_PID" ]; then
+		stop_pid "$PEER_PID" || fail "testpeer stop"
+	fi
+	if [ -n "$ENGINE_PID" ]; then
+		step "engine stop" engine_stop_cmd
+	fi
+	if [ "$SERVER_MOD" = 1 ]; then
+		step "rmmod qtfs_server" rmmod qtfs_server && SERVER_MOD=0
+	fi
+}
+
+mount_retry() {
+	mkdir -p "$MNT"
+	_i=0
+	until mount -t qtfs "$SHARE" "$MNT"; do
+		[ "$_i" -ge 20 ] && return 1
+		sleep 1
+		_i=$((_i + 1))
+	done
+}
+
+# client_start <vsock|tcp> <server ip>: qtfs.ko and the mount.
+client_start() {
+	heading "client setup ($1)"
+	if [ "$1" = vsock ]; then
+		set -- "qtfs_server_vsock_cid=1" "qtfs_server_vsock_port=$SRV_PORT"
+	else
+		set -- "qtfs_server_ip=$2" "qtfs_server_port=$SRV_PORT"
+	fi
+	step "insmod qtfs" insmod_with_deps "$EXTRA/qtfs.ko" "$@" || return 1
+	CLIENT_MOD=1
+	step "mount $SHARE $MNT" mount_retry || return 1
+	MOUNTED=1
+}
+
+client_stop() {
+	heading "client teardown"
+	if [ "$MOUNTED" = 1 ]; then
+		step "umount $MNT" umount "$MNT" && MOUNTED=0
+	fi
+	if [ "$CLIENT_MOD" = 1 ]; then
+		step "rmmod qtfs" rmmod qtfs && CLIENT_MOD=0
+	fi
+}
+
+# run_itest <peer ip>: the Check integration suite; adds its counts.
+run_itest() {
+	heading "integration tests"
+	if [ "$MOUNTED" != 1 ]; then
+		fail "itest" "(not run: no mount)"
+		return
+	fi
+	if ! command -v qtfs_itest >/dev/null; then
+		fail "itest" "(qtfs_itest not in image)"
+		return
+	fi
+	rm -f /tmp/itest.rc
+	{
+		timeout "$QTFS_TIMEOUT" qtfs_itest --client "$MNT" --peer "$1:$PEER_PORT" \
+			--server-root "$SHARE"
+		echo $? >/tmp/itest.rc
+	} 2>&1 | tee /tmp/itest.log
+	_rc=$(cat /tmp/itest.rc 2>/dev/null || echo 255)
+	# shellcheck disable=SC2046 # three numbers
+	set -- $(awk '/[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+/ {
+		match($0, /Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+/)
+		split(substr($0, RSTART, RLENGTH), f, /[^0-9]+/)
+		n += f[2]; bad += f[3] + f[4]; lines++
+	} END { printf "%d %d %d\n", n - bad, bad, lines }' /tmp/itest.log)
+	PASSED=$((PASSED + $1))
+	FAILED=$((FAILED + $2))
+	echo "QTFS-ITEST: $1 passed, $2 failed, exit status $_rc"
+	if [ "$3" -eq 0 ]; then
+		fail "itest" "(no Check summary line, exit status $_rc)"
+		echo "blocked tasks:"
+		echo w >/proc/sysrq-trigger
+	elif [ "$_rc" -ne 0 ] && [ "$2" -eq 0 ]; then
+		fail "itest" "(exit status $_rc without failed checks)"
+	fi
+}
+
+# Print logs of the daemons, the result line and the kernel log of this run.
+finish() {
+	for _f in /tmp/engine.log /tmp/testpeer.log; do
+		if [ -s "$_f" ]; then
+			heading "tail of $_f"
+			tail -n 60 "$_f"
+		fi
+	done
+	echo
+	echo "QTFS-RESULT: $PASSED passed, $FAILED failed"
+	heading "dmesg since start of role"
+	dmesg | sed -n '/qtfs-guest: start of role/,$p'
+}
+
+# Two guests: tell the server guest that the client is finished.
+notify_server() {
+	_i=0
+	until echo "done" | nc -w 5 "$SERVER_IP" "$DONE_PORT"; do
+		[ "$_i" -ge 5 ] && { echo "could not notify the server guest"; return 1; }
+		sleep 1
+		_i=$((_i + 1))
+	done
+}
+
+# Two guests: block until the client guest says it is finished.
+serve_until_done() {
+	nc -l -p "$DONE_PORT" >/tmp/done.msg &
+	_nc=$!
+	echo "QTFS-SERVER-READY"
+	wait "$_nc"
+	echo "client guest reported: $(cat /tmp/done.msg)"
+}

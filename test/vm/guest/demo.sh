@@ -1,0 +1,102 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest role "demo": a narrated tour of qtfs in one guest.  Both modules
+# are loaded; /srv/share is the server side, /mnt/qtfs the client side
+# (transport from qtfs_test.trans, vsock loopback by default).
+# shellcheck source=test/vm/guest/common.sh
+. /guest/common.sh
+
+T=${QTFS_TRANS:-vsock}
+[ "$T" = none ] && T=vsock
+
+# show <command...>: echo a command like a shell prompt, then run it.
+show() {
+	echo "# $*"
+	"$@"
+}
+
+# expect_file <path> <content>: cat a file and compare it.
+expect_file() {
+	show cat "$1" >/tmp/demo.out 2>&1
+	cat /tmp/demo.out
+	[ "$(tail -n1 /tmp/demo.out)" = "$2" ]
+}
+
+denied_mount() {
+	mkdir -p /mnt/x
+	echo "# mount -t qtfs /etc /mnt/x"
+	if mount -t qtfs /etc /mnt/x 2>/tmp/demo.err; then
+		echo "(unexpectedly mounted)"
+		umount /mnt/x
+		return 1
+	fi
+	cat /tmp/demo.err
+	grep -q "Operation not permitted" /tmp/demo.err
+}
+
+heading "kernel $(uname -r), transport $T"
+if [ "$T" = vsock ]; then
+	step "modprobe vsock_loopback" show modprobe vsock_loopback
+	srv_args="qtfs_server_vsock_cid=1 qtfs_server_vsock_port=$SRV_PORT"
+	cli_args="qtfs_server_vsock_cid=1 qtfs_server_vsock_port=$SRV_PORT"
+else
+	srv_args="qtfs_server_ip=127.0.0.1 qtfs_server_port=$SRV_PORT"
+	cli_args="qtfs_server_ip=127.0.0.1 qtfs_server_port=$SRV_PORT"
+fi
+
+heading "server: load qtfs_server.ko"
+# shellcheck disable=SC2086 # module parameters are separate words
+step "insmod qtfs_server" show insmod_with_deps "$EXTRA/qtfs_server.ko" $srv_args &&
+	SERVER_MOD=1
+
+heading "server: whitelist and engine"
+mkdir -p "$SHARE" /etc/qtfs
+for s in Open Write Read Readdir Mkdir Rmdir Create Unlink Rename Setattr Setxattr Mount; do
+	printf '[%s]\nPath=%s\n' "$s" "$SHARE"
+done >/etc/qtfs/whitelist
+show cat /etc/qtfs/whitelist
+echo "# engine 4 1 1 $ENGINE_PORT 1 $ENGINE_PORT &"
+step "engine start" engine_start_cmd
+
+heading "client: load qtfs.ko and mount the server's $SHARE"
+# shellcheck disable=SC2086
+step "insmod qtfs" show insmod_with_deps "$EXTRA/qtfs.ko" $cli_args && CLIENT_MOD=1
+echo "# mount -t qtfs $SHARE $MNT"
+step "mount" mount_retry && MOUNTED=1
+show grep qtfs /proc/mounts
+
+heading "client writes, server reads"
+show sh -c "echo 'hello from the client' > $MNT/from-client.txt"
+step "server sees client's file" expect_file "$SHARE/from-client.txt" "hello from the client"
+
+heading "server writes, client reads"
+show sh -c "echo 'hello from the server' > $SHARE/from-server.txt"
+step "client sees server's file" expect_file "$MNT/from-server.txt" "hello from the server"
+
+heading "client makes a directory and renames a file"
+show mkdir "$MNT/dir"
+show mv "$MNT/from-client.txt" "$MNT/dir/moved.txt"
+step "server sees the rename" expect_file "$SHARE/dir/moved.txt" "hello from the client"
+
+heading "ls -l on the client ($MNT)"
+show ls -lR "$MNT"
+heading "ls -l on the server ($SHARE)"
+show ls -lR "$SHARE"
+
+heading "a path outside the whitelist cannot be mounted"
+step "mount of /etc refused" denied_mount
+
+if command -v qtinfo >/dev/null; then
+	heading "qtinfo"
+	show qtinfo
+fi
+
+heading "teardown"
+if [ "$MOUNTED" = 1 ]; then
+	step "umount" show umount "$MNT" && MOUNTED=0
+fi
+[ "$CLIENT_MOD" = 1 ] && step "rmmod qtfs" show rmmod qtfs
+[ -n "$ENGINE_PID" ] && step "engine stop" engine_stop_cmd
+[ "$SERVER_MOD" = 1 ] && step "rmmod qtfs_server" show rmmod qtfs_server
+finish

@@ -1,0 +1,16 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest role "server" of the two-guest suite: qtfs_server.ko on 192.0.2.1
+# (TCP), engine and qtfs_testpeer.  Prints QTFS-SERVER-READY, serves until the
+# client guest reports it is done, then tears down and reports.
+# shellcheck source=test/vm/guest/common.sh
+. /guest/common.sh
+
+if net_up "$SERVER_IP" && server_start tcp "$SERVER_IP"; then
+	serve_until_done
+else
+	echo "QTFS-SERVER-FAILED"
+fi
+server_stop
+finish
