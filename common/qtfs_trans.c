@@ -128,8 +128,13 @@ int qtfs_sock_recv(struct qtfs_tconn *tc, void *buf, size_t len)
 	int ret;
 
 	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &vec, 1, len);
+	/*
+	 * No MSG_WAITALL: vsock fails a MSG_WAITALL read whose target reaches
+	 * its receive buffer size (256 KiB by default) with -ENOMEM; the loop
+	 * collects short reads anyway.
+	 */
 	while (msg_data_left(&msg)) {
-		ret = sock_recvmsg(tc->sock, &msg, MSG_WAITALL);
+		ret = sock_recvmsg(tc->sock, &msg, 0);
 		if (ret < 0)
 			return ret;
 		if (ret == 0)

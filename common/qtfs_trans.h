@@ -52,7 +52,8 @@ struct qtfs_tconn {
  *            @shutdown
  * @shutdown: make blocked @recv/@accept/@send calls on @tc return
  *            (callable from any context that may sleep, concurrently with
- *            them)
+ *            them); a vsock listener ignores it, so an @accept there is
+ *            ended with a signal
  * @close:    release @tc; nothing may use it any more
  * @send:     send exactly @len bytes from @vec; may sleep; a short send
  *            leaves the stream undefined, so callers drop the connection

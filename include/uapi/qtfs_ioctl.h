@@ -83,6 +83,16 @@ struct qtsrv_ioc_start {
 	__u32 reserved;
 };
 
+/*
+ * %QTSRV_IOC_SERVE returns 0 once the server is stopped, -1 with errno EINTR
+ * when a signal is pending, and %QTSRV_SERVE_AGAIN when the thread must pass
+ * through user mode before serving on: the final close of a file released by
+ * a request runs as task work on return to user mode, so a thread that never
+ * left the ioctl would keep released files open.  Callers loop on EINTR and
+ * %QTSRV_SERVE_AGAIN.
+ */
+#define QTSRV_SERVE_AGAIN	1
+
 #define QTSRV_IOC_MAGIC		0xd7
 #define QTSRV_IOC_WL_SET	_IOW(QTSRV_IOC_MAGIC, 1, struct qtsrv_ioc_whitelist)
 #define QTSRV_IOC_START		_IOW(QTSRV_IOC_MAGIC, 2, struct qtsrv_ioc_start)

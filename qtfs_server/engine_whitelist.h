@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The engine's whitelist parser: /etc/qtfs/whitelist (INI, one section per
+ * operation class, "Path=/a;/b") into the rule list QTSRV_IOC_WL_SET takes.
+ */
+#ifndef QTSRV_ENGINE_WHITELIST_H
+#define QTSRV_ENGINE_WHITELIST_H
+
+#include <stddef.h>
+#include "../include/uapi/qtfs_ioctl.h"
+
+/**
+ * struct qtsrv_wl_entry - one parsed rule
+ * @wl_class: &enum qtsrv_wl_class
+ * @path:     normalised absolute path (malloc'd)
+ */
+struct qtsrv_wl_entry {
+	unsigned int wl_class;
+	char *path;
+};
+
+/**
+ * struct qtsrv_wl_set - a parsed whitelist
+ * @nr:    number of rules
+ * @rules: the rules, in file order, without duplicates
+ */
+struct qtsrv_wl_set {
+	size_t nr;
+	struct qtsrv_wl_entry *rules;
+};
+
+int qtsrv_wl_load(const char *path, struct qtsrv_wl_set *set, char *err,
+		  size_t errlen);
+void qtsrv_wl_free(struct qtsrv_wl_set *set);
+size_t qtsrv_wl_count(const struct qtsrv_wl_set *set, unsigned int wl_class);
+const char *qtsrv_wl_class_name(unsigned int wl_class);
+int qtsrv_wl_normalize(const char *in, char *out, size_t outlen);
+struct qtsrv_wl_rule *qtsrv_wl_to_ioctl(const struct qtsrv_wl_set *set);
+
+#endif /* QTSRV_ENGINE_WHITELIST_H */

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * qtfs_server.ko internals.
+ *
+ * One &struct qtsrv exists per open of /dev/qtfs_server; at most one of them
+ * runs (has listeners) at a time.  Its accept threads create one
+ * &struct qtsrv_conn per client connection, each with a receive thread that
+ * queues validated requests on the server's request queue.  Engine threads
+ * parked in QTSRV_IOC_SERVE take requests from the queue and run them
+ * (handlers.c), so every VFS operation happens in the engine's namespaces.
+ *
+ * Lock order, outer to inner:
+ *
+ *   qtsrv_active_lock (srv.c)
+ *     qtsrv.ctl_lock
+ *       qtsrv.conn_lock
+ *         qtsrv_conn.lock        (spinlock)
+ *         qtsrv.q_lock           (spinlock)
+ *   qtsrv_conn.send_lock         (taken alone, around one send)
+ *   file->f_pos_lock             (taken alone by READDIR and LLSEEK)
+ *
+ * Handlers take VFS locks (inode locks, rename locks) with none of the qtsrv
+ * locks held, and the whitelist is read under RCU plus a reference.
+ */
+#ifndef _QTSRV_H
+#define _QTSRV_H
+
+#include <linux/completion.h>
+#include <linux/kernel.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/path.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
+#include <linux/sched.h>
+#include <linux/sizes.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+#include "qtfs_proto.h"
+#include "qtfs_trans.h"
+#include "../include/uapi/qtfs_ioctl.h"
+
+/* Log levels of the qtfs_log_level parameter. */
+enum qtsrv_log_level {
+	QTSRV_LOG_NONE,
+	QTSRV_LOG_ERROR,
+	QTSRV_LOG_WARN,
+	QTSRV_LOG_INFO,
+	QTSRV_LOG_DEBUG,
+};
+
+extern int qtsrv_log_level;
+extern unsigned int qtsrv_max_conn;
+
+#define qtsrv_log_on(lvl)	(READ_ONCE(qtsrv_log_level) >= (lvl))
+
+/* Messages nobody on the wire can trigger. */
+#define qtsrv_err(fmt, ...)						\
+	do {								\
+		if (qtsrv_log_on(QTSRV_LOG_ERROR))			\
+			pr_err(fmt, ##__VA_ARGS__);			\
+	} while (0)
+#define qtsrv_warn(fmt, ...)						\
+	do {								\
+		if (qtsrv_log_on(QTSRV_LOG_WARN))			\
+			pr_warn(fmt, ##__VA_ARGS__);			\
+	} while (0)
+#define qtsrv_info(fmt, ...)						\
+	do {								\
+		if (qtsrv_log_on(QTSRV_LOG_INFO))			\
+			pr_info(fmt, ##__VA_ARGS__);			\
+	} while (0)
+
+/* Messages a peer can trigger: always ratelimited. */
+#define qtsrv_err_rl(fmt, ...)						\
+	do {								\
+		if (qtsrv_log_on(QTSRV_LOG_ERROR))			\
+			pr_err_ratelimited(fmt, ##__VA_ARGS__);		\
+	} while (0)
+#define qtsrv_warn_rl(fmt, ...)						\
+	do {								\
+		if (qtsrv_log_on(QTSRV_LOG_WARN))			\
+			pr_warn_ratelimited(fmt, ##__VA_ARGS__);	\
+	} while (0)
+#define qtsrv_info_rl(fmt, ...)						\
+	do {								\
+		if (qtsrv_log_on(QTSRV_LOG_INFO))			\
+			pr_info_ratelimited(fmt, ##__VA_ARGS__);	\
+	} while (0)
+#define qtsrv_dbg_rl(fmt, ...)						\
+	do {								\
+		if (qtsrv_log_on(QTSRV_LOG_DEBUG))			\
+			pr_info_ratelimited(fmt, ##__VA_ARGS__);	\
+	} while (0)
+
+/*
+ * The reply to an opcode this server does not know or implement; the
+ * protocol gives it the meaning fuse does (qtfs_proto_validate() returns
+ * it for unknown opcodes too).
+ */
+#define QTSRV_ERR_UNKNOWN_OP	(-ENOSYS)
+
+/* Listeners: vsock always, TCP in test mode. */
+#define QTSRV_NR_LISTENERS	2
+
+/* Back-pressure on one connection: requests and bytes queued or running. */
+#define QTSRV_CONN_MAX_INFLIGHT		256
+#define QTSRV_CONN_MAX_INFLIGHT_BYTES	(16U << 20)
+
+/* Open files per session; handles are (generation << 32) | index. */
+#define QTSRV_HANDLES_MAX	SZ_1M
+
+/**
+ * struct qtsrv_listener - one listening socket and its accept thread
+ * @srv:     server it belongs to
+ * @ops:     transport, pinned by qtfs_trans_get() while listening
+ * @tc:      the listening endpoint
+ * @task:    accept thread (referenced), NULL when not running
+ * @started: completed once the accept thread can take its stop signal
+ *
+ * Set up and torn down under &qtsrv.ctl_lock; the accept thread only reads.
+ */
+struct qtsrv_listener {
+	struct qtsrv *srv;
+	const struct qtfs_trans_ops *ops;
+	struct qtfs_tconn tc;
+	struct task_struct *task;
+	struct completion started;
+};
+
+/* &qtsrv.state values */
+enum qtsrv_state {
+	QTSRV_IDLE,		/* opened, not started */
+	QTSRV_RUNNING,		/* listeners up */
+	QTSRV_STOPPED,		/* stopped; SERVE returns 0 */
+};
+
+/**
+ * struct qtsrv - a server instance, owned by one open of /dev/qtfs_server
+ * @ctl_lock:    serialises the control ioctls; protects @state, @lis and
+ *               writers of @wl
+ * @state:       &enum qtsrv_state; written under @ctl_lock and, for the
+ *               transition to %QTSRV_STOPPED, also under @q_lock (so the
+ *               workers see it with the queue)
+ * @wl:          current whitelist, RCU; see whitelist.c
+ * @lis:         listeners
+ * @conn_lock:   protects @conns, @dead_conns, @nr_conns, @next_conn_id and
+ *               @accepting
+ * @accepting:   new connections are accepted (false once stopping)
+ * @conns:       connections whose receive thread runs
+ * @dead_conns:  connections whose receive thread has finished, waiting for
+ *               @reap_work to stop it and drop the list reference
+ * @nr_conns:    entries on @conns, at most qtfs_conn_max_conn
+ * @next_conn_id: id of the next connection, for logs
+ * @conn_wq:     woken when a connection leaves @conns
+ * @reap_work:   reaps @dead_conns
+ * @q_lock:      protects @queue
+ * @queue:       &struct qtsrv_req waiting for a worker
+ * @q_wait:      workers wait here for @queue or %QTSRV_STOPPED
+ * @nr_workers:  threads currently in QTSRV_IOC_SERVE
+ */
+struct qtsrv {
+	struct mutex ctl_lock;		/* see above */
+	enum qtsrv_state state;
+	struct qtsrv_wl __rcu *wl;
+	struct qtsrv_listener lis[QTSRV_NR_LISTENERS];
+
+	struct mutex conn_lock;		/* see above */
+	bool accepting;
+	struct list_head conns;
+	struct list_head dead_conns;
+	unsigned int nr_conns;
+	unsigned int next_conn_id;
+	wait_queue_head_t conn_wq;
+	struct work_struct reap_work;
+
+	spinlock_t q_lock;		/* see above */
+	struct list_head queue;
+	wait_queue_head_t q_wait;
+	atomic_t nr_workers;
+};
+
+/**
+ * struct qtsrv_sess - a mount session: the export root and its open files
+ * @ref:   references: the connection's @sess pointer and each running
+ *         handler that uses the session
+ * @root:  export root, resolved at MOUNT
+ * @files: handle index -> struct file *; the xarray's own lock makes lookup
+ *         plus get_file() atomic against RELEASE
+ * @gen:   random generation in the upper 32 bits of every handle, so
+ *         handles of another session or connection never resolve
+ *
+ * Freed (with every file still open) when the last reference goes.
+ */
+struct qtsrv_sess {
+	refcount_t ref;
+	struct path root;
+	struct xarray files;
+	u32 gen;
+};
+
+/* &qtsrv_conn.flags bits */
+#define QTSRV_CONN_DEAD		0	/* shut down; no more sends */
+
+/**
+ * struct qtsrv_conn - one client connection
+ * @ref:          references, see qtsrv_conn_new()
+ * @srv:          server; valid while the connection is on one of its
+ *                lists, i.e. as long as anyone can reach the connection
+ * @tc:           transport endpoint; closed when @ref drops to zero
+ * @node:         link in &qtsrv.conns or &qtsrv.dead_conns (conn_lock)
+ * @task:         receive thread (referenced)
+ * @id:           connection number for logs
+ * @peer:         peer address for logs
+ * @flags:        QTSRV_CONN_* bits (atomic bitops)
+ * @max_msg:      negotiated max message size; written by the receive thread
+ *                at HELLO before any request is queued, read-only after
+ * @send_lock:    serialises whole messages on @tc
+ * @lock:         protects @sess, @inflight, @inflight_bytes
+ * @sess:         the mount session, or NULL
+ * @inflight:     requests queued or running
+ * @inflight_bytes: their payload bytes
+ * @inflight_wq:  the receive thread waits here while over the in-flight
+ *                limits
+ */
+struct qtsrv_conn {
+	refcount_t ref;
+	struct qtsrv *srv;
+	struct qtfs_tconn tc;
+	struct list_head node;
+	struct task_struct *task;
+	unsigned int id;
+	char peer[64];
+	unsigned long flags;
+	u32 max_msg;
+
+	struct mutex send_lock;		/* see above */
+
+	spinlock_t lock;		/* see above */
+	struct qtsrv_sess *sess;
+	u32 inflight;
+	u32 inflight_bytes;
+	wait_queue_head_t inflight_wq;
+};
+
+/**
+ * struct qtsrv_req - one request between receive thread and worker
+ * @node:    link in &qtsrv.queue (q_lock)
+ * @conn:    connection it came on (referenced)
+ * @hdr:     decoded, validated header
+ * @payload: @hdr.len - %QTFS_HDR_SIZE bytes (kvmalloc)
+ */
+struct qtsrv_req {
+	struct list_head node;
+	struct qtsrv_conn *conn;
+	struct qtfs_msg_hdr hdr;
+	void *payload;
+};
+
+/* srv.c */
+void qtsrv_queue_req(struct qtsrv *srv, struct qtsrv_req *req);
+bool qtsrv_requeue_req(struct qtsrv *srv, struct qtsrv_req *req);
+
+/* conn.c */
+int qtsrv_listen(struct qtsrv *srv, struct qtsrv_listener *l,
+		 const char *trans, const struct qtfs_trans_addr *addr);
+void qtsrv_unlisten(struct qtsrv_listener *l);
+void qtsrv_conns_shutdown(struct qtsrv *srv);
+void qtsrv_reap_work(struct work_struct *work);
+void qtsrv_conn_put(struct qtsrv_conn *conn);
+void qtsrv_conn_kill(struct qtsrv_conn *conn);
+int qtsrv_conn_send(struct qtsrv_conn *conn, void *msg, u32 len);
+int qtsrv_send_error(struct qtsrv_conn *conn, const struct qtfs_msg_hdr *h,
+		     int error);
+void qtsrv_req_free(struct qtsrv_req *req);
+struct qtsrv_sess *qtsrv_sess_get(struct qtsrv_conn *conn);
+void qtsrv_sess_put(struct qtsrv_sess *sess);
+int qtsrv_sess_install(struct qtsrv_conn *conn, struct qtsrv_sess *sess);
+struct qtsrv_sess *qtsrv_sess_detach(struct qtsrv_conn *conn);
+
+/* handlers.c */
+int qtsrv_handlers_init(void);
+void qtsrv_dispatch(struct qtsrv *srv, struct qtsrv_req *req);
+
+/* whitelist.c */
+struct qtsrv_wl;
+int qtsrv_wl_set(struct qtsrv *srv,
+		 const struct qtsrv_ioc_whitelist __user *uarg);
+void qtsrv_wl_release(struct qtsrv *srv);
+struct qtsrv_wl *qtsrv_wl_get(struct qtsrv *srv);
+void qtsrv_wl_put(struct qtsrv_wl *wl);
+bool qtsrv_wl_empty(const struct qtsrv_wl *wl, enum qtsrv_wl_class cls);
+int qtsrv_wl_match(const struct qtsrv_wl *wl, enum qtsrv_wl_class cls,
+		   const char *path);
+int qtsrv_wl_normalize(char *path);
+
+#endif /* _QTSRV_H */

@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qtfs_server.ko: module parameters, the /dev/qtfs_server control device,
+ * server instances and the worker loop engine threads run in.
+ *
+ * Each open of the device owns one &struct qtsrv.  The engine installs the
+ * whitelist, starts the server (listeners and accept threads) and then
+ * parks its worker threads in QTSRV_IOC_SERVE, where they execute client
+ * requests.  QTSRV_IOC_STOP or the last close of the file stops the server.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/task_work.h>
+#include <linux/uaccess.h>
+#include <linux/vm_sockets.h>
+#include "qtsrv.h"
+
+static unsigned int qtfs_server_vsock_cid = VMADDR_CID_ANY;
+module_param(qtfs_server_vsock_cid, uint, 0444);
+MODULE_PARM_DESC(qtfs_server_vsock_cid,
+		 "local vsock CID to listen on (default: any)");
+
+static unsigned int qtfs_server_vsock_port = 12345;
+module_param(qtfs_server_vsock_port, uint, 0444);
+MODULE_PARM_DESC(qtfs_server_vsock_port,
+		 "vsock port to listen on (default 12345)");
+
+static char *qtfs_server_ip = "";
+module_param(qtfs_server_ip, charp, 0444);
+MODULE_PARM_DESC(qtfs_server_ip,
+		 "IPv4 address for the TCP listener of a QTFS_TEST_MODE build (default: none)");
+
+static unsigned short qtfs_server_port = 12345;
+module_param(qtfs_server_port, ushort, 0444);
+MODULE_PARM_DESC(qtfs_server_port,
+		 "TCP port of the test mode listener (default 12345)");
+
+static const char * const qtsrv_log_names[] = {
+	[QTSRV_LOG_NONE] = "NONE",
+	[QTSRV_LOG_ERROR] = "ERROR",
+	[QTSRV_LOG_WARN] = "WARN",
+	[QTSRV_LOG_INFO] = "INFO",
+	[QTSRV_LOG_DEBUG] = "DEBUG",
+};
+
+/* Written only through qtsrv_log_level_set(), read with READ_ONCE(). */
+int qtsrv_log_level = QTSRV_LOG_WARN;
+
+static int qtsrv_log_level_set(const char *val, const struct kernel_param *kp)
+{
+	char buf[8];
+	int i;
+
+	if (strscpy(buf, val, sizeof(buf)) < 0)
+		goto bad;
+	strim(buf);
+	for (i = 0; i < ARRAY_SIZE(qtsrv_log_names); i++) {
+		if (!strcasecmp(buf, qtsrv_log_names[i])) {
+			WRITE_ONCE(qtsrv_log_level, i);
+			return 0;
+		}
+	}
+bad:
+	pr_err("invalid qtfs_log_level '%s': use NONE, ERROR, WARN, INFO or DEBUG\n",
+	       val);
+	return -EINVAL;
+}
+
+static int qtsrv_log_level_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n",
+			  qtsrv_log_names[READ_ONCE(qtsrv_log_level)]);
+}
+
+static const struct kernel_param_ops qtsrv_log_level_ops = {
+	.set = qtsrv_log_level_set,
+	.get = qtsrv_log_level_get,
+};
+module_param_cb(qtfs_log_level, &qtsrv_log_level_ops, NULL, 0644);
+MODULE_PARM_DESC(qtfs_log_level,
+		 "log level: NONE, ERROR, WARN (default), INFO or DEBUG");
+
+#define QTSRV_MAX_CONN_LIMIT	4096
+
+/* Read with READ_ONCE() by the accept threads. */
+unsigned int qtsrv_max_conn = 16;
+
+static int qtsrv_max_conn_set(const char *val, const struct kernel_param *kp)
+{
+	int ret = param_set_uint_minmax(val, kp, 1, QTSRV_MAX_CONN_LIMIT);
+
+	if (ret)
+		pr_err("invalid qtfs_conn_max_conn '%s': use 1..%u\n", val,
+		       QTSRV_MAX_CONN_LIMIT);
+	return ret;
+}
+
+static const struct kernel_param_ops qtsrv_max_conn_ops = {
+	.set = qtsrv_max_conn_set,
+	.get = param_get_uint,
+};
+module_param_cb(qtfs_conn_max_conn, &qtsrv_max_conn_ops, &qtsrv_max_conn,
+		0644);
+MODULE_PARM_DESC(qtfs_conn_max_conn,
+		 "maximum concurrent client connections (default 16)");
+
+/*
+ * The server that holds the listeners, if any.  Besides the module
+ * parameters this is the module's only mutable global; qtsrv_active_lock
+ * protects it.
+ */
+static struct qtsrv *qtsrv_active;
+static DEFINE_MUTEX(qtsrv_active_lock);
+
+/**
+ * qtsrv_queue_req() - hand a request to the workers
+ * @srv: server
+ * @req: request, owned by the queue from now on
+ *
+ * A stopped server has no workers left; the request is dropped.
+ */
+void qtsrv_queue_req(struct qtsrv *srv, struct qtsrv_req *req)
+{
+	bool queued = false;
+
+	spin_lock(&srv->q_lock);
+	if (srv->state != QTSRV_STOPPED) {
+		list_add_tail(&req->node, &srv->queue);
+		queued = true;
+	}
+	spin_unlock(&srv->q_lock);
+	if (queued)
+		wake_up(&srv->q_wait);
+	else
+		qtsrv_req_free(req);
+}
+
+static int qtsrv_dev_open(struct inode *inode, struct file *file)
+{
+	struct qtsrv *srv;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	srv = kzalloc(sizeof(*srv), GFP_KERNEL);
+	if (!srv)
+		return -ENOMEM;
+	mutex_init(&srv->ctl_lock);
+	srv->state = QTSRV_IDLE;
+	mutex_init(&srv->conn_lock);
+	INIT_LIST_HEAD(&srv->conns);
+	INIT_LIST_HEAD(&srv->dead_conns);
+	init_waitqueue_head(&srv->conn_wq);
+	INIT_WORK(&srv->reap_work, qtsrv_reap_work);
+	spin_lock_init(&srv->q_lock);
+	INIT_LIST_HEAD(&srv->queue);
+	init_waitqueue_head(&srv->q_wait);
+	atomic_set(&srv->nr_workers, 0);
+	file->private_data = srv;
+	return 0;
+}
+
+static int qtsrv_start_listeners(struct qtsrv *srv)
+{
+	struct qtfs_trans_addr addr = {
+		.vsock_cid = qtfs_server_vsock_cid,
+		.vsock_port = qtfs_server_vsock_port,
+		.tcp_port = qtfs_server_port,
+	};
+	bool want_tcp = qtfs_server_ip && *qtfs_server_ip;
+	int ret;
+
+	ret = qtsrv_listen(srv, &srv->lis[0], "vsock", &addr);
+	if (ret && !want_tcp) {
+		qtsrv_err("cannot listen on vsock cid %u port %u: %d (check qtfs_server_vsock_cid and qtfs_server_vsock_port, and that a vsock transport is loaded)\n",
+			  addr.vsock_cid, addr.vsock_port, ret);
+		return ret;
+	}
+	if (ret)
+		qtsrv_warn("no vsock listener (cid %u port %u): %d; serving TCP only\n",
+			   addr.vsock_cid, addr.vsock_port, ret);
+	if (!want_tcp)
+		return 0;
+#ifdef QTFS_TEST_MODE
+	strscpy(addr.ip, qtfs_server_ip, sizeof(addr.ip));
+	ret = qtsrv_listen(srv, &srv->lis[1], "tcp", &addr);
+	if (ret) {
+		qtsrv_err("cannot listen on tcp %s:%u: %d (check qtfs_server_ip and qtfs_server_port)\n",
+			  qtfs_server_ip, addr.tcp_port, ret);
+		qtsrv_unlisten(&srv->lis[0]);
+	}
+	return ret;
+#else
+	qtsrv_err("qtfs_server_ip is set but this module was built without QTFS_TEST_MODE: no TCP listener\n");
+	qtsrv_unlisten(&srv->lis[0]);
+	return -EINVAL;
+#endif
+}
+
+static int qtsrv_ioc_start(struct qtsrv *srv, void __user *uarg)
+{
+	struct qtsrv_ioc_start arg;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags || arg.reserved)
+		return -EINVAL;
+
+	mutex_lock(&qtsrv_active_lock);
+	mutex_lock(&srv->ctl_lock);
+	ret = -EBUSY;
+	if (qtsrv_active)
+		goto out_unlock;
+	ret = -EINVAL;
+	if (srv->state != QTSRV_IDLE)
+		goto out_unlock;
+
+	mutex_lock(&srv->conn_lock);
+	srv->accepting = true;
+	mutex_unlock(&srv->conn_lock);
+	ret = qtsrv_start_listeners(srv);
+	if (ret) {
+		mutex_lock(&srv->conn_lock);
+		srv->accepting = false;
+		mutex_unlock(&srv->conn_lock);
+		goto out_unlock;
+	}
+	WRITE_ONCE(srv->state, QTSRV_RUNNING);
+	qtsrv_active = srv;
+	qtsrv_info("server started\n");
+out_unlock:
+	mutex_unlock(&srv->ctl_lock);
+	mutex_unlock(&qtsrv_active_lock);
+	return ret;
+}
+
+/*
+ * Stop @srv: no new connections, every connection shut down and reaped,
+ * queued requests dropped, workers sent home.  Requests already running
+ * finish on their own; their replies fail and they drop their references.
+ */
+static void qtsrv_stop(struct qtsrv *srv)
+{
+	struct qtsrv_req *req, *tmp;
+	LIST_HEAD(drop);
+	int i;
+
+	mutex_lock(&qtsrv_active_lock);
+	mutex_lock(&srv->ctl_lock);
+	if (srv->state == QTSRV_RUNNING) {
+		for (i = 0; i < QTSRV_NR_LISTENERS; i++)
+			qtsrv_unlisten(&srv->lis[i]);
+		qtsrv_conns_shutdown(srv);
+		qtsrv_info("server stopped\n");
+	}
+	spin_lock(&srv->q_lock);
+	WRITE_ONCE(srv->state, QTSRV_STOPPED);
+	list_splice_init(&srv->queue, &drop);
+	spin_unlock(&srv->q_lock);
+	wake_up_all(&srv->q_wait);
+	if (qtsrv_active == srv)
+		qtsrv_active = NULL;
+	mutex_unlock(&srv->ctl_lock);
+	mutex_unlock(&qtsrv_active_lock);
+
+	list_for_each_entry_safe(req, tmp, &drop, node) {
+		list_del(&req->node);
+		qtsrv_req_free(req);
+	}
+}
+
+/**
+ * qtsrv_requeue_req() - put back a request a signal interrupted
+ * @srv: server
+ * @req: request whose handler returned -ERESTART*
+ *
+ * The request goes back to the head of the queue, to run again once the
+ * worker has passed through user mode to take its signal (a job-control
+ * stop of the engine, say), like a restarted system call.
+ *
+ * Return: true if queued; false if the server or the connection is going
+ * away, and the caller replies instead.
+ */
+bool qtsrv_requeue_req(struct qtsrv *srv, struct qtsrv_req *req)
+{
+	bool queued = false;
+
+	spin_lock(&srv->q_lock);
+	if (srv->state != QTSRV_STOPPED &&
+	    !test_bit(QTSRV_CONN_DEAD, &req->conn->flags)) {
+		list_add(&req->node, &srv->queue);
+		queued = true;
+	}
+	spin_unlock(&srv->q_lock);
+	return queued;
+}
+
+static bool qtsrv_serve_wake(struct qtsrv *srv)
+{
+	return READ_ONCE(srv->state) == QTSRV_STOPPED ||
+	       !list_empty_careful(&srv->queue);
+}
+
+/*
+ * QTSRV_IOC_SERVE: the calling engine thread executes requests until the
+ * server stops.  The wait is exclusive so that one request wakes one
+ * worker; a worker that leaves without taking a request passes the wakeup
+ * on.
+ */
+static long qtsrv_ioc_serve(struct qtsrv *srv)
+{
+	struct qtsrv_req *req;
+	long ret;
+
+	if (READ_ONCE(srv->state) == QTSRV_IDLE)
+		return -EINVAL;
+	atomic_inc(&srv->nr_workers);
+	for (;;) {
+		wait_event_interruptible_exclusive(srv->q_wait,
+						   qtsrv_serve_wake(srv));
+		req = NULL;
+		spin_lock(&srv->q_lock);
+		if (srv->state == QTSRV_STOPPED) {
+			spin_unlock(&srv->q_lock);
+			ret = 0;
+			break;
+		}
+		if (!signal_pending(current)) {
+			req = list_first_entry_or_null(&srv->queue,
+						       struct qtsrv_req, node);
+			if (req)
+				list_del(&req->node);
+		}
+		spin_unlock(&srv->q_lock);
+		if (signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		if (!req)
+			continue;
+		qtsrv_dispatch(srv, req);
+		if (task_work_pending(current)) {
+			ret = QTSRV_SERVE_AGAIN;
+			break;
+		}
+		cond_resched();
+	}
+	atomic_dec(&srv->nr_workers);
+	if (ret && !list_empty_careful(&srv->queue))
+		wake_up(&srv->q_wait);
+	return ret;
+}
+
+static long qtsrv_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct qtsrv *srv = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case QTSRV_IOC_WL_SET:
+		return qtsrv_wl_set(srv, uarg);
+	case QTSRV_IOC_START:
+		return qtsrv_ioc_start(srv, uarg);
+	case QTSRV_IOC_SERVE:
+		return qtsrv_ioc_serve(srv);
+	case QTSRV_IOC_STOP:
+		qtsrv_stop(srv);
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int qtsrv_dev_release(struct inode *inode, struct file *file)
+{
+	struct qtsrv *srv = file->private_data;
+
+	/* No ioctl runs any more, so no worker either. */
+	qtsrv_stop(srv);
+	qtsrv_wl_release(srv);
+	kfree(srv);
+	return 0;
+}
+
+static const struct file_operations qtsrv_fops = {
+	.owner = THIS_MODULE,
+	.open = qtsrv_dev_open,
+	.release = qtsrv_dev_release,
+	.unlocked_ioctl = qtsrv_dev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice qtsrv_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = QTSRV_DEV_NAME,
+	.fops = &qtsrv_fops,
+	.mode = 0600,
+};
+
+static int __init qtsrv_init(void)
+{
+	int ret;
+
+	ret = qtsrv_handlers_init();
+	if (ret)
+		return ret;
+	ret = qtfs_trans_init();
+	if (ret)
+		return ret;
+	ret = misc_register(&qtsrv_misc);
+	if (ret) {
+		pr_err("cannot register /dev/%s: %d\n", QTSRV_DEV_NAME, ret);
+		goto out_trans_exit;
+	}
+	qtsrv_info("loaded: protocol %u.%u, vsock cid %u port %u\n",
+		   QTFS_PROTO_MAJOR, QTFS_PROTO_MINOR, qtfs_server_vsock_cid,
+		   qtfs_server_vsock_port);
+	return 0;
+
+out_trans_exit:
+	qtfs_trans_exit();
+	return ret;
+}
+
+static void __exit qtsrv_exit(void)
+{
+	misc_deregister(&qtsrv_misc);
+	qtfs_trans_exit();
+	/* whitelist sets are freed by RCU callbacks */
+	rcu_barrier();
+}
+
+module_init(qtsrv_init);
+module_exit(qtsrv_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("qtfs server: serves a directory tree to qtfs clients");
+MODULE_AUTHOR("qtfs developers");

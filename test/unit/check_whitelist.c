@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Check tests of the engine's whitelist parser (qtfs_server/engine_whitelist.c).
+ *
+ * Build: cc check_whitelist.c ../../qtfs_server/engine_whitelist.c
+ *        $(pkg-config --cflags --libs glib-2.0 check)
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "../../qtfs_server/engine_whitelist.h"
+
+static char tmpdir[] = "/tmp/check_whitelist.XXXXXX";
+static char wlpath[sizeof(tmpdir) + 16];
+static char err[1024];
+static struct qtsrv_wl_set set;
+
+static void setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	snprintf(wlpath, sizeof(wlpath), "%s/wl", tmpdir);
+	err[0] = '\0';
+	set.nr = 0;
+	set.rules = NULL;
+}
+
+static void teardown(void)
+{
+	qtsrv_wl_free(&set);
+	unlink(wlpath);
+	rmdir(tmpdir);
+	strcpy(tmpdir + strlen(tmpdir) - 6, "XXXXXX");
+}
+
+static void write_wl(const char *text)
+{
+	FILE *f = fopen(wlpath, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fputs(text, f) >= 0, 1);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static int load(const char *text)
+{
+	write_wl(text);
+	return qtsrv_wl_load(wlpath, &set, err, sizeof(err));
+}
+
+/* Does @set hold rule (@cls, @path)? */
+static int has_rule(unsigned int cls, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < set.nr; i++)
+		if (set.rules[i].wl_class == cls &&
+		    !strcmp(set.rules[i].path, path))
+			return 1;
+	return 0;
+}
+
+START_TEST(valid_all_sections)
+{
+	static const char *const names[] = {
+		"Open", "Write", "Read", "Readdir", "Mkdir", "Rmdir", "Create",
+		"Unlink", "Rename", "Setattr", "Setxattr", "Mount",
+	};
+	char text[4096] = "# sample\n";
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		strcat(text, "[");
+		strcat(text, names[i]);
+		strcat(text, "]\nPath=/srv/share;/home\n\n");
+	}
+	ck_assert_msg(load(text) == 0, "%s", err);
+	ck_assert_uint_eq(set.nr, 2 * __QTSRV_WL_MAX);
+	for (i = 0; i < __QTSRV_WL_MAX; i++) {
+		ck_assert_str_eq(qtsrv_wl_class_name(i), names[i]);
+		ck_assert(has_rule(i, "/srv/share"));
+		ck_assert(has_rule(i, "/home"));
+		ck_assert_uint_eq(qtsrv_wl_count(&set, i), 2);
+	}
+	ck_assert_ptr_null(qtsrv_wl_class_name(__QTSRV_WL_MAX));
+}
+END_TEST
+
+/*
+ * config/qtfs/whitelist, found from $QTFS_SRCDIR or else from where this
+ * binary lives (test/unit/ in the source tree), whatever the cwd.
+ */
+static void sample_path(char *buf, size_t len)
+{
+	const char *src = getenv("QTFS_SRCDIR");
+	char exe[2048];
+	ssize_t n;
+	char *slash;
+
+	if (src) {
+		snprintf(buf, len, "%s/config/qtfs/whitelist", src);
+		return;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(buf, len, "%s/../../config/qtfs/whitelist",
+		 slash ? exe : ".");
+}
+
+START_TEST(sample_config_parses)
+{
+	char path[4096];
+	int ret;
+
+	sample_path(path, sizeof(path));
+	ret = qtsrv_wl_load(path, &set, err, sizeof(err));
+	ck_assert_msg(ret == 0, "%s (set QTFS_SRCDIR to the source tree)", err);
+	ck_assert_uint_gt(qtsrv_wl_count(&set, QTSRV_WL_MOUNT), 0);
+}
+END_TEST
+
+START_TEST(missing_file)
+{
+	int ret = qtsrv_wl_load("/nonexistent/qtfs/whitelist", &set, err,
+				sizeof(err));
+
+	ck_assert_int_eq(ret, -ENOENT);
+	ck_assert_ptr_nonnull(strstr(err, "cannot read whitelist /nonexistent/qtfs/whitelist"));
+	ck_assert_ptr_nonnull(strstr(err, "No such file or directory"));
+	ck_assert_ptr_nonnull(strstr(err, "cp config/qtfs/whitelist"));
+	ck_assert_uint_eq(set.nr, 0);
+}
+END_TEST
+
+START_TEST(no_mount_section)
+{
+	ck_assert_int_eq(load("[Open]\nPath=/srv\n"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "has no [Mount] Path entries"));
+	ck_assert_ptr_nonnull(strstr(err, "add [Mount] Path=/dir"));
+	ck_assert_uint_eq(set.nr, 0);
+}
+END_TEST
+
+START_TEST(empty_mount_path)
+{
+	ck_assert_int_eq(load("[Mount]\nPath=\n"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "has no [Mount] Path entries"));
+}
+END_TEST
+
+START_TEST(mount_without_path_key)
+{
+	ck_assert_int_eq(load("[Mount]\n# nothing\n"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "has no [Mount] Path entries"));
+}
+END_TEST
+
+START_TEST(unknown_section)
+{
+	ck_assert_int_eq(load("[Mount]\nPath=/srv\n\n[Chmod]\nPath=/srv\n"),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "line 4"));
+	ck_assert_ptr_nonnull(strstr(err, "unknown section [Chmod]"));
+}
+END_TEST
+
+START_TEST(unknown_key)
+{
+	ck_assert_int_eq(load("[Mount]\nPath=/srv\nPaths=/x\n"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "line 3"));
+	ck_assert_ptr_nonnull(strstr(err, "unknown key 'Paths' in [Mount]"));
+}
+END_TEST
+
+START_TEST(localised_key)
+{
+	ck_assert_int_eq(load("[Mount]\nPath[de]=/srv\nPath=/x\n"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "unknown key 'Path[de]'"));
+}
+END_TEST
+
+START_TEST(relative_path)
+{
+	ck_assert_int_eq(load("[Mount]\nPath=/srv;srv/share\n"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "line 2"));
+	ck_assert_ptr_nonnull(strstr(err, "'srv/share'"));
+	ck_assert_ptr_nonnull(strstr(err, "not absolute"));
+	ck_assert_uint_eq(set.nr, 0);
+}
+END_TEST
+
+START_TEST(dotdot_component)
+{
+	ck_assert_int_eq(load("[Mount]\nPath=/srv/../etc\n"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "'..'"));
+	ck_assert_int_eq(load("[Mount]\nPath=/srv/..\n"), -EINVAL);
+	/* names that merely start with dots are fine */
+	ck_assert_msg(load("[Mount]\nPath=/srv/..x;/srv/.y\n") == 0, "%s", err);
+	ck_assert(has_rule(QTSRV_WL_MOUNT, "/srv/..x"));
+	ck_assert(has_rule(QTSRV_WL_MOUNT, "/srv/.y"));
+}
+END_TEST
+
+START_TEST(overlong_path)
+{
+	char *text = malloc(5000 + 64);
+	size_t i;
+
+	ck_assert_ptr_nonnull(text);
+	strcpy(text, "[Mount]\nPath=");
+	for (i = 0; i < 5000 / 4; i++)
+		strcat(text, "/abc");
+	strcat(text, "\n");
+	ck_assert_int_eq(load(text), -ENAMETOOLONG);
+	ck_assert_ptr_nonnull(strstr(err, "too long"));
+	free(text);
+}
+END_TEST
+
+START_TEST(longest_allowed_path)
+{
+	char *text = malloc(4096 + 64);
+	char path[4096];
+
+	ck_assert_ptr_nonnull(text);
+	memset(path, 'a', sizeof(path));
+	path[0] = '/';
+	path[4095] = '\0';	/* 4095 bytes: the longest that fits */
+	sprintf(text, "[Mount]\nPath=%s\n", path);
+	ck_assert_msg(load(text) == 0, "%s", err);
+	ck_assert(has_rule(QTSRV_WL_MOUNT, path));
+	free(text);
+}
+END_TEST
+
+START_TEST(duplicate_slashes_normalised)
+{
+	ck_assert_msg(load("[Mount]\nPath=//srv///share/;/a/./b/.;/\n") == 0,
+		      "%s", err);
+	ck_assert_uint_eq(set.nr, 3);
+	ck_assert(has_rule(QTSRV_WL_MOUNT, "/srv/share"));
+	ck_assert(has_rule(QTSRV_WL_MOUNT, "/a/b"));
+	ck_assert(has_rule(QTSRV_WL_MOUNT, "/"));
+}
+END_TEST
+
+START_TEST(duplicates_merged)
+{
+	ck_assert_msg(load("[Mount]\nPath=/srv;/srv/;//srv\n") == 0, "%s",
+		      err);
+	ck_assert_uint_eq(set.nr, 1);
+}
+END_TEST
+
+START_TEST(trailing_separator)
+{
+	ck_assert_msg(load("[Mount]\nPath=/srv/share;/home;\n") == 0, "%s",
+		      err);
+	ck_assert_uint_eq(set.nr, 2);
+	ck_assert(has_rule(QTSRV_WL_MOUNT, "/srv/share"));
+	ck_assert(has_rule(QTSRV_WL_MOUNT, "/home"));
+}
+END_TEST
+
+START_TEST(empty_entry)
+{
+	ck_assert_int_eq(load("[Mount]\nPath=/srv;;/home\n"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "empty path"));
+}
+END_TEST
+
+START_TEST(blanks_around_entries)
+{
+	ck_assert_msg(load("[Mount]\nPath = /srv ; /home \n") == 0, "%s", err);
+	ck_assert(has_rule(QTSRV_WL_MOUNT, "/srv"));
+	ck_assert(has_rule(QTSRV_WL_MOUNT, "/home"));
+}
+END_TEST
+
+START_TEST(syntax_error_line_number)
+{
+	ck_assert_int_eq(load("# comment\n[Mount]\nPath=/srv\nthis is not ini\n"),
+			 -EINVAL);
+	ck_assert_msg(strstr(err, "line 4") != NULL, "%s", err);
+}
+END_TEST
+
+START_TEST(key_before_section)
+{
+	ck_assert_int_eq(load("Path=/srv\n[Mount]\nPath=/srv\n"), -EINVAL);
+	ck_assert_msg(strstr(err, "line 1") != NULL, "%s", err);
+}
+END_TEST
+
+START_TEST(second_path_key)
+{
+	ck_assert_int_eq(load("[Mount]\nPath=/a\n[Open]\nPath=/b\n[Mount]\nPath=/c\n"),
+			 -EINVAL);
+	ck_assert_msg(strstr(err, "line 6") != NULL, "%s", err);
+	ck_assert_ptr_nonnull(strstr(err, "first on line 2"));
+}
+END_TEST
+
+START_TEST(normalize_api)
+{
+	char out[16];
+
+	ck_assert_int_eq(qtsrv_wl_normalize("//a//b/", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "/a/b");
+	ck_assert_int_eq(qtsrv_wl_normalize("/", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "/");
+	ck_assert_int_eq(qtsrv_wl_normalize("/./.", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "/");
+	ck_assert_int_eq(qtsrv_wl_normalize("a", out, sizeof(out)), -EINVAL);
+	ck_assert_int_eq(qtsrv_wl_normalize("", out, sizeof(out)), -EINVAL);
+	ck_assert_int_eq(qtsrv_wl_normalize("/a/../b", out, sizeof(out)),
+			 -EPERM);
+	ck_assert_int_eq(qtsrv_wl_normalize("/0123456789abcdef", out,
+					    sizeof(out)), -ENAMETOOLONG);
+}
+END_TEST
+
+START_TEST(to_ioctl_layout)
+{
+	struct qtsrv_wl_rule *r;
+
+	ck_assert_msg(load("[Mount]\nPath=/srv\n[Write]\nPath=/srv/rw\n") == 0,
+		      "%s", err);
+	r = qtsrv_wl_to_ioctl(&set);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r[0].wl_class, QTSRV_WL_MOUNT);
+	ck_assert_uint_eq(r[0].path_len, 4);
+	ck_assert_str_eq(r[0].path, "/srv");
+	ck_assert_uint_eq(r[1].wl_class, QTSRV_WL_WRITE);
+	ck_assert_uint_eq(r[1].path_len, 7);
+	ck_assert_str_eq(r[1].path, "/srv/rw");
+	free(r);
+}
+END_TEST
+
+static Suite *whitelist_suite(void)
+{
+	Suite *s = suite_create("whitelist");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, valid_all_sections);
+	tcase_add_test(tc, sample_config_parses);
+	tcase_add_test(tc, missing_file);
+	tcase_add_test(tc, no_mount_section);
+	tcase_add_test(tc, empty_mount_path);
+	tcase_add_test(tc, mount_without_path_key);
+	tcase_add_test(tc, unknown_section);
+	tcase_add_test(tc, unknown_key);
+	tcase_add_test(tc, localised_key);
+	tcase_add_test(tc, relative_path);
+	tcase_add_test(tc, dotdot_component);
+	tcase_add_test(tc, overlong_path);
+	tcase_add_test(tc, longest_allowed_path);
+	tcase_add_test(tc, duplicate_slashes_normalised);
+	tcase_add_test(tc, duplicates_merged);
+	tcase_add_test(tc, trailing_separator);
+	tcase_add_test(tc, empty_entry);
+	tcase_add_test(tc, blanks_around_entries);
+	tcase_add_test(tc, syntax_error_line_number);
+	tcase_add_test(tc, key_before_section);
+	tcase_add_test(tc, second_path_key);
+	tcase_add_test(tc, normalize_api);
+	tcase_add_test(tc, to_ioctl_layout);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(whitelist_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
