@@ -227,6 +227,42 @@ server_stop() {
 	fi
 }
 
+# The engine goes away and comes back: the mount must reconnect by itself
+# and serve new operations (nothing is remounted).
+engine_restart_cmd() {
+	engine_stop_cmd || return 1
+	echo before-restart >"$SHARE/restart-probe" || return 1
+	engine_start_cmd
+}
+
+reconnect_cmd() {
+	_i=0
+	until [ "$(cat "$MNT/restart-probe" 2>/dev/null)" = before-restart ]; do
+		[ "$_i" -ge 20 ] && return 1
+		sleep 1
+		_i=$((_i + 1))
+	done
+	echo after-restart >"$MNT/restart-probe" &&
+		[ "$(cat "$SHARE/restart-probe")" = after-restart ] &&
+		rm "$MNT/restart-probe"
+}
+
+# With the engine stopped and the module unloaded, operations fail (rather
+# than hang) and the client still unmounts and unloads.
+no_server_cmd() {
+	! ls "$MNT" >/dev/null 2>&1
+}
+
+server_lifecycle() {
+	heading "server restart and loss"
+	step "engine restart" engine_restart_cmd || return 1
+	step "client reconnects" reconnect_cmd
+	step "engine stop (server gone)" engine_stop_cmd && ENGINE_PID=
+	step "rmmod qtfs_server (client still mounted)" rmmod qtfs_server &&
+		SERVER_MOD=0
+	step "operations fail without a server" no_server_cmd
+}
+
 mount_retry() {
 	mkdir -p "$MNT"
 	_i=0
