@@ -6,6 +6,7 @@
 #include <linux/mutex.h>
 #include <linux/net.h>
 #include <linux/string.h>
+#include <net/net_namespace.h>
 #include <net/sock.h>
 #include "qtfs_trans.h"
 
@@ -84,6 +85,42 @@ void qtfs_trans_put(const struct qtfs_trans_ops *ops)
 {
 	if (ops)
 		module_put(ops->owner);
+}
+
+/**
+ * qtfs_sock_open() - create a kernel stream socket and connect or listen
+ * @tc:     endpoint; @tc->sock is set on success
+ * @family: address family
+ * @proto:  protocol (0 for the family's default)
+ * @sa:     address to connect to, or to bind to
+ * @salen:  size of @sa
+ * @listen: bind and listen instead of connecting
+ *
+ * Return: 0 or -errno (nothing is left allocated).
+ */
+int qtfs_sock_open(struct qtfs_tconn *tc, int family, int proto,
+		   struct sockaddr *sa, int salen, bool listen)
+{
+	int ret;
+
+	ret = sock_create_kern(&init_net, family, SOCK_STREAM, proto,
+			       &tc->sock);
+	if (ret)
+		return ret;
+	if (listen) {
+		/* a restarted server must get its port back at once */
+		sock_set_reuseaddr(tc->sock->sk);
+		ret = kernel_bind(tc->sock, sa, salen);
+		if (!ret)
+			ret = kernel_listen(tc->sock, SOMAXCONN);
+	} else {
+		ret = kernel_connect(tc->sock, sa, salen, 0);
+	}
+	if (ret) {
+		sock_release(tc->sock);
+		tc->sock = NULL;
+	}
+	return ret;
 }
 
 /**

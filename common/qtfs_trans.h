@@ -82,6 +82,8 @@ void qtfs_trans_exit(void);
 const struct qtfs_trans_ops *qtfs_trans_get(const char *name);
 void qtfs_trans_put(const struct qtfs_trans_ops *ops);
 
+int qtfs_sock_open(struct qtfs_tconn *tc, int family, int proto,
+		   struct sockaddr *sa, int salen, bool listen);
 int qtfs_sock_send(struct qtfs_tconn *tc, struct kvec *vec, size_t nr,
 		   size_t len);
 int qtfs_sock_recv(struct qtfs_tconn *tc, void *buf, size_t len);

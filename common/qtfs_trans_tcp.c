@@ -7,73 +7,38 @@
 #include <linux/inet.h>
 #include <linux/net.h>
 #include <linux/tcp.h>
-#include <net/net_namespace.h>
-#include <net/sock.h>
 #include <net/tcp.h>
 #include "qtfs_trans.h"
 
-static int qtfs_tcp_addr(struct sockaddr_in *sa,
-			 const struct qtfs_trans_addr *addr)
+static int qtfs_tcp_open(struct qtfs_tconn *tc,
+			 const struct qtfs_trans_addr *addr, bool listen)
 {
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons(addr->tcp_port);
-	if (!in4_pton(addr->ip, -1, (u8 *)&sa->sin_addr.s_addr, '\0', NULL))
+	struct sockaddr_in sa = {
+		.sin_family = AF_INET,
+		.sin_port = htons(addr->tcp_port),
+	};
+	int ret;
+
+	if (!in4_pton(addr->ip, -1, (u8 *)&sa.sin_addr.s_addr, '\0', NULL))
 		return -EINVAL;
-	return 0;
-}
-
-static int qtfs_tcp_socket(struct qtfs_tconn *tc, struct sockaddr_in *sa,
-			   const struct qtfs_trans_addr *addr)
-{
-	int ret = qtfs_tcp_addr(sa, addr);
-
-	if (ret)
-		return ret;
-	ret = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP,
-			       &tc->sock);
-	if (ret)
-		return ret;
-	/* requests are small and latency-bound */
-	tcp_sock_set_nodelay(tc->sock->sk);
-	return 0;
+	ret = qtfs_sock_open(tc, AF_INET, IPPROTO_TCP, (struct sockaddr *)&sa,
+			     sizeof(sa), listen);
+	/* requests are small and latency-bound; accepted sockets inherit it */
+	if (!ret)
+		tcp_sock_set_nodelay(tc->sock->sk);
+	return ret;
 }
 
 static int qtfs_tcp_connect(struct qtfs_tconn *tc,
 			    const struct qtfs_trans_addr *addr)
 {
-	struct sockaddr_in sa;
-	int ret;
-
-	ret = qtfs_tcp_socket(tc, &sa, addr);
-	if (ret)
-		return ret;
-	ret = kernel_connect(tc->sock, (struct sockaddr *)&sa, sizeof(sa), 0);
-	if (ret) {
-		sock_release(tc->sock);
-		tc->sock = NULL;
-	}
-	return ret;
+	return qtfs_tcp_open(tc, addr, false);
 }
 
 static int qtfs_tcp_listen(struct qtfs_tconn *tc,
 			   const struct qtfs_trans_addr *addr)
 {
-	struct sockaddr_in sa;
-	int ret;
-
-	ret = qtfs_tcp_socket(tc, &sa, addr);
-	if (ret)
-		return ret;
-	sock_set_reuseaddr(tc->sock->sk);
-	ret = kernel_bind(tc->sock, (struct sockaddr *)&sa, sizeof(sa));
-	if (!ret)
-		ret = kernel_listen(tc->sock, SOMAXCONN);
-	if (ret) {
-		sock_release(tc->sock);
-		tc->sock = NULL;
-	}
-	return ret;
+	return qtfs_tcp_open(tc, addr, true);
 }
 
 static int qtfs_tcp_accept(struct qtfs_tconn *listener, struct qtfs_tconn *tc)

@@ -4,54 +4,31 @@
  */
 #include <linux/net.h>
 #include <linux/vm_sockets.h>
-#include <net/net_namespace.h>
 #include "qtfs_trans.h"
 
-static void qtfs_vsock_addr(struct sockaddr_vm *sa,
-			    const struct qtfs_trans_addr *addr)
+static int qtfs_vsock_open(struct qtfs_tconn *tc,
+			   const struct qtfs_trans_addr *addr, bool listen)
 {
-	memset(sa, 0, sizeof(*sa));
-	sa->svm_family = AF_VSOCK;
-	sa->svm_cid = addr->vsock_cid;
-	sa->svm_port = addr->vsock_port;
+	struct sockaddr_vm sa = {
+		.svm_family = AF_VSOCK,
+		.svm_cid = addr->vsock_cid,
+		.svm_port = addr->vsock_port,
+	};
+
+	return qtfs_sock_open(tc, AF_VSOCK, 0, (struct sockaddr *)&sa,
+			      sizeof(sa), listen);
 }
 
 static int qtfs_vsock_connect(struct qtfs_tconn *tc,
 			      const struct qtfs_trans_addr *addr)
 {
-	struct sockaddr_vm sa;
-	int ret;
-
-	ret = sock_create_kern(&init_net, AF_VSOCK, SOCK_STREAM, 0, &tc->sock);
-	if (ret)
-		return ret;
-	qtfs_vsock_addr(&sa, addr);
-	ret = kernel_connect(tc->sock, (struct sockaddr *)&sa, sizeof(sa), 0);
-	if (ret) {
-		sock_release(tc->sock);
-		tc->sock = NULL;
-	}
-	return ret;
+	return qtfs_vsock_open(tc, addr, false);
 }
 
 static int qtfs_vsock_listen(struct qtfs_tconn *tc,
 			     const struct qtfs_trans_addr *addr)
 {
-	struct sockaddr_vm sa;
-	int ret;
-
-	ret = sock_create_kern(&init_net, AF_VSOCK, SOCK_STREAM, 0, &tc->sock);
-	if (ret)
-		return ret;
-	qtfs_vsock_addr(&sa, addr);
-	ret = kernel_bind(tc->sock, (struct sockaddr *)&sa, sizeof(sa));
-	if (!ret)
-		ret = kernel_listen(tc->sock, SOMAXCONN);
-	if (ret) {
-		sock_release(tc->sock);
-		tc->sock = NULL;
-	}
-	return ret;
+	return qtfs_vsock_open(tc, addr, true);
 }
 
 static int qtfs_vsock_show(struct qtfs_tconn *tc, char *buf, size_t len)

@@ -19,6 +19,7 @@
 #include <linux/xarray.h>
 #include "qtfs_proto.h"
 #include "qtfs_trans.h"
+#include "qtfs_log.h"
 #include "compat.h"
 
 #ifdef pr_fmt
@@ -26,32 +27,13 @@
 #endif
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-/* Log levels of the qtfs_log_level module parameter. */
-enum qtfs_log_level {
-	QTFS_LOG_NONE,
-	QTFS_LOG_ERROR,
-	QTFS_LOG_WARN,
-	QTFS_LOG_INFO,
-	QTFS_LOG_DEBUG,
-};
-
-extern int qtfs_log_level;
-
-#define qtfs_err(fmt, ...)						\
-	do {								\
-		if (qtfs_log_level >= QTFS_LOG_ERROR)			\
-			pr_err_ratelimited(fmt, ##__VA_ARGS__);		\
-	} while (0)
-#define qtfs_warn(fmt, ...)						\
-	do {								\
-		if (qtfs_log_level >= QTFS_LOG_WARN)			\
-			pr_warn_ratelimited(fmt, ##__VA_ARGS__);	\
-	} while (0)
-#define qtfs_info(fmt, ...)						\
-	do {								\
-		if (qtfs_log_level >= QTFS_LOG_INFO)			\
-			pr_info_ratelimited(fmt, ##__VA_ARGS__);	\
-	} while (0)
+/* Everything the client logs about a connection is peer-triggered. */
+#define qtfs_err(fmt, ...) \
+	qtfs_log(QTFS_LOG_ERROR, pr_err_ratelimited, fmt, ##__VA_ARGS__)
+#define qtfs_warn(fmt, ...) \
+	qtfs_log(QTFS_LOG_WARN, pr_warn_ratelimited, fmt, ##__VA_ARGS__)
+#define qtfs_info(fmt, ...) \
+	qtfs_log(QTFS_LOG_INFO, pr_info_ratelimited, fmt, ##__VA_ARGS__)
 
 /**
  * enum qtfs_conn_state - state of the transport connection of a mount

@@ -45,41 +45,6 @@ module_param(qtfs_conn_max_conn, uint, 0444);
 MODULE_PARM_DESC(qtfs_conn_max_conn,
 		 "maximum number of qtfs mounts (one connection each)");
 
-static const char *const qtfs_log_names[] = {
-	[QTFS_LOG_NONE] = "NONE",
-	[QTFS_LOG_ERROR] = "ERROR",
-	[QTFS_LOG_WARN] = "WARN",
-	[QTFS_LOG_INFO] = "INFO",
-	[QTFS_LOG_DEBUG] = "DEBUG",
-};
-
-int qtfs_log_level = QTFS_LOG_WARN;
-
-static int qtfs_log_level_set(const char *val, const struct kernel_param *kp)
-{
-	int i = sysfs_match_string(qtfs_log_names, val);
-
-	if (i < 0) {
-		pr_err("qtfs_log_level must be NONE, ERROR, WARN, INFO or DEBUG\n");
-		return -EINVAL;
-	}
-	WRITE_ONCE(qtfs_log_level, i);
-	return 0;
-}
-
-static int qtfs_log_level_get(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "%s\n", qtfs_log_names[READ_ONCE(qtfs_log_level)]);
-}
-
-static const struct kernel_param_ops qtfs_log_level_ops = {
-	.set = qtfs_log_level_set,
-	.get = qtfs_log_level_get,
-};
-
-module_param_cb(qtfs_log_level, &qtfs_log_level_ops, NULL, 0644);
-MODULE_PARM_DESC(qtfs_log_level, "NONE, ERROR, WARN (default), INFO or DEBUG");
-
 /*
  * Number of live connections, bounded by qtfs_conn_max_conn.  Besides the
  * transport registry this is the module's only mutable global.

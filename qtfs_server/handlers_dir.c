@@ -191,38 +191,35 @@ out_end:
 	return ret;
 }
 
-/* UNLINK "Cpn": s[0] parent, s[1] name */
-int qtsrv_unlink(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
-		 struct qtfs_buf *rsp)
+/* UNLINK and RMDIR "Cpn": s[0] parent, s[1] name */
+static int qtsrv_remove(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
+			enum qtsrv_wl_class wl_class,
+			int (*remove)(const struct path *parent,
+				      struct dentry *dentry))
 {
 	struct qtsrv_child c;
 	int ret;
 
-	ret = qtsrv_child_start(ctx, a->s[0], a->s[1], QTSRV_WL_UNLINK, &c);
+	ret = qtsrv_child_start(ctx, a->s[0], a->s[1], wl_class, &c);
 	if (ret)
 		return ret;
 	ret = -ENOENT;
 	if (d_really_is_positive(c.dentry))
-		ret = qtsrv_vfs_unlink(&c.parent, c.dentry);
+		ret = remove(&c.parent, c.dentry);
 	qtsrv_child_end(&c);
 	return ret;
 }
 
-/* RMDIR "Cpn": s[0] parent, s[1] name */
+int qtsrv_unlink(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
+		 struct qtfs_buf *rsp)
+{
+	return qtsrv_remove(ctx, a, QTSRV_WL_UNLINK, qtsrv_vfs_unlink);
+}
+
 int qtsrv_rmdir(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 		struct qtfs_buf *rsp)
 {
-	struct qtsrv_child c;
-	int ret;
-
-	ret = qtsrv_child_start(ctx, a->s[0], a->s[1], QTSRV_WL_RMDIR, &c);
-	if (ret)
-		return ret;
-	ret = -ENOENT;
-	if (d_really_is_positive(c.dentry))
-		ret = qtsrv_vfs_rmdir(&c.parent, c.dentry);
-	qtsrv_child_end(&c);
-	return ret;
+	return qtsrv_remove(ctx, a, QTSRV_WL_RMDIR, qtsrv_vfs_rmdir);
 }
 
 /* The locked part of RENAME, with do_renameat2()'s checks. */

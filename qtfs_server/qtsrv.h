@@ -40,60 +40,27 @@
 #include <linux/xarray.h>
 #include "qtfs_proto.h"
 #include "qtfs_trans.h"
+#include "qtfs_log.h"
 #include "../include/uapi/qtfs_ioctl.h"
 
-/* Log levels of the qtfs_log_level parameter. */
-enum qtsrv_log_level {
-	QTSRV_LOG_NONE,
-	QTSRV_LOG_ERROR,
-	QTSRV_LOG_WARN,
-	QTSRV_LOG_INFO,
-	QTSRV_LOG_DEBUG,
-};
-
-extern int qtsrv_log_level;
 extern unsigned int qtsrv_max_conn;
 
-#define qtsrv_log_on(lvl)	(READ_ONCE(qtsrv_log_level) >= (lvl))
-
 /* Messages nobody on the wire can trigger. */
-#define qtsrv_err(fmt, ...)						\
-	do {								\
-		if (qtsrv_log_on(QTSRV_LOG_ERROR))			\
-			pr_err(fmt, ##__VA_ARGS__);			\
-	} while (0)
-#define qtsrv_warn(fmt, ...)						\
-	do {								\
-		if (qtsrv_log_on(QTSRV_LOG_WARN))			\
-			pr_warn(fmt, ##__VA_ARGS__);			\
-	} while (0)
-#define qtsrv_info(fmt, ...)						\
-	do {								\
-		if (qtsrv_log_on(QTSRV_LOG_INFO))			\
-			pr_info(fmt, ##__VA_ARGS__);			\
-	} while (0)
+#define qtsrv_err(fmt, ...) qtfs_log(QTFS_LOG_ERROR, pr_err, fmt, ##__VA_ARGS__)
+#define qtsrv_warn(fmt, ...) \
+	qtfs_log(QTFS_LOG_WARN, pr_warn, fmt, ##__VA_ARGS__)
+#define qtsrv_info(fmt, ...) \
+	qtfs_log(QTFS_LOG_INFO, pr_info, fmt, ##__VA_ARGS__)
 
 /* Messages a peer can trigger: always ratelimited. */
-#define qtsrv_err_rl(fmt, ...)						\
-	do {								\
-		if (qtsrv_log_on(QTSRV_LOG_ERROR))			\
-			pr_err_ratelimited(fmt, ##__VA_ARGS__);		\
-	} while (0)
-#define qtsrv_warn_rl(fmt, ...)						\
-	do {								\
-		if (qtsrv_log_on(QTSRV_LOG_WARN))			\
-			pr_warn_ratelimited(fmt, ##__VA_ARGS__);	\
-	} while (0)
-#define qtsrv_info_rl(fmt, ...)						\
-	do {								\
-		if (qtsrv_log_on(QTSRV_LOG_INFO))			\
-			pr_info_ratelimited(fmt, ##__VA_ARGS__);	\
-	} while (0)
-#define qtsrv_dbg_rl(fmt, ...)						\
-	do {								\
-		if (qtsrv_log_on(QTSRV_LOG_DEBUG))			\
-			pr_info_ratelimited(fmt, ##__VA_ARGS__);	\
-	} while (0)
+#define qtsrv_err_rl(fmt, ...) \
+	qtfs_log(QTFS_LOG_ERROR, pr_err_ratelimited, fmt, ##__VA_ARGS__)
+#define qtsrv_warn_rl(fmt, ...) \
+	qtfs_log(QTFS_LOG_WARN, pr_warn_ratelimited, fmt, ##__VA_ARGS__)
+#define qtsrv_info_rl(fmt, ...) \
+	qtfs_log(QTFS_LOG_INFO, pr_info_ratelimited, fmt, ##__VA_ARGS__)
+#define qtsrv_dbg_rl(fmt, ...) \
+	qtfs_log(QTFS_LOG_DEBUG, pr_info_ratelimited, fmt, ##__VA_ARGS__)
 
 /*
  * The reply to an opcode this server does not know or implement; the

@@ -42,51 +42,6 @@ module_param(qtfs_server_port, ushort, 0444);
 MODULE_PARM_DESC(qtfs_server_port,
 		 "TCP port of the test mode listener (default 12345)");
 
-static const char * const qtsrv_log_names[] = {
-	[QTSRV_LOG_NONE] = "NONE",
-	[QTSRV_LOG_ERROR] = "ERROR",
-	[QTSRV_LOG_WARN] = "WARN",
-	[QTSRV_LOG_INFO] = "INFO",
-	[QTSRV_LOG_DEBUG] = "DEBUG",
-};
-
-/* Written only through qtsrv_log_level_set(), read with READ_ONCE(). */
-int qtsrv_log_level = QTSRV_LOG_WARN;
-
-static int qtsrv_log_level_set(const char *val, const struct kernel_param *kp)
-{
-	char buf[8];
-	int i;
-
-	if (strscpy(buf, val, sizeof(buf)) < 0)
-		goto bad;
-	strim(buf);
-	for (i = 0; i < ARRAY_SIZE(qtsrv_log_names); i++) {
-		if (!strcasecmp(buf, qtsrv_log_names[i])) {
-			WRITE_ONCE(qtsrv_log_level, i);
-			return 0;
-		}
-	}
-bad:
-	pr_err("invalid qtfs_log_level '%s': use NONE, ERROR, WARN, INFO or DEBUG\n",
-	       val);
-	return -EINVAL;
-}
-
-static int qtsrv_log_level_get(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "%s\n",
-			  qtsrv_log_names[READ_ONCE(qtsrv_log_level)]);
-}
-
-static const struct kernel_param_ops qtsrv_log_level_ops = {
-	.set = qtsrv_log_level_set,
-	.get = qtsrv_log_level_get,
-};
-module_param_cb(qtfs_log_level, &qtsrv_log_level_ops, NULL, 0644);
-MODULE_PARM_DESC(qtfs_log_level,
-		 "log level: NONE, ERROR, WARN (default), INFO or DEBUG");
-
 #define QTSRV_MAX_CONN_LIMIT	4096
 
 /* Read with READ_ONCE() by the accept threads. */
