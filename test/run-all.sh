@@ -74,6 +74,17 @@ fi
 ((n > 0 || rc != 0)) || qt_log "unit tests: no Check output"
 count unit "$p" "$f"
 
+# A bounded libFuzzer pass over the protocol decoder (ASan + UBSan); any
+# crash fails it.  QTFS_FUZZ=0 leaves it out.
+if [[ ${QTFS_FUZZ:-1} != 0 ]]; then
+	section "fuzz (20 s, protocol decoder)"
+	if make -C "$QT_ROOT/test/unit" fuzz-short 2>&1 | tee "$QT_OUT/fuzz.log" | tail -n 8; then
+		count fuzz 1 0
+	else
+		count fuzz 0 1
+	fi
+fi
+
 initrd=
 if [[ -n $suites && $built -eq 1 ]]; then
 	section "guest initramfs"

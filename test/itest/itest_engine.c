@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * engine configuration checks: started with a missing whitelist, or with
- * one that has no [Mount] section, the engine exits non-zero within
- * IT_ENGINE_LIMIT seconds and says why on stderr (mentioning "whitelist").
- * Registered only when an `engine` binary is in PATH.
+ * engine configuration checks: started with a missing whitelist, with one
+ * that has no [Mount] section, or with a bad command line, the engine exits
+ * non-zero within IT_ENGINE_LIMIT seconds and says why on stderr, before it
+ * touches the module.  Registered only when an `engine` binary is in PATH.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -46,20 +46,26 @@ static bool it_engine_in_path(void)
 }
 
 /*
- * Run `engine --whitelist @wl`.  It must exit non-zero within the limit
- * with "whitelist" in its stderr; otherwise describe the problem in @why
- * and return false.  The engine runs in its own process group, so that a
- * daemonising engine is killed along with everything it forked.
+ * Run `engine @argv[1]...`.  It must exit within the limit with status
+ * @want (any non-zero status if @want is 0) and @msg in its stderr;
+ * otherwise describe the problem in @why and return false.  The engine runs
+ * in its own process group, so that a daemonising engine is killed along
+ * with everything it forked.
  */
-static bool it_engine_refuses(const char *wl, char *why, size_t whylen)
+static bool it_engine_refuses(char *const argv[], int want, const char *msg,
+			      char *why, size_t whylen)
 {
-	char err[IT_ENGINE_ERRMAX + 1];
+	char err[IT_ENGINE_ERRMAX + 1], cmd[512];
 	double deadline;
 	size_t len = 0;
 	int pfd[2], status, devnull;
 	bool eof = false;
 	pid_t pid;
+	int i;
 
+	for (cmd[0] = '\0', i = 0; argv[i]; i++)
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "%s%s",
+			 i ? " " : "", argv[i]);
 	if (pipe2(pfd, O_CLOEXEC)) {
 		snprintf(why, whylen, "pipe: %s", strerror(errno));
 		return false;
@@ -79,7 +85,7 @@ static bool it_engine_refuses(const char *wl, char *why, size_t whylen)
 			dup2(devnull, STDOUT_FILENO);
 		}
 		dup2(pfd[1], STDERR_FILENO);
-		execlp(IT_ENGINE, IT_ENGINE, "--whitelist", wl, (char *)NULL);
+		execvp(IT_ENGINE, argv);
 		dprintf(STDERR_FILENO, "exec %s: %s\n", IT_ENGINE,
 			strerror(errno));
 		_exit(127);
@@ -112,29 +118,28 @@ static bool it_engine_refuses(const char *wl, char *why, size_t whylen)
 	if (it_wait(pid, &status, deadline > it_now() ? deadline - it_now() : 0)) {
 		kill(-pid, SIGKILL);
 		it_wait(pid, &status, 5);
-		snprintf(why, whylen, "engine --whitelist %s still running after %.0f s; stderr: %s",
-			 wl, IT_ENGINE_LIMIT, len ? err : "(empty)");
+		snprintf(why, whylen, "%s still running after %.0f s; stderr: %s",
+			 cmd, IT_ENGINE_LIMIT, len ? err : "(empty)");
 		return false;
 	}
 	kill(-pid, SIGKILL);	/* anything it left behind */
 	if (!WIFEXITED(status)) {
-		snprintf(why, whylen, "engine --whitelist %s died from signal %d; stderr: %s",
-			 wl, WIFSIGNALED(status) ? WTERMSIG(status) : 0,
+		snprintf(why, whylen, "%s died from signal %d; stderr: %s",
+			 cmd, WIFSIGNALED(status) ? WTERMSIG(status) : 0,
 			 len ? err : "(empty)");
 		return false;
 	}
-	if (!WEXITSTATUS(status)) {
-		snprintf(why, whylen, "engine --whitelist %s exited 0; it must refuse to start",
-			 wl);
+	if (!WEXITSTATUS(status) || (want && WEXITSTATUS(status) != want)) {
+		snprintf(why, whylen, "%s exited %d; it must refuse to start (expected status %d, 0: any but 0)",
+			 cmd, WEXITSTATUS(status), want);
 		return false;
 	}
-	if (!strcasestr(err, "whitelist")) {
-		snprintf(why, whylen, "engine --whitelist %s exited %d but stderr does not say \"whitelist\": %s",
-			 wl, WEXITSTATUS(status), len ? err : "(empty)");
+	if (!strcasestr(err, msg)) {
+		snprintf(why, whylen, "%s exited %d but stderr does not say \"%s\": %s",
+			 cmd, WEXITSTATUS(status), msg, len ? err : "(empty)");
 		return false;
 	}
-	printf("engine --whitelist %s: exit %d: %s\n", wl,
-	       WEXITSTATUS(status), err);
+	printf("%s: exit %d: %s\n", cmd, WEXITSTATUS(status), err);
 	return true;
 }
 
@@ -146,7 +151,8 @@ START_TEST(test_engine_missing_whitelist)
 
 	ck_assert_msg(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
 	snprintf(wl, sizeof(wl), "%s/nonexistent", dir);
-	ok = it_engine_refuses(wl, why, sizeof(why));
+	ok = it_engine_refuses((char *[]){ IT_ENGINE, "--whitelist", wl, NULL },
+			       0, "whitelist", why, sizeof(why));
 	rmdir(dir);
 	ck_assert_msg(ok, "%s", why);
 }
@@ -168,10 +174,36 @@ START_TEST(test_engine_whitelist_without_mount)
 	else if (fputs(body, f) < 0 || fclose(f))
 		snprintf(why, sizeof(why), "write %s: %s", wl, strerror(errno));
 	else
-		ok = it_engine_refuses(wl, why, sizeof(why));
+		ok = it_engine_refuses((char *[]){ IT_ENGINE, "--whitelist", wl,
+						   NULL },
+				       0, "whitelist", why, sizeof(why));
 	unlink(wl);
 	rmdir(dir);
 	ck_assert_msg(ok, "%s", why);
+}
+END_TEST
+
+/* Bad command lines: usage errors exit 2 naming the offending value. */
+static const struct {
+	const char *argv[8];
+	const char *msg;
+} it_engine_bad_cli[] = {
+	{ { IT_ENGINE, "0", "1", "1", "12121", "1", "12121" }, "'0'" },
+	{ { IT_ENGINE, "16x", "1", "1", "12121", "1", "12121" }, "'16x'" },
+	{ { IT_ENGINE, "4", "1", "1", "port", "1", "12121" }, "'port'" },
+	{ { IT_ENGINE, "--threads", "-3" }, "'-3'" },
+	{ { IT_ENGINE, "--threads", "100000" }, "'100000'" },
+	{ { IT_ENGINE, "--bogus" }, "--bogus" },
+	{ { IT_ENGINE, "1", "2", "3" }, "positional" },
+};
+
+START_TEST(test_engine_bad_cli)
+{
+	char why[IT_ENGINE_ERRMAX + 1024];
+
+	ck_assert_msg(it_engine_refuses((char *const *)it_engine_bad_cli[_i].argv,
+					2, it_engine_bad_cli[_i].msg, why,
+					sizeof(why)), "%s", why);
 }
 END_TEST
 
@@ -187,4 +219,7 @@ void it_add_engine_tests(Suite *s)
 	tc = it_tcase(s, "engine_cfg", IT_TMO_SHORT, false);
 	tcase_add_test(tc, test_engine_missing_whitelist);
 	tcase_add_test(tc, test_engine_whitelist_without_mount);
+	tcase_add_loop_test(tc, test_engine_bad_cli, 0,
+			    (int)(sizeof(it_engine_bad_cli) /
+				  sizeof(it_engine_bad_cli[0])));
 }

@@ -2,10 +2,12 @@
 /*
  * mount(2) of type "qtfs": the server refuses exports outside the [Mount]
  * whitelist with EPERM and missing whitelisted paths with ENOENT, and a
- * whitelisted export mounts and unmounts cleanly.
+ * whitelisted export mounts and unmounts cleanly.  Bad mount options and a
+ * bad qtfs_log_level value are refused with EINVAL and change nothing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,31 +27,33 @@ static const char *it_mount_hint(int err)
 	return "";
 }
 
-/* mount(@src) on a fresh directory must fail with @want. */
-static void it_mount_must_fail(const char *src, int want, const char *why)
+/* mount(@src, @opts) on a fresh directory must fail with @want. */
+static void it_mount_must_fail(const char *src, const char *opts, int want,
+			       const char *why)
 {
 	char target[] = IT_MNT_TEMPLATE;
 	int ret, err;
 
 	ck_assert_msg(mkdtemp(target), "mkdtemp: %s", strerror(errno));
-	ret = mount(src, target, IT_FSTYPE, 0, NULL);
+	ret = mount(src, target, IT_FSTYPE, 0, opts);
 	err = errno;
 	if (!ret) {
 		umount2(target, MNT_DETACH);
 		rmdir(target);
-		ck_abort_msg("mount -t qtfs %s %s succeeded; expected %s (%s)",
-			     src, target, it_errname(want), why);
+		ck_abort_msg("mount -t qtfs -o %s %s %s succeeded; expected %s (%s)",
+			     opts ? opts : "", src, target, it_errname(want), why);
 	}
 	rmdir(target);
 	ck_assert_msg(err == want,
-		      "mount -t qtfs %s: got %s (%s), expected %s (%s)%s", src,
-		      it_errname(err), strerror(err), it_errname(want), why,
-		      it_mount_hint(err));
+		      "mount -t qtfs -o %s %s: got %s (%s), expected %s (%s)%s",
+		      opts ? opts : "", src, it_errname(err), strerror(err),
+		      it_errname(want), why, it_mount_hint(err));
 }
 
 START_TEST(test_mount_not_whitelisted)
 {
-	it_mount_must_fail("/etc", EPERM, "/etc is not in the [Mount] whitelist");
+	it_mount_must_fail("/etc", NULL, EPERM,
+			   "/etc is not in the [Mount] whitelist");
 }
 END_TEST
 
@@ -58,7 +62,7 @@ START_TEST(test_mount_missing)
 	char src[PATH_MAX];
 
 	snprintf(src, sizeof(src), "%s/does-not-exist", it_cfg.server_root);
-	it_mount_must_fail(src, ENOENT,
+	it_mount_must_fail(src, NULL, ENOENT,
 			   "whitelisted parent, but the path does not exist");
 }
 END_TEST
@@ -96,6 +100,59 @@ START_TEST(test_mount_whitelisted)
 }
 END_TEST
 
+/* Options the client must refuse before contacting the server. */
+static const struct {
+	const char *opts;
+	const char *why;
+} it_bad_opts[] = {
+	{ "trans=pigeon", "unknown transport" },
+	{ "port=70000", "port out of range" },
+	{ "timeout=abc", "timeout not a number" },
+	{ "timeout=99999999999", "timeout overflows" },
+	{ "cid=-1x", "cid not a number" },
+	{ "ip=1.2.3.4.5.6.7.8.9", "ip longer than an IPv4 address" },
+	{ "bogus=1", "unknown option" },
+};
+
+START_TEST(test_mount_bad_options)
+{
+	it_mount_must_fail(it_cfg.server_root, it_bad_opts[_i].opts, EINVAL,
+			   it_bad_opts[_i].why);
+}
+END_TEST
+
+START_TEST(test_mount_relative_source)
+{
+	it_mount_must_fail(it_cfg.server_root + 1, NULL, EINVAL,
+			   "the source must be an absolute server path");
+}
+END_TEST
+
+#define IT_LOG_LEVEL "/sys/module/qtfs/parameters/qtfs_log_level"
+
+/* A bad qtfs_log_level write fails with EINVAL and keeps the old level. */
+START_TEST(test_log_level_bad_value)
+{
+	char before[32] = "", after[32] = "";
+	ssize_t n;
+	int fd, err;
+
+	fd = open(IT_LOG_LEVEL, O_RDWR);
+	ck_assert_msg(fd >= 0, "open %s: %s", IT_LOG_LEVEL, strerror(errno));
+	n = pread(fd, before, sizeof(before) - 1, 0);
+	ck_assert_msg(n > 0, "read %s: %s", IT_LOG_LEVEL, strerror(errno));
+	n = pwrite(fd, "LOUD", 4, 0);
+	err = errno;
+	ck_assert_msg(n < 0 && err == EINVAL,
+		      "writing LOUD to %s: got %zd (%s), expected EINVAL",
+		      IT_LOG_LEVEL, n, n < 0 ? strerror(err) : "accepted");
+	n = pread(fd, after, sizeof(after) - 1, 0);
+	close(fd);
+	ck_assert_msg(n > 0 && !strcmp(before, after),
+		      "qtfs_log_level changed from %s to %s", before, after);
+}
+END_TEST
+
 void it_add_mount_tests(Suite *s)
 {
 	TCase *tc = it_tcase(s, "mount", IT_TMO_SHORT, false);
@@ -103,4 +160,8 @@ void it_add_mount_tests(Suite *s)
 	tcase_add_test(tc, test_mount_not_whitelisted);
 	tcase_add_test(tc, test_mount_missing);
 	tcase_add_test(tc, test_mount_whitelisted);
+	tcase_add_loop_test(tc, test_mount_bad_options, 0,
+			    (int)(sizeof(it_bad_opts) / sizeof(it_bad_opts[0])));
+	tcase_add_test(tc, test_mount_relative_source);
+	tcase_add_test(tc, test_log_level_bad_value);
 }
