@@ -17,11 +17,11 @@
 #include <unistd.h>
 
 #include "itest.h"
+#include "rmtree.h"
 #include "pattern.h"
 
 #define IT_NBUF		8	/* ring of it_c()/it_s() results */
 #define IT_IO_BLOCK	(1U << 20)
-#define IT_RMTREE_DEPTH	64
 
 struct it_cfg it_cfg;
 struct it_ctx it;
@@ -347,43 +347,9 @@ int it_pread_zeros(int fd, uint64_t off, size_t len)
 	return ret;
 }
 
-static int it_rmtree_at(int dfd, const char *name, int depth)
-{
-	struct dirent *de;
-	struct stat st;
-	int fd, ret = 0;
-	DIR *d;
-
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dfd, name, 0) ? -errno : 0;
-	if (depth >= IT_RMTREE_DEPTH)
-		return -ELOOP;
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
-	while (!ret && (errno = 0, de = readdir(d))) {
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			ret = it_rmtree_at(fd, de->d_name, depth + 1);
-	}
-	if (!ret && errno)
-		ret = -errno;
-	closedir(d);
-	if (ret)
-		return ret;
-	return unlinkat(dfd, name, AT_REMOVEDIR) ? -errno : 0;
-}
-
 int it_rmtree(const char *path)
 {
-	return it_rmtree_at(AT_FDCWD, path, 0);
+	return qt_rmtree_at(AT_FDCWD, path);
 }
 
 double it_now(void)

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "pattern.h"
+#include "rmtree.h"
 #include "testpeer_proto.h"
 
 #define TP_MAX_ARGS		4		/* arguments after the command */
@@ -47,7 +48,6 @@
 #define TP_SIZE_MAX		(1ULL << 40)	/* WRITE/HASHRANGE size cap */
 #define TP_PWRITE_MAX		(64ULL << 20)	/* PWRITE <len> cap */
 #define TP_MKFILES_MAX		1000000ULL
-#define TP_RMTREE_DEPTH		64
 #define TP_STOP_WAIT_MS		5000		/* wait for threads to stop */
 #define TP_POLL_MS		20
 
@@ -653,41 +653,6 @@ static int tp_cmd_mkfiles(struct tp_conn *c, char **argv)
 	return tp_ok(c, "%llu", (unsigned long long)count);
 }
 
-/* rm -rf of @name in @dfd without following symlinks; 0 or -errno. */
-static int tp_rmtree_at(int dfd, const char *name, int depth)
-{
-	struct dirent *de;
-	struct stat st;
-	int fd, ret = 0;
-	DIR *d;
-
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dfd, name, 0) ? -errno : 0;
-	if (depth >= TP_RMTREE_DEPTH)
-		return -ELOOP;
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
-	while (!ret && (errno = 0, de = readdir(d))) {
-		if (!tp_is_dot(de->d_name))
-			ret = tp_rmtree_at(fd, de->d_name, depth + 1);
-	}
-	if (!ret && errno)
-		ret = -errno;
-	closedir(d);
-	if (ret)
-		return ret;
-	return unlinkat(dfd, name, AT_REMOVEDIR) ? -errno : 0;
-}
-
 /* RMTREE <rel> */
 static int tp_cmd_rmtree(struct tp_conn *c, char **argv)
 {
@@ -701,7 +666,7 @@ static int tp_cmd_rmtree(struct tp_conn *c, char **argv)
 	pfd = tp_open_parent(argv[0], base);
 	if (pfd < 0)
 		return tp_syserr(c, -pfd, "lookup", argv[0]);
-	ret = tp_rmtree_at(pfd, base, 0);
+	ret = qt_rmtree_at(pfd, base);
 	close(pfd);
 	if (ret)
 		return tp_syserr(c, -ret, "rmtree", argv[0]);
