@@ -52,8 +52,11 @@ static const struct qtfs_op_desc qtfs_op_descs[QTFS_OP_MAX + 1] = {
 	QTFS_DESC(READ, "Cqqd", "B"),
 	/* handle, offset, data -> bytes written, attributes */
 	QTFS_DESC(WRITE, "CqqB", "dA"),
-	/* parent, name, wire open flags, mode -> handle, attributes */
-	QTFS_DESC(CREATE, "Cpndd", "qA"),
+	/*
+	 * parent, name, wire open flags, mode -> handle, attributes,
+	 * QTFS_CREATE_*
+	 */
+	QTFS_DESC(CREATE, "Cpndd", "qAd"),
 	/* parent, name, mode -> attributes */
 	QTFS_DESC(MKDIR, "Cpnd", "A"),
 	/* parent, name, mode, rdev major, rdev minor -> attributes */
@@ -88,8 +91,11 @@ static const struct qtfs_op_desc qtfs_op_descs[QTFS_OP_MAX + 1] = {
 	QTFS_DESC(REMOVEXATTR, "Cps", ""),
 	/* handle, offset, whence -> new offset */
 	QTFS_DESC(LLSEEK, "Cqqd", "q"),
-	/* handle, owner, cmd, type, start, end -> type, start, end, pid */
-	QTFS_DESC(LOCK, "Cqqddqq", "dqqd"),
+	/*
+	 * handle, owner, cmd, type, start, end, pid -> type, start, end,
+	 * pid
+	 */
+	QTFS_DESC(LOCK, "Cqqddqqd", "dqqd"),
 	/* handle, events -> revents */
 	QTFS_DESC(POLL, "Cqd", "d"),
 	/* unsolicited (id 0): handle, revents */
@@ -98,6 +104,10 @@ static const struct qtfs_op_desc qtfs_op_descs[QTFS_OP_MAX + 1] = {
 	QTFS_DESC(INTERRUPT, "Cq", ""),
 	/* handle, mode, offset, length */
 	QTFS_DESC(FALLOCATE, "Cqdqq", ""),
+	/* path, QTFS_ACCESS_* mask */
+	QTFS_DESC(ACCESS, "Cpd", ""),
+	/* sync the filesystem of the export */
+	QTFS_DESC(SYNCFS, "C", ""),
 };
 
 /**

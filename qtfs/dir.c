@@ -223,6 +223,7 @@ static int qtfs_atomic_open(struct inode *dir, struct dentry *dentry,
 	struct qtfs_req *req;
 	char *buf, *path;
 	u64 handle;
+	u32 cflags;
 	u32 gen;
 	int ret;
 
@@ -247,7 +248,7 @@ static int qtfs_atomic_open(struct inode *dir, struct dentry *dentry,
 	qtfs_put_path(buf);
 	ret = qtfs_req_run(req);
 	if (!ret)
-		ret = qtfs_req_result(req, &handle, &attr);
+		ret = qtfs_req_result(req, &handle, &attr, &cflags);
 	gen = req->gen;
 	qtfs_req_put(req);
 	if (ret)
@@ -259,8 +260,8 @@ static int qtfs_atomic_open(struct inode *dir, struct dentry *dentry,
 	}
 	d_instantiate(dentry, inode);
 	qtfs_dentry_touch(dentry);
-	/* without O_EXCL the name may have existed: let the VFS truncate */
-	if (flags & O_EXCL)
+	/* an existing file is truncated by the VFS, a new one is not */
+	if (cflags & QTFS_CREATE_CREATED)
 		file->f_mode |= FMODE_CREATED;
 	ret = qtfs_open_handle(file, handle, gen);
 	if (ret)

@@ -261,10 +261,14 @@ struct file *qtsrv_handle_get(struct qtsrv_ctx *ctx, u64 handle)
 	return file ?: ERR_PTR(-EBADF);
 }
 
-/* Register @file (whose reference the session takes) and reply "qA". */
+/*
+ * Register @file (whose reference the session takes) and reply "qA" (OPEN),
+ * or "qAd" with the QTFS_CREATE_* flags (CREATE).
+ */
 static int qtsrv_reply_open(struct qtsrv_ctx *ctx, struct file *file,
-			    struct qtfs_buf *rsp)
+			    struct qtfs_buf *rsp, bool create)
 {
+	u32 cflags = file->f_mode & FMODE_CREATED ? QTFS_CREATE_CREATED : 0;
 	u64 handle;
 	u32 idx;
 	int ret;
@@ -277,6 +281,8 @@ static int qtsrv_reply_open(struct qtsrv_ctx *ctx, struct file *file,
 	ret = qtfs_proto_pack(rsp, "q", handle);
 	if (!ret)
 		ret = qtsrv_pack_attr(rsp, &file->f_path);
+	if (!ret && create)
+		ret = qtfs_proto_pack(rsp, "d", cflags);
 	if (ret && qtsrv_handle_idx(ctx, handle, &idx) &&
 	    xa_erase(&ctx->sess->files, idx))
 		fput(file);
@@ -662,7 +668,7 @@ static int qtsrv_open(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 		ret = PTR_ERR(file);
 		goto out_put;
 	}
-	ret = qtsrv_reply_open(ctx, file, rsp);
+	ret = qtsrv_reply_open(ctx, file, rsp, false);
 out_put:
 	path_put(&path);
 	return ret;
@@ -706,7 +712,7 @@ static int qtsrv_create(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 		ret = PTR_ERR(file);
 		goto out_put;
 	}
-	ret = qtsrv_reply_open(ctx, file, rsp);
+	ret = qtsrv_reply_open(ctx, file, rsp, true);
 out_put:
 	path_put(&parent);
 	return ret;
@@ -806,6 +812,47 @@ static int qtsrv_fsync(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 		return PTR_ERR(file);
 	ret = vfs_fsync(file, !!a->d[0]);
 	fput(file);
+	return ret;
+}
+
+/* SYNCFS "C": sync the filesystem the export lives on, as syncfs() does */
+static int qtsrv_syncfs(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
+			struct qtfs_buf *rsp)
+{
+	struct super_block *sb = ctx->sess->root.dentry->d_sb;
+	int ret;
+
+	down_read(&sb->s_umount);
+	ret = sync_filesystem(sb);
+	up_read(&sb->s_umount);
+	return ret;
+}
+
+/*
+ * ACCESS "Cpd": s[0] path, d[0] QTFS_ACCESS_* mask.  The permission check
+ * access() and execve() make, with the caller's credentials, for what the
+ * client cannot decide from cached attributes (ACLs, the server's LSM).
+ */
+static int qtsrv_access(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
+			struct qtfs_buf *rsp)
+{
+	struct path path;
+	int mask = 0, ret;
+
+	if (a->d[0] & ~QTFS_ACCESS_ALL)
+		return -EINVAL;
+	if (a->d[0] & QTFS_ACCESS_X)
+		mask |= MAY_EXEC;
+	if (a->d[0] & QTFS_ACCESS_W)
+		mask |= MAY_WRITE;
+	if (a->d[0] & QTFS_ACCESS_R)
+		mask |= MAY_READ;
+	ret = qtsrv_resolve(ctx, a->s[0], NULL, 0, &path);
+	if (ret)
+		return ret;
+	ret = inode_permission(qtsrv_mnt_idmap(path.mnt), d_inode(path.dentry),
+			       mask);
+	path_put(&path);
 	return ret;
 }
 
@@ -1020,6 +1067,8 @@ static const struct qtsrv_op qtsrv_ops[QTFS_OP_MAX + 1] = {
 	[QTFS_OP_LLSEEK]	= { qtsrv_llseek },
 	[QTFS_OP_INTERRUPT]	= { qtsrv_interrupt },
 	[QTFS_OP_FALLOCATE]	= { qtsrv_fallocate },
+	[QTFS_OP_ACCESS]	= { qtsrv_access },
+	[QTFS_OP_SYNCFS]	= { qtsrv_syncfs },
 	/* LOCK and POLL: QTSRV_ERR_UNKNOWN_OP until they are implemented */
 };
 

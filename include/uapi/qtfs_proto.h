@@ -4,7 +4,8 @@
  * the engine, qtinfo and the tests.
  *
  * Changelog:
- *   1.0: initial protocol.
+ *   1.0: initial protocol (unreleased; formats may still change until the
+ *        first tagged release).
  *
  * Negotiation:
  *   A connection starts with HELLO from the client (id 1, no credentials);
@@ -196,6 +197,15 @@ struct qtfs_wire_dirent {
 #define QTFS_SETATTR_MTIME_NOW	0x0080
 #define QTFS_SETATTR_ALL	0x00ff
 
+/* CREATE reply flags */
+#define QTFS_CREATE_CREATED	0x0001	/* the file did not exist before */
+
+/* ACCESS mask, same values as access() */
+#define QTFS_ACCESS_X		0x0001
+#define QTFS_ACCESS_W		0x0002
+#define QTFS_ACCESS_R		0x0004
+#define QTFS_ACCESS_ALL		0x0007
+
 /* READDIR reply flags */
 #define QTFS_READDIR_EOF	0x0001
 
@@ -267,6 +277,8 @@ enum qtfs_op {
 	QTFS_OP_EVENT = 30,
 	QTFS_OP_INTERRUPT = 31,
 	QTFS_OP_FALLOCATE = 32,
+	QTFS_OP_ACCESS = 33,
+	QTFS_OP_SYNCFS = 34,
 	__QTFS_OP_MAX
 };
 

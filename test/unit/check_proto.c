@@ -653,8 +653,8 @@ static int pack_whole(struct qtfs_buf *b, const struct gen_msg *m)
 	WHOLE(STATFS, 1, "qqqqqqdddd", U64(0), U64(1), U64(2), U64(3), U64(4),
 	      U64(5), U32(6), U32(7), U32(8), U32(9));
 	WHOLE(SETXATTR, 0, "CpsBd", CRED(0), STR(1), STR(2), BLOB(3), U32(4));
-	WHOLE(LOCK, 0, "Cqqddqq", CRED(0), U64(1), U64(2), U32(3), U32(4),
-	      U64(5), U64(6));
+	WHOLE(LOCK, 0, "Cqqddqqd", CRED(0), U64(1), U64(2), U32(3), U32(4),
+	      U64(5), U64(6), U32(7));
 	WHOLE(LOCK, 1, "dqqd", U32(0), U64(1), U64(2), U32(3));
 	WHOLE(EVENT, 0, "qd", U64(0), U32(1));
 	WHOLE(FALLOCATE, 0, "Cqdqq", CRED(0), U64(1), U32(2), U64(3), U64(4));
