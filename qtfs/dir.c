@@ -263,9 +263,11 @@ static int qtfs_atomic_open(struct inode *dir, struct dentry *dentry,
 	/* an existing file is truncated by the VFS, a new one is not */
 	if (cflags & QTFS_CREATE_CREATED)
 		file->f_mode |= FMODE_CREATED;
-	ret = qtfs_open_handle(file, handle, gen);
+	ret = qtfs_open_handle(file, inode, handle, gen);
 	if (ret)
 		goto out_release;
+	/* uncached I/O, as qtfs_open() says */
+	file->f_mode |= FMODE_CAN_ODIRECT;
 	ret = finish_open(file, dentry, generic_file_open);
 	if (ret)
 		qtfs_release_file(inode, file);

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * qtfs client files: open handles, read, write, seek and sync.
+ * qtfs client files: open handles, read, write, seek, sync, fallocate.
  *
- * Data goes straight to the server in chunks of at most the negotiated
- * message size, so a reader on either side sees every completed write.
+ * read(2) and write(2) go straight to the server in chunks of at most the
+ * negotiated message size, so a reader on either side sees every completed
+ * write.  Only mmap uses the page cache (addr.c): dirty pages of a range
+ * are written back before an uncached read or write of it, and its cached
+ * pages dropped after an uncached write.
  */
 #include <linux/slab.h>
+#include <linux/pagemap.h>
 #include <linux/uio.h>
 #include "qtfs_i.h"
 
@@ -19,20 +23,30 @@ static u32 qtfs_io_max(struct qtfs_conn *conn)
 
 /**
  * qtfs_open_handle() - attach a server handle to an opening file
- * @file:   file being opened
+ * @file:   file being opened (f_mode and f_flags are set)
+ * @inode:  its inode; the handle joins the inode's open handles
  * @handle: server handle
  * @gen:    connection generation of @handle
  *
  * Return: 0 or -ENOMEM.
  */
-int qtfs_open_handle(struct file *file, u64 handle, u32 gen)
+int qtfs_open_handle(struct file *file, struct inode *inode, u64 handle,
+		     u32 gen)
 {
+	struct qtfs_inode *qi = QTFS_I(inode);
 	struct qtfs_file *qf = kmalloc(sizeof(*qf), GFP_KERNEL);
 
 	if (!qf)
 		return -ENOMEM;
 	qf->handle = handle;
 	qf->gen = gen;
+	refcount_set(&qf->ref, 1);
+	qf->mode = file->f_mode & (FMODE_READ | FMODE_WRITE);
+	qf->flags = file->f_flags;
+	qf->sb = inode->i_sb;
+	spin_lock(&qi->lock);
+	list_add_tail(&qf->link, &qi->files);
+	spin_unlock(&qi->lock);
 	file->private_data = qf;
 	return 0;
 }
@@ -53,6 +67,49 @@ struct qtfs_file *qtfs_file_handle(struct file *file)
 	if (qf->gen != READ_ONCE(qtfs_conn(file_inode(file)->i_sb)->gen))
 		return ERR_PTR(-ESTALE);
 	return qf;
+}
+
+/**
+ * qtfs_file_put() - drop a reference to an open handle
+ * @qf: handle; the last reference RELEASEs it on the server
+ */
+void qtfs_file_put(struct qtfs_file *qf)
+{
+	if (!refcount_dec_and_test(&qf->ref))
+		return;
+	qtfs_release_raw(qf->sb, qf->handle, qf->gen);
+	kfree(qf);
+}
+
+/**
+ * qtfs_inode_handle() - borrow an open handle of an inode
+ * @inode: inode
+ * @mode:  FMODE_READ: any readable handle; FMODE_WRITE: a writable one
+ *         that writes where it is told (not O_APPEND), for writeback
+ *
+ * The handle stays usable until qtfs_file_put() even if its file is closed
+ * meanwhile.
+ *
+ * Return: a referenced handle of the current connection, or NULL.
+ */
+struct qtfs_file *qtfs_inode_handle(struct inode *inode, fmode_t mode)
+{
+	u32 gen = READ_ONCE(qtfs_conn(inode->i_sb)->gen);
+	struct qtfs_inode *qi = QTFS_I(inode);
+	struct qtfs_file *qf, *found = NULL;
+
+	spin_lock(&qi->lock);
+	list_for_each_entry(qf, &qi->files, link) {
+		if (qf->gen != gen || !(qf->mode & mode))
+			continue;
+		if ((mode & FMODE_WRITE) && (qf->flags & O_APPEND))
+			continue;
+		refcount_inc(&qf->ref);
+		found = qf;
+		break;
+	}
+	spin_unlock(&qi->lock);
+	return found;
 }
 
 /**
@@ -113,9 +170,14 @@ int qtfs_open(struct inode *inode, struct file *file)
 		return -ESTALE;
 	}
 	qtfs_fill_inode(inode, &attr);
-	/* all I/O goes to the server uncached */
+	/*
+	 * read(2) and write(2) go to the server uncached; only mmap uses the
+	 * page cache, which must not hide changes made before this open.
+	 */
 	file->f_mode |= FMODE_CAN_ODIRECT;
-	ret = qtfs_open_handle(file, handle, gen);
+	if (S_ISREG(inode->i_mode))
+		qtfs_cache_revalidate(inode, &attr);
+	ret = qtfs_open_handle(file, inode, handle, gen);
 	if (ret)
 		qtfs_release_raw(inode->i_sb, handle, gen);
 	return ret;
@@ -130,14 +192,33 @@ int qtfs_open(struct inode *inode, struct file *file)
  */
 int qtfs_release_file(struct inode *inode, struct file *file)
 {
+	struct qtfs_inode *qi = QTFS_I(inode);
 	struct qtfs_file *qf = file->private_data;
 
 	if (qf) {
-		qtfs_release_raw(inode->i_sb, qf->handle, qf->gen);
+		spin_lock(&qi->lock);
+		list_del_init(&qf->link);
+		spin_unlock(&qi->lock);
 		file->private_data = NULL;
-		kfree(qf);
+		qtfs_file_put(qf);
 	}
 	return 0;
+}
+
+/*
+ * ->flush, at every close(2): pages dirtied through a mapping reach the
+ * server, and a writeback error not yet reported through this file is.
+ */
+static int qtfs_flush(struct file *file, fl_owner_t id)
+{
+	int ret;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return 0;
+	ret = filemap_write_and_wait(file->f_mapping);
+	if (!ret)
+		ret = file_check_and_advance_wb_err(file);
+	return ret;
 }
 
 static ssize_t qtfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
@@ -155,6 +236,13 @@ static ssize_t qtfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 
 	if (IS_ERR(qf))
 		return PTR_ERR(qf);
+	if (!iov_iter_count(to))
+		return 0;
+	/* what a mapping wrote must be on the server before it is read */
+	ret = filemap_write_and_wait_range(file->f_mapping, pos,
+					   pos + iov_iter_count(to) - 1);
+	if (ret)
+		return ret;
 	while (iov_iter_count(to)) {
 		count = min_t(size_t, iov_iter_count(to), qtfs_io_max(conn));
 		req = qtfs_req_new(conn, QTFS_OP_READ, 0, count);
@@ -189,9 +277,13 @@ static ssize_t qtfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	return total ? total : ret;
 }
 
-/* One WRITE of at most the connection's I/O size.  Returns bytes written. */
+/*
+ * One WRITE of at most the connection's I/O size.  Returns bytes written
+ * and sets *@start to where the server wrote them.
+ */
 static ssize_t qtfs_write_chunk(struct file *file, struct qtfs_file *qf,
-				loff_t *pos, struct iov_iter *from)
+				loff_t *pos, loff_t *start,
+				struct iov_iter *from)
 {
 	struct inode *inode = file_inode(file);
 	struct qtfs_conn *conn = qtfs_conn(inode->i_sb);
@@ -227,8 +319,14 @@ static ssize_t qtfs_write_chunk(struct file *file, struct qtfs_file *qf,
 	}
 	iov_iter_revert(from, copied - written);
 	qtfs_fill_inode(inode, &attr);
+	/* our own change: the rest of the page cache is still current */
+	qtfs_cache_note(inode, &attr);
 	/* an O_APPEND handle writes at the server's end of file */
-	*pos = (file->f_flags & O_APPEND) ? attr.size : *pos + written;
+	if (file->f_flags & O_APPEND)
+		*start = attr.size >= written ? attr.size - written : 0;
+	else
+		*start = *pos;
+	*pos = *start + written;
 	return written;
 }
 
@@ -237,8 +335,8 @@ static ssize_t qtfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	struct file *file = iocb->ki_filp;
 	struct inode *inode = file_inode(file);
 	struct qtfs_file *qf = qtfs_file_handle(file);
+	loff_t pos, start, lo = LLONG_MAX, hi = 0, old_size;
 	ssize_t total = 0, ret;
-	loff_t pos;
 
 	if (IS_ERR(qf))
 		return PTR_ERR(qf);
@@ -247,15 +345,37 @@ static ssize_t qtfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	if (ret <= 0)
 		goto out_unlock;
 	pos = iocb->ki_pos;
+	old_size = i_size_read(inode);
+	/*
+	 * Dirty pages of the range go first, so that they cannot overwrite
+	 * this write later (O_APPEND: the server decides where it lands).
+	 */
+	if (file->f_flags & O_APPEND)
+		ret = filemap_write_and_wait(inode->i_mapping);
+	else
+		ret = filemap_write_and_wait_range(inode->i_mapping, pos,
+						   pos + iov_iter_count(from) - 1);
+	if (ret)
+		goto out_unlock;
 	while (iov_iter_count(from)) {
-		ret = qtfs_write_chunk(file, qf, &pos, from);
+		ret = qtfs_write_chunk(file, qf, &pos, &start, from);
 		if (ret <= 0)
 			break;
+		lo = min(lo, start);
+		hi = max(hi, pos);
 		total += ret;
 	}
 	iocb->ki_pos = pos;
+	/*
+	 * Cached pages of the written range are stale now, and so is the
+	 * zeroed tail of the page holding the old end of file.
+	 */
+	if (total)
+		qtfs_cache_drop(inode, min(lo, old_size), hi - 1);
 out_unlock:
 	inode_unlock(inode);
+	if (total > 0)
+		total = generic_write_sync(iocb, total);
 	return total ? total : ret;
 }
 
@@ -287,37 +407,97 @@ static loff_t qtfs_llseek(struct file *file, loff_t offset, int whence)
 }
 
 /**
- * qtfs_fsync() - ->fsync: FSYNC on the server
+ * qtfs_fsync() - ->fsync: write back dirty pages, then FSYNC on the server
  * @file:     file
- * @start:    first byte (the whole file is synced)
- * @end:      last byte
- * @datasync: only data and what is needed to read it back
+ * @start:    first byte of the range to write back
+ * @end:      last byte (the server syncs the whole file)
+ * @datasync: only data and what is needed to read it back (fdatasync)
  *
- * Return: 0 or the server's -errno.
+ * Return: 0, a writeback error not yet seen through @file, or the server's
+ * -errno.
  */
 int qtfs_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 {
 	struct qtfs_file *qf = qtfs_file_handle(file);
 	struct qtfs_req *req;
-	int ret;
+	int ret, err;
 
 	if (IS_ERR(qf))
 		return PTR_ERR(qf);
+	ret = file_write_and_wait_range(file, start, end);
+	if (ret)
+		return ret;
 	req = qtfs_req_new(qtfs_conn(file_inode(file)->i_sb), QTFS_OP_FSYNC,
 			   0, 0);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
-	qtfs_req_args(req, qf->handle, (u32)datasync);
+	qtfs_req_args(req, qf->handle, (u32)!!datasync);
 	ret = qtfs_req_run(req);
 	qtfs_req_put(req);
+	err = file_check_and_advance_wb_err(file);
+	return ret ? ret : err;
+}
+
+/*
+ * ->fallocate: the server allocates, punches or zeroes with its own
+ * filesystem and says -EOPNOTSUPP for what that cannot do.  Dirty pages of
+ * the range are written first and the range's cache dropped after.
+ */
+static long qtfs_fallocate(struct file *file, int mode, loff_t offset,
+			   loff_t len)
+{
+	struct inode *inode = file_inode(file);
+	struct address_space *mapping = inode->i_mapping;
+	struct qtfs_file *qf = qtfs_file_handle(file);
+	struct qtfs_attr attr;
+	struct qtfs_req *req;
+	loff_t old_size;
+	int ret;
+
+	if (IS_ERR(qf))
+		return PTR_ERR(qf);
+	if (offset < 0 || len <= 0 || offset > LLONG_MAX - len)
+		return -EINVAL;
+	inode_lock(inode);
+	filemap_invalidate_lock(mapping);
+	old_size = i_size_read(inode);
+	ret = filemap_write_and_wait_range(mapping, offset, offset + len - 1);
+	if (ret)
+		goto out;
+	req = qtfs_req_new(qtfs_conn(inode->i_sb), QTFS_OP_FALLOCATE, 0, 0);
+	if (IS_ERR(req)) {
+		ret = PTR_ERR(req);
+		goto out;
+	}
+	qtfs_req_args(req, qf->handle, (u32)mode, (u64)offset, (u64)len);
+	ret = qtfs_req_run(req);
+	qtfs_req_put(req);
+	if (ret)
+		goto out;
+	qtfs_cache_drop(inode, min(offset, old_size), offset + len - 1);
+	/* the size may have changed: fetch it through the handle */
+	if (!qtfs_getattr_req(file->f_path.dentry, qf->handle, &attr) &&
+	    qtfs_attr_matches(inode, &attr)) {
+		qtfs_fill_inode(inode, &attr);
+		qtfs_cache_note(inode, &attr);
+	}
+out:
+	filemap_invalidate_unlock(mapping);
+	inode_unlock(inode);
 	return ret;
 }
 
 const struct file_operations qtfs_file_fops = {
 	.open = qtfs_open,
+	.flush = qtfs_flush,
 	.release = qtfs_release_file,
 	.read_iter = qtfs_read_iter,
 	.write_iter = qtfs_write_iter,
 	.llseek = qtfs_llseek,
 	.fsync = qtfs_fsync,
+	.mmap = qtfs_file_mmap,
+	.fallocate = qtfs_fallocate,
+	/* through read_iter/write_iter, so uncached like read(2)/write(2) */
+	.splice_read = generic_file_splice_read,
+	.splice_write = iter_file_splice_write,
 };

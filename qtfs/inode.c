@@ -7,6 +7,7 @@
  * dentry; the server resolves it beneath the session root.
  */
 #include <linux/namei.h>
+#include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/uidgid.h>
 #include "qtfs_i.h"
@@ -136,6 +137,9 @@ struct inode *qtfs_iget(struct super_block *sb, const struct qtfs_attr *attr)
 	case S_IFREG:
 		inode->i_op = &qtfs_file_iops;
 		inode->i_fop = &qtfs_file_fops;
+		inode->i_mapping->a_ops = &qtfs_aops;
+		/* the cache starts empty and consistent with @attr */
+		qtfs_cache_note(inode, attr);
 		break;
 	case S_IFDIR:
 		inode->i_op = &qtfs_dir_iops;
@@ -188,10 +192,22 @@ int qtfs_getattr_req(struct dentry *dentry, u64 handle, struct qtfs_attr *attr)
 int qtfs_refresh(struct dentry *dentry)
 {
 	struct inode *inode = d_inode(dentry);
+	struct qtfs_file *qf = NULL;
 	struct qtfs_attr attr;
 	int ret;
 
-	ret = qtfs_getattr_req(dentry, 0, &attr);
+	/* an unlinked but open file is reached through one of its handles */
+	if (d_unlinked(dentry))
+		qf = qtfs_inode_handle(inode, FMODE_READ | FMODE_WRITE);
+	ret = qtfs_getattr_req(dentry, qf ? qf->handle : 0, &attr);
+	if (ret == -ENOENT && !qf) {
+		/* ... also when it was unlinked on the server */
+		qf = qtfs_inode_handle(inode, FMODE_READ | FMODE_WRITE);
+		if (qf)
+			ret = qtfs_getattr_req(dentry, qf->handle, &attr);
+	}
+	if (qf)
+		qtfs_file_put(qf);
 	if (ret)
 		return ret;
 	if (!qtfs_attr_matches(inode, &attr)) {
@@ -200,6 +216,8 @@ int qtfs_refresh(struct dentry *dentry)
 		return -ESTALE;
 	}
 	qtfs_fill_inode(inode, &attr);
+	if (S_ISREG(inode->i_mode))
+		qtfs_cache_revalidate(inode, &attr);
 	return 0;
 }
 
@@ -245,6 +263,7 @@ int qtfs_setattr(struct qtfs_idmap *idmap, struct dentry *dentry,
 	struct qtfs_file *qf = NULL;
 	struct qtfs_attr attr;
 	struct qtfs_req *req;
+	loff_t old_size = 0;
 	char *buf, *path;
 	u32 valid = 0;
 	int ret;
@@ -253,6 +272,10 @@ int qtfs_setattr(struct qtfs_idmap *idmap, struct dentry *dentry,
 		qf = qtfs_file_handle(iattr->ia_file);
 		if (IS_ERR(qf))
 			return PTR_ERR(qf);
+		refcount_inc(&qf->ref);
+	} else if (d_unlinked(dentry)) {
+		/* fchmod() and the like of an unlinked file: by its handle */
+		qf = qtfs_inode_handle(inode, FMODE_READ | FMODE_WRITE);
 	}
 	if (ia & ATTR_MODE)
 		valid |= QTFS_SETATTR_MODE;
@@ -268,12 +291,27 @@ int qtfs_setattr(struct qtfs_idmap *idmap, struct dentry *dentry,
 	if (ia & ATTR_MTIME)
 		valid |= (ia & ATTR_MTIME_SET) ? QTFS_SETATTR_MTIME :
 						 QTFS_SETATTR_MTIME_NOW;
-	if (!valid)
-		return 0;
+	if (!valid) {
+		ret = 0;
+		goto out_put;
+	}
+	if (ia & ATTR_SIZE) {
+		/*
+		 * Dirty pages reach the server before it truncates, so none
+		 * is written back beyond the new end of file afterwards.
+		 */
+		filemap_invalidate_lock(inode->i_mapping);
+		old_size = i_size_read(inode);
+		ret = filemap_write_and_wait(inode->i_mapping);
+		if (ret)
+			goto out_unlock;
+	}
 
 	req = qtfs_path_req(dentry, QTFS_OP_SETATTR, 0, &buf, &path);
-	if (IS_ERR(req))
-		return PTR_ERR(req);
+	if (IS_ERR(req)) {
+		ret = PTR_ERR(req);
+		goto out_unlock;
+	}
 	qtfs_req_args(req, path, qf ? qf->handle : 0ULL, valid,
 		      (u32)iattr->ia_mode,
 		      from_kuid_munged(&init_user_ns, iattr->ia_uid),
@@ -287,11 +325,23 @@ int qtfs_setattr(struct qtfs_idmap *idmap, struct dentry *dentry,
 		ret = qtfs_req_result(req, &attr);
 	qtfs_req_put(req);
 	if (ret)
-		return ret;
+		goto out_unlock;
 	qtfs_fill_inode(inode, &attr);
+	if ((ia & ATTR_SIZE) && S_ISREG(inode->i_mode)) {
+		/*
+		 * Drop pages beyond the new end and zero the tail of the page
+		 * that held the old one, as the server's file reads now.
+		 */
+		truncate_pagecache(inode, min_t(loff_t, old_size, attr.size));
+		qtfs_cache_note(inode, &attr);
+	}
+out_unlock:
 	if (ia & ATTR_SIZE)
-		truncate_pagecache(inode, attr.size);
-	return 0;
+		filemap_invalidate_unlock(inode->i_mapping);
+out_put:
+	if (qf)
+		qtfs_file_put(qf);
+	return ret;
 }
 
 static int qtfs_d_revalidate(struct dentry *dentry, unsigned int flags)

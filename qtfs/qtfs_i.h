@@ -3,10 +3,12 @@
  * qtfs client: internal definitions.
  *
  * Lock order (outermost first):
- *   VFS inode locks
+ *   VFS inode locks, mapping->invalidate_lock
+ *   folio lock                (writeback and launder send WRITE under it)
  *   qtfs_conn.connect_lock   (held across connect + HELLO + MOUNT)
  *   qtfs_conn.send_lock      (one message at a time on the transport)
  *   qtfs_conn.reqs xa_lock   (request table and connection state)
+ * qtfs_inode.lock is a leaf spinlock: nothing is taken or sent under it.
  */
 #ifndef _QTFS_I_H
 #define _QTFS_I_H
@@ -135,11 +137,52 @@ struct qtfs_req {
  * struct qtfs_file - per open file state (file->private_data)
  * @handle: server handle from OPEN or CREATE
  * @gen:    connection generation the handle belongs to
+ * @ref:    one for the open file, one per user borrowing the handle from
+ *          the inode (writeback, reads of the page cache); the last put
+ *          RELEASEs the handle on the server
+ * @mode:   FMODE_READ/FMODE_WRITE of the open
+ * @flags:  open flags (O_APPEND handles never serve writeback)
+ * @sb:     super block, for the RELEASE at the last put
+ * @link:   entry in &qtfs_inode.files, under &qtfs_inode.lock; empty once
+ *          the file is released
  */
 struct qtfs_file {
 	u64 handle;
 	u32 gen;
+	refcount_t ref;
+	fmode_t mode;
+	unsigned int flags;
+	struct super_block *sb;
+	struct list_head link;
 };
+
+/**
+ * struct qtfs_inode - client inode
+ * @vfs_inode:   the VFS inode
+ * @lock:        protects @files, @cache_mtime, @cache_ctime, @cache_size
+ * @files:       open &struct qtfs_file of this inode.  Their handles keep
+ *               an unlinked file reachable (getattr/setattr by handle) and
+ *               serve the page cache: read_folio reads through any of them,
+ *               writeback writes through a writable, non-O_APPEND one,
+ *               borrowed with a reference so that a close racing with
+ *               writeback cannot RELEASE it under the WRITE.
+ * @cache_mtime: server mtime the page cache is known to be consistent with
+ * @cache_ctime: server ctime, likewise
+ * @cache_size:  server size, likewise
+ */
+struct qtfs_inode {
+	struct inode vfs_inode;
+	spinlock_t lock;	/* see above */
+	struct list_head files;
+	struct timespec64 cache_mtime;
+	struct timespec64 cache_ctime;
+	u64 cache_size;
+};
+
+static inline struct qtfs_inode *QTFS_I(struct inode *inode)
+{
+	return container_of(inode, struct qtfs_inode, vfs_inode);
+}
 
 static inline struct qtfs_conn *qtfs_conn(struct super_block *sb)
 {
@@ -213,8 +256,18 @@ extern const struct file_operations qtfs_file_fops;
 int qtfs_open(struct inode *inode, struct file *file);
 int qtfs_release_file(struct inode *inode, struct file *file);
 int qtfs_fsync(struct file *file, loff_t start, loff_t end, int datasync);
-int qtfs_open_handle(struct file *file, u64 handle, u32 gen);
+int qtfs_open_handle(struct file *file, struct inode *inode, u64 handle,
+		     u32 gen);
 void qtfs_release_raw(struct super_block *sb, u64 handle, u32 gen);
 struct qtfs_file *qtfs_file_handle(struct file *file);
+void qtfs_file_put(struct qtfs_file *qf);
+struct qtfs_file *qtfs_inode_handle(struct inode *inode, fmode_t mode);
+
+/* addr.c */
+extern const struct address_space_operations qtfs_aops;
+int qtfs_file_mmap(struct file *file, struct vm_area_struct *vma);
+void qtfs_cache_revalidate(struct inode *inode, const struct qtfs_attr *attr);
+void qtfs_cache_note(struct inode *inode, const struct qtfs_attr *attr);
+void qtfs_cache_drop(struct inode *inode, loff_t start, loff_t end);
 
 #endif /* _QTFS_I_H */

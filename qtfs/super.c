@@ -167,7 +167,59 @@ static void qtfs_evict_inode(struct inode *inode)
 	clear_inode(inode);
 }
 
+static struct kmem_cache *qtfs_inode_cachep;
+
+static struct inode *qtfs_alloc_inode(struct super_block *sb)
+{
+	struct qtfs_inode *qi;
+
+	qi = alloc_inode_sb(sb, qtfs_inode_cachep, GFP_KERNEL);
+	if (!qi)
+		return NULL;
+	spin_lock_init(&qi->lock);
+	INIT_LIST_HEAD(&qi->files);
+	qi->cache_mtime = (struct timespec64){};
+	qi->cache_ctime = (struct timespec64){};
+	qi->cache_size = 0;
+	return &qi->vfs_inode;
+}
+
+static void qtfs_free_inode(struct inode *inode)
+{
+	kmem_cache_free(qtfs_inode_cachep, QTFS_I(inode));
+}
+
+static void qtfs_inode_init_once(void *p)
+{
+	struct qtfs_inode *qi = p;
+
+	inode_init_once(&qi->vfs_inode);
+}
+
+/*
+ * ->sync_fs: sync(2) and syncfs(2) have written our dirty pages back by
+ * now; the server syncs the filesystem the export lives on.
+ */
+static int qtfs_sync_fs(struct super_block *sb, int wait)
+{
+	struct qtfs_req *req;
+	int ret;
+
+	if (!wait)
+		return 0;
+	req = qtfs_req_new(qtfs_conn(sb), QTFS_OP_SYNCFS, 0, 0);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	qtfs_req_args(req);
+	ret = qtfs_req_run(req);
+	qtfs_req_put(req);
+	return ret;
+}
+
 static const struct super_operations qtfs_super_ops = {
+	.alloc_inode = qtfs_alloc_inode,
+	.free_inode = qtfs_free_inode,
+	.sync_fs = qtfs_sync_fs,
 	.statfs = qtfs_statfs,
 	.evict_inode = qtfs_evict_inode,
 	.umount_begin = qtfs_umount_begin,
@@ -208,6 +260,10 @@ static int qtfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_time_gran = 1;
 	sb->s_blocksize = PAGE_SIZE;
 	sb->s_blocksize_bits = PAGE_SHIFT;
+	/* a writeback-capable bdi, or dirty mmap pages are never written */
+	ret = super_setup_bdi(sb);
+	if (ret)
+		return ret;
 
 	ret = qtfs_conn_start(conn, &root_attr);
 	if (ret) {
@@ -301,12 +357,25 @@ static int __init qtfs_init(void)
 {
 	int ret;
 
+	qtfs_inode_cachep = kmem_cache_create("qtfs_inode_cache",
+					      sizeof(struct qtfs_inode), 0,
+					      SLAB_RECLAIM_ACCOUNT |
+					      SLAB_MEM_SPREAD | SLAB_ACCOUNT,
+					      qtfs_inode_init_once);
+	if (!qtfs_inode_cachep)
+		return -ENOMEM;
 	ret = qtfs_trans_init();
 	if (ret)
-		return ret;
+		goto out_cache;
 	ret = register_filesystem(&qtfs_fs_type);
 	if (ret)
-		qtfs_trans_exit();
+		goto out_trans;
+	return 0;
+
+out_trans:
+	qtfs_trans_exit();
+out_cache:
+	kmem_cache_destroy(qtfs_inode_cachep);
 	return ret;
 }
 
@@ -314,6 +383,9 @@ static void __exit qtfs_exit(void)
 {
 	unregister_filesystem(&qtfs_fs_type);
 	qtfs_trans_exit();
+	/* free_inode callbacks still in flight must finish first */
+	rcu_barrier();
+	kmem_cache_destroy(qtfs_inode_cachep);
 }
 
 module_init(qtfs_init);

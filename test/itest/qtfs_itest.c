@@ -149,6 +149,7 @@ int main(int argc, char **argv)
 	it_add_sanity_tests(s);
 	it_add_ops_tests(s);
 	it_add_data_tests(s);
+	it_add_mmap_tests(s);
 	it_add_dir_tests(s);
 	it_add_stress_tests(s);
 	it_add_mount_tests(s);

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -867,6 +868,57 @@ static int tp_cmd_quit(struct tp_conn *c, char **argv)
 	return tp_ok(c, "BYE") ? -EPIPE : TP_QUIT;
 }
 
+/* Largest TMPFS size, KiB: the guest's memory is small. */
+#define TP_TMPFS_MAX_KIB	(64 * 1024)
+
+/*
+ * TMPFS <rel> <kib>: mount a tmpfs of <kib> KiB on the directory <rel>, so
+ * that writes below it run out of space (ENOSPC tests).
+ */
+static int tp_cmd_tmpfs(struct tp_conn *c, char **argv)
+{
+	char fdpath[64], opts[64];
+	uint64_t kib;
+	int fd, ret;
+
+	if (!tp_rel(c, argv[0]) ||
+	    !tp_num(c, "kib", argv[1], 10, TP_TMPFS_MAX_KIB, &kib))
+		return 0;
+	if (!kib)
+		return tp_err(c, EINVAL, "size must be at least 1 KiB");
+	fd = tp_open(argv[0], O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0)
+		return tp_syserr(c, -fd, "open", argv[0]);
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+	snprintf(opts, sizeof(opts), "size=%lluk,mode=0777",
+		 (unsigned long long)kib);
+	ret = mount("tmpfs", fdpath, "tmpfs", MS_NOSUID | MS_NODEV, opts) ?
+	      errno : 0;
+	close(fd);
+	if (ret)
+		return tp_syserr(c, ret, "mount tmpfs on", argv[0]);
+	return tp_ok(c, NULL);
+}
+
+/* UMOUNT <rel>: detach what is mounted on the directory <rel>. */
+static int tp_cmd_umount(struct tp_conn *c, char **argv)
+{
+	char fdpath[64];
+	int fd, ret;
+
+	if (!tp_rel(c, argv[0]))
+		return 0;
+	fd = tp_open(argv[0], O_PATH | O_DIRECTORY, 0);
+	if (fd < 0)
+		return tp_syserr(c, -fd, "open", argv[0]);
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+	ret = umount2(fdpath, MNT_DETACH) ? errno : 0;
+	close(fd);
+	if (ret)
+		return tp_syserr(c, ret, "umount", argv[0]);
+	return tp_ok(c, NULL);
+}
+
 /**
  * struct tp_cmd - one protocol command
  * @name:     command word
@@ -903,6 +955,8 @@ static const struct tp_cmd tp_cmds[] = {
 	{ "STOP_ENGINE", 0, 1, tp_cmd_stop_engine, "[<secs>]" },
 	{ "CONT_ENGINE", 0, 0, tp_cmd_cont_engine, "" },
 	{ "QUIT",        0, 0, tp_cmd_quit,        "" },
+	{ "TMPFS",       2, 2, tp_cmd_tmpfs,       "<rel> <kib>" },
+	{ "UMOUNT",      1, 1, tp_cmd_umount,      "<rel>" },
 };
 
 /* Parse and run one request line; same return convention as tp_cmd.fn. */

@@ -45,6 +45,9 @@
  *	closes, so a failing test cannot leave the server frozen.
  *   CONT_ENGINE                       -> OK
  *   QUIT                              -> OK BYE, then the peer closes
+ *   TMPFS <rel> <kib>                 -> OK
+ *	mount a tmpfs of <kib> KiB (at most 65536) on the directory <rel>
+ *   UMOUNT <rel>                      -> OK  (lazy unmount of <rel>)
  */
 #ifndef QTFS_TESTPEER_PROTO_H
 #define QTFS_TESTPEER_PROTO_H
