@@ -149,30 +149,83 @@ out:
 	return ret;
 }
 
+/*
+ * ->readahead: one READ per window of up to the connection's I/O size
+ * instead of one per page.  Folios left over after an error are unlocked
+ * by the caller and read later through ->read_folio.
+ */
+static void qtfs_readahead(struct readahead_control *rac)
+{
+	struct inode *inode = rac->mapping->host;
+	struct qtfs_conn *conn = qtfs_conn(inode->i_sb);
+	u32 count, len, done;
+	struct qtfs_file *qf;
+	struct qtfs_req *req;
+	struct folio *folio;
+	const void *data;
+	void *kaddr;
+	int ret;
+
+	qf = qtfs_inode_handle(inode, FMODE_READ);
+	if (!qf)
+		return;
+	while (readahead_count(rac)) {
+		count = min_t(size_t, readahead_length(rac), qtfs_io_max(conn));
+		req = qtfs_req_new(conn, QTFS_OP_READ, 0, count);
+		if (IS_ERR(req))
+			break;
+		qtfs_req_args(req, qf->handle, (u64)readahead_pos(rac), count);
+		ret = qtfs_req_run(req);
+		if (!ret)
+			ret = qtfs_req_result(req, &data, &len);
+		if (!ret && len > count)
+			ret = -EPROTO;
+		if (ret) {
+			qtfs_req_put(req);
+			break;
+		}
+		for (done = 0; done < count; done += PAGE_SIZE) {
+			folio = readahead_folio(rac);
+			if (!folio)
+				break;
+			kaddr = kmap_local_folio(folio, 0);
+			if (len > done) {
+				memcpy(kaddr, data + done,
+				       min_t(u32, len - done, PAGE_SIZE));
+			}
+			if (len < done + PAGE_SIZE) {
+				u32 keep = len > done ? len - done : 0;
+
+				memset(kaddr + keep, 0, PAGE_SIZE - keep);
+			}
+			kunmap_local(kaddr);
+			flush_dcache_folio(folio);
+			folio_mark_uptodate(folio);
+			folio_unlock(folio);
+		}
+		qtfs_req_put(req);
+	}
+	qtfs_file_put(qf);
+}
+
 /* ----- writing back ----- */
 
 /*
- * Send the part of a locked or under-writeback folio below i_size to the
- * server through @qf.  Returns 0 or -errno; a short WRITE that makes no
- * progress is -EIO.
+ * WRITE @len bytes of @buf at @pos through @qf.  Returns 0 or -errno; a
+ * short WRITE that makes no progress is -EIO.
  */
-static int qtfs_write_folio_data(struct inode *inode, struct folio *folio,
-				 struct qtfs_file *qf)
+static int qtfs_write_buf(struct inode *inode, struct qtfs_file *qf,
+			  loff_t pos, const void *buf, u32 len)
 {
 	struct qtfs_conn *conn = qtfs_conn(inode->i_sb);
-	loff_t pos = folio_pos(folio), size = i_size_read(inode);
-	u32 len, done = 0, written, chunk;
 	unsigned int nofs = memalloc_nofs_save();
+	u32 done = 0, written, chunk;
 	struct qtfs_attr attr;
 	struct qtfs_req *req;
-	void *blob;
 	int ret = 0;
 
-	if (pos >= size)
-		goto out;	/* truncated meanwhile: nothing to keep */
-	len = min_t(loff_t, folio_size(folio), size - pos);
 	while (done < len) {
-		chunk = len - done;
+		chunk = min(len - done, qtfs_io_max(conn));
 		req = qtfs_req_new(conn, QTFS_OP_WRITE, chunk, 0);
 		if (IS_ERR(req)) {
 			ret = PTR_ERR(req);
@@ -181,11 +234,8 @@ static int qtfs_write_folio_data(struct inode *inode, struct folio *folio,
 		qtfs_req_args(req, qf->handle, (u64)(pos + done), NULL, chunk);
 		ret = req->out.err;
 		if (!ret) {
-			void *kaddr = kmap_local_folio(folio, done);
-
-			blob = req->out.data + req->out.pos - chunk;
-			memcpy(blob, kaddr, chunk);
-			kunmap_local(kaddr);
+			memcpy(req->out.data + req->out.pos - chunk, buf + done,
+			       chunk);
 			ret = qtfs_req_run(req);
 		}
 		if (!ret)
@@ -196,11 +246,37 @@ static int qtfs_write_folio_data(struct inode *inode, struct folio *folio,
 		if (ret)
 			break;
 		done += written;
+		/* our own change: not a reason to drop the cache later */
 		if (qtfs_attr_matches(inode, &attr))
 			qtfs_cache_note(inode, &attr);
 	}
-out:
 	memalloc_nofs_restore(nofs);
+	return ret;
+}
+
+/* Bytes of @folio below i_size: what writeback sends of it. */
+static u32 qtfs_folio_wb_len(struct inode *inode, struct folio *folio)
+{
+	loff_t pos = folio_pos(folio), size = i_size_read(inode);
+
+	if (pos >= size)
+		return 0;	/* truncated meanwhile: nothing to keep */
+	return min_t(loff_t, folio_size(folio), size - pos);
+}
+
+/* Send a locked or under-writeback folio to the server through @qf. */
+static int qtfs_write_folio_data(struct inode *inode, struct folio *folio,
+				 struct qtfs_file *qf)
+{
+	u32 len = qtfs_folio_wb_len(inode, folio);
+	void *kaddr;
+	int ret;
+
+	if (!len)
+		return 0;
+	kaddr = kmap_local_folio(folio, 0);
+	ret = qtfs_write_buf(inode, qf, folio_pos(folio), kaddr, len);
+	kunmap_local(kaddr);
 	return ret;
 }
 
@@ -237,8 +313,86 @@ static int qtfs_writepage(struct page *page, struct writeback_control *wbc)
 	return ret;
 }
 
+/* Most folios one WRITE of writepages carries. */
+#define QTFS_WB_BATCH	64
+
+/**
+ * struct qtfs_wb_batch - contiguous dirty folios gathered for one WRITE
+ * @inode:  the file
+ * @qf:     handle written through, or NULL (every folio fails)
+ * @buf:    copy of the folios' bytes, @max bytes of room
+ * @max:    room in @buf
+ * @pos:    file position of @buf[0]
+ * @len:    bytes in @buf
+ * @nr:     folios in @folios, under writeback and referenced
+ * @folios: the folios, contiguous from @pos
+ *
+ * The folios are copied and unlocked at once, so a store through a mapping
+ * meanwhile just dirties the folio again for the next pass.
+ */
+struct qtfs_wb_batch {
+	struct inode *inode;
+	struct qtfs_file *qf;
+	char *buf;
+	u32 max;
+	loff_t pos;
+	u32 len;
+	unsigned int nr;
+	struct folio *folios[QTFS_WB_BATCH];
+};
+
+static void qtfs_wb_flush(struct qtfs_wb_batch *b)
+{
+	int ret = -EBADF;
+	unsigned int i;
+
+	if (!b->nr)
+		return;
+	if (b->qf)
+		ret = qtfs_write_buf(b->inode, b->qf, b->pos, b->buf, b->len);
+	if (ret)
+		mapping_set_error(b->inode->i_mapping, ret);
+	for (i = 0; i < b->nr; i++) {
+		folio_end_writeback(b->folios[i]);
+		folio_put(b->folios[i]);
+	}
+	b->nr = 0;
+	b->len = 0;
+}
+
 static int qtfs_writepages_one(struct page *page,
 			       struct writeback_control *wbc, void *data)
+{
+	struct folio *folio = page_folio(page);
+	struct qtfs_wb_batch *b = data;
+	u32 len = qtfs_folio_wb_len(b->inode, folio);
+	void *kaddr;
+
+	if (!len) {
+		folio_unlock(folio);
+		return 0;
+	}
+	/* only whole folios may be followed by another one */
+	if (b->nr && (folio_pos(folio) != b->pos + b->len ||
+		      b->nr == QTFS_WB_BATCH || b->len + len > b->max ||
+		      b->len % PAGE_SIZE))
+		qtfs_wb_flush(b);
+	folio_start_writeback(folio);
+	kaddr = kmap_local_folio(folio, 0);
+	memcpy(b->buf + b->len, kaddr, len);
+	kunmap_local(kaddr);
+	folio_unlock(folio);
+	folio_get(folio);
+	if (!b->nr)
+		b->pos = folio_pos(folio);
+	b->folios[b->nr++] = folio;
+	b->len += len;
+	return 0;
+}
+
+/* Without memory for a batch: one WRITE per folio. */
+static int qtfs_writepages_single(struct page *page,
+				  struct writeback_control *wbc, void *data)
 {
 	/* an error is recorded in the mapping; go on with the next pages */
 	qtfs_writepage_locked(page_folio(page), data);
@@ -248,14 +402,38 @@ static int qtfs_writepages_one(struct page *page,
 static int qtfs_writepages(struct address_space *mapping,
 			   struct writeback_control *wbc)
 {
+	struct inode *inode = mapping->host;
+	unsigned int nofs = memalloc_nofs_save();
+	struct qtfs_wb_batch *b;
 	struct qtfs_file *qf;
 	int ret;
 
 	/* one handle for the whole pass */
-	qf = qtfs_inode_handle(mapping->host, FMODE_WRITE);
-	ret = write_cache_pages(mapping, wbc, qtfs_writepages_one, qf);
+	qf = qtfs_inode_handle(inode, FMODE_WRITE);
+	b = kmalloc(sizeof(*b), GFP_KERNEL);
+	if (b) {
+		b->max = min_t(u32, qtfs_io_max(qtfs_conn(inode->i_sb)),
+			       QTFS_WB_BATCH * PAGE_SIZE);
+		b->buf = kvmalloc(b->max, GFP_KERNEL);
+	}
+	if (!b || !b->buf) {
+		kfree(b);
+		ret = write_cache_pages(mapping, wbc, qtfs_writepages_single,
+					qf);
+		goto out;
+	}
+	b->inode = inode;
+	b->qf = qf;
+	b->nr = 0;
+	b->len = 0;
+	ret = write_cache_pages(mapping, wbc, qtfs_writepages_one, b);
+	qtfs_wb_flush(b);
+	kvfree(b->buf);
+	kfree(b);
+out:
 	if (qf)
 		qtfs_file_put(qf);
+	memalloc_nofs_restore(nofs);
 	return ret;
 }
 
@@ -283,6 +461,7 @@ static int qtfs_launder_folio(struct folio *folio)
 
 const struct address_space_operations qtfs_aops = {
 	.read_folio = qtfs_read_folio,
+	.readahead = qtfs_readahead,
 	.writepage = qtfs_writepage,
 	.writepages = qtfs_writepages,
 	.launder_folio = qtfs_launder_folio,
@@ -331,8 +510,9 @@ static const struct vm_operations_struct qtfs_vm_ops = {
  *
  * The cache is revalidated against the server first, so a new mapping
  * sees what was written on the server before it.  A shared writable
- * mapping needs a handle that writes where it is told: a file opened only
- * with O_APPEND cannot have one (-EACCES, as for append-only files).
+ * mapping needs a handle that writes where it is told: when the inode has
+ * only O_APPEND ones, a writable shared mapping is refused with -EACCES (as
+ * for append-only files) and a read-only one cannot be made writable.
  *
  * Return: 0 or -errno.
  */
@@ -348,9 +528,12 @@ int qtfs_file_mmap(struct file *file, struct vm_area_struct *vma)
 	if ((vma->vm_flags & VM_SHARED) && (vma->vm_flags & VM_MAYWRITE)) {
 		struct qtfs_file *wqf = qtfs_inode_handle(inode, FMODE_WRITE);
 
-		if (!wqf)
+		if (!wqf && (vma->vm_flags & VM_WRITE))
 			return -EACCES;
-		qtfs_file_put(wqf);
+		if (!wqf)
+			vma->vm_flags &= ~VM_MAYWRITE;	/* no mprotect later */
+		else
+			qtfs_file_put(wqf);
 	}
 	ret = qtfs_getattr_req(file->f_path.dentry, qf->handle, &attr);
 	if (ret)

@@ -13,8 +13,13 @@
 #include <linux/uio.h>
 #include "qtfs_i.h"
 
-/* Largest READ/WRITE payload the connection carries. */
-static u32 qtfs_io_max(struct qtfs_conn *conn)
+/**
+ * qtfs_io_max() - largest READ/WRITE payload the connection carries
+ * @conn: connection
+ *
+ * Return: a multiple of PAGE_SIZE.
+ */
+u32 qtfs_io_max(struct qtfs_conn *conn)
 {
 	u32 max = READ_ONCE(conn->max_msg) - QTFS_MSG_OVERHEAD;
 

@@ -262,6 +262,7 @@ void qtfs_release_raw(struct super_block *sb, u64 handle, u32 gen);
 struct qtfs_file *qtfs_file_handle(struct file *file);
 void qtfs_file_put(struct qtfs_file *qf);
 struct qtfs_file *qtfs_inode_handle(struct inode *inode, fmode_t mode);
+u32 qtfs_io_max(struct qtfs_conn *conn);
 
 /* addr.c */
 extern const struct address_space_operations qtfs_aops;

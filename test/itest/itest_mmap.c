@@ -344,7 +344,7 @@ END_TEST
 START_TEST(test_oflag_append)
 {
 	const char *path = it_c("a"), *rel = it_s("a");
-	unsigned char a[100], b[100];
+	unsigned char a[100], b[100], *map;
 	int fd, ret;
 
 	memset(a, 'a', sizeof(a));
@@ -365,6 +365,10 @@ START_TEST(test_oflag_append)
 	fd = it_open(path, O_RDWR | O_APPEND);
 	ck_assert(mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) ==
 		  MAP_FAILED && errno == EACCES);
+	map = it_map(fd, PG, PROT_READ, MAP_SHARED, 0);
+	ck_assert_msg(!memcmp(map, a, 100), "read-only mapping of O_APPEND");
+	IT_EXPECT_ERR(EACCES, mprotect(map, PG, PROT_READ | PROT_WRITE));
+	ck_assert(!munmap(map, PG));
 	ck_assert(!close(fd));
 }
 END_TEST

@@ -48,7 +48,7 @@ static const char *const fsx_op_names[FSX_NOPS] = {
 
 /* Relative frequency of each operation, out of 100. */
 static const unsigned int fsx_weights[FSX_NOPS] = {
-	25, 25, 12, 12, 10, 8, 8,
+	28, 28, 10, 10, 10, 7, 7,
 };
 
 /* One logged operation: size is the model's size after it. */
@@ -73,10 +73,21 @@ static struct {
 	uint64_t rng;
 	unsigned char *model;	/* maxsize bytes: the file's content */
 	unsigned char *buf;	/* maxop bytes of scratch */
+	unsigned char *map;	/* long-lived shared mapping, or NULL */
 	uint64_t size;		/* the file's size */
 	uint64_t n;		/* operations done */
 	struct fsx_rec log[FSX_LOG];
+	uint64_t count[FSX_NOPS];	/* operations of each kind */
+	double secs[FSX_NOPS];		/* ... and their time */
 } fsx;
+
+static double fsx_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
 
 /* xorshift64*: fast, and the same sequence for the same seed everywhere. */
 static uint64_t fsx_rand(void)
@@ -151,10 +162,13 @@ static void fsx_compare(const char *what, uint64_t off,
 	fsx_fail(1, "%s: %" PRIu64 " bytes differ", what, bad);
 }
 
+/* Size after a size-changing operation; checked every 4th time (cost). */
 static void fsx_check_size(const char *what)
 {
 	struct stat st;
 
+	if (fsx.n % 4)
+		return;
 	if (fstat(fsx.fd, &st))
 		fsx_sysfail("fstat");
 	if ((uint64_t)st.st_size != fsx.size)
@@ -238,20 +252,44 @@ static unsigned char *fsx_map(uint64_t off, uint64_t len, int prot,
 	return (unsigned char *)*base + (off - start);
 }
 
+/*
+ * Most mapped operations go through one long-lived shared mapping of the
+ * whole range, only accessed below the file's size; every FSX_REMAP-th
+ * uses a mapping of its own (a private one for reads), which also
+ * exercises mmap and munmap themselves.
+ */
+#define FSX_REMAP	8
+
+static unsigned char *fsx_shared_map(void)
+{
+	if (!fsx.map) {
+		fsx.map = mmap(NULL, fsx.maxsize, PROT_READ | PROT_WRITE,
+			       MAP_SHARED, fsx.fd, 0);
+		if (fsx.map == MAP_FAILED)
+			fsx_sysfail("mmap (long-lived)");
+	}
+	return fsx.map;
+}
+
 static void fsx_do_mapread(uint64_t off, uint64_t len)
 {
 	unsigned char *p;
 	size_t maplen;
 	void *base;
 
+	if (fsx.n % FSX_REMAP) {
+		fsx_compare("mapped read", off, fsx_shared_map() + off, len);
+		return;
+	}
 	p = fsx_map(off, len, PROT_READ, MAP_PRIVATE, &base, &maplen);
-	fsx_compare("mapped read", off, p, len);
+	fsx_compare("private mapped read", off, p, len);
 	if (munmap(base, maplen))
 		fsx_sysfail("munmap");
 }
 
 static void fsx_do_mapwrite(uint64_t off, uint64_t len)
 {
+	uint64_t start = off & ~((uint64_t)fsx.pagesize - 1);
 	unsigned char *p;
 	size_t maplen;
 	void *base;
@@ -263,12 +301,18 @@ static void fsx_do_mapwrite(uint64_t off, uint64_t len)
 		fsx_set_size(off + len);
 	}
 	fsx_fill(len);
-	p = fsx_map(off, len, PROT_READ | PROT_WRITE, MAP_SHARED, &base,
-		    &maplen);
+	if (fsx.n % FSX_REMAP) {
+		base = fsx_shared_map() + start;
+		maplen = off + len - start;
+		p = fsx.map + off;
+	} else {
+		p = fsx_map(off, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			    &base, &maplen);
+	}
 	memcpy(p, fsx.buf, len);
 	if (msync(base, maplen, MS_SYNC))
 		fsx_sysfail("msync");
-	if (munmap(base, maplen))
+	if (base != fsx.map + start && munmap(base, maplen))
 		fsx_sysfail("munmap");
 	memcpy(fsx.model + off, fsx.buf, len);
 }
@@ -317,6 +361,7 @@ static void fsx_step(void)
 {
 	enum fsx_op op = fsx_pick();
 	uint64_t off = 0, len = 0;
+	double t;
 
 	/* operations on the content need content */
 	if (!fsx.size && (op == FSX_READ || op == FSX_MAPREAD ||
@@ -345,6 +390,7 @@ static void fsx_step(void)
 	if (fsx.verbose)
 		printf("#%" PRIu64 " %s %#" PRIx64 " %#" PRIx64 "\n", fsx.n,
 		       fsx_op_names[op], off, len);
+	t = fsx_now();
 	switch (op) {
 	case FSX_READ:
 		fsx_do_read(off, len);
@@ -371,6 +417,8 @@ static void fsx_step(void)
 		break;
 	}
 	fsx.log[fsx.n % FSX_LOG].size = fsx.size;
+	fsx.count[op]++;
+	fsx.secs[op] += fsx_now() - t;
 }
 
 /* The whole file (through @fd, named @what) must equal the model. */
@@ -490,6 +538,11 @@ int main(int argc, char **argv)
 		fsx_step();
 	fsx.n--;
 	fsx_check_all(fsx.fd, "final read");
+	if (fsx.map) {
+		fsx_compare("final mapped read", 0, fsx.map, fsx.size);
+		if (munmap(fsx.map, fsx.maxsize))
+			fsx_sysfail("munmap");
+	}
 	if (close(fsx.fd))
 		fsx_sysfail("close");
 	if (fsx.check) {
@@ -504,5 +557,9 @@ int main(int argc, char **argv)
 	       " ops, 0 mismatches, %.1f s\n", fsx.seed, fsx.n,
 	       (double)(t1.tv_sec - t0.tv_sec) +
 	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	for (int op = 0; op < FSX_NOPS; op++)
+		printf("qtfs_fsx:   %-10s %8" PRIu64 " ops, %.2f ms each\n",
+		       fsx_op_names[op], fsx.count[op],
+		       fsx.count[op] ? fsx.secs[op] * 1e3 / fsx.count[op] : 0);
 	return 0;
 }
