@@ -398,6 +398,12 @@ static loff_t qtfs_llseek(struct file *file, loff_t offset, int whence)
 	qf = qtfs_file_handle(file);
 	if (IS_ERR(qf))
 		return PTR_ERR(qf);
+	/* ... including what a mapping wrote into holes */
+	if (whence == SEEK_DATA || whence == SEEK_HOLE) {
+		ret = filemap_write_and_wait(file->f_mapping);
+		if (ret)
+			return ret;
+	}
 	req = qtfs_req_new(conn, QTFS_OP_LLSEEK, 0, 0);
 	if (IS_ERR(req))
 		return PTR_ERR(req);

@@ -433,7 +433,7 @@ END_TEST
 START_TEST(test_fallocate)
 {
 	const char *path = it_c("fa"), *rel = it_s("fa");
-	unsigned char *want;
+	unsigned char *want, *map;
 	struct stat st;
 	int fd, ret;
 
@@ -456,6 +456,14 @@ START_TEST(test_fallocate)
 	it_server_has(rel, 0, want, 12 * PG, "after punching a hole");
 	ck_assert_msg(lseek(fd, PG * 2, SEEK_HOLE) == 2 * PG,
 		      "SEEK_HOLE in the punched range");
+	/* a store through a mapping fills the hole before SEEK_DATA looks */
+	map = it_map(fd, 3 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	map[2 * PG + 1] = 1;
+	want[2 * PG + 1] = 1;
+	ck_assert_msg(lseek(fd, PG * 2, SEEK_DATA) == 2 * PG,
+		      "SEEK_DATA misses a page dirtied through a mapping");
+	ck_assert(!munmap(map, 3 * PG));
+	it_server_has(rel, 0, want, 12 * PG, "after the mapped store");
 
 	/* tmpfs cannot collapse ranges: its errno comes back */
 	IT_EXPECT_ERR(EOPNOTSUPP,
