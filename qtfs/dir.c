@@ -354,6 +354,8 @@ const struct inode_operations qtfs_dir_iops = {
 	.rename = qtfs_rename,
 	.getattr = qtfs_getattr,
 	.setattr = qtfs_setattr,
+	.permission = qtfs_permission,
+	.listxattr = qtfs_listxattr,
 };
 
 const struct file_operations qtfs_dir_fops = {

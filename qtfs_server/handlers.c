@@ -1123,16 +1123,25 @@ static int qtsrv_args_unpack(const struct qtfs_msg_hdr *h, void *payload,
 	return ret;
 }
 
-/* The caller's credentials, as nfsd_setuser() builds them. */
+/*
+ * The caller's credentials, as nfsd_setuser() builds them.  With root
+ * squash on, client uid 0 and gid 0 (as fsgid or supplementary group)
+ * become the squash ids, as nfsd's root_squash export option does.
+ */
 static struct cred *qtsrv_cred_new(const struct qtfs_cred *c)
 {
 	struct user_namespace *ns = current_user_ns();
-	kuid_t uid = make_kuid(ns, c->fsuid);
-	kgid_t gid = make_kgid(ns, c->fsgid);
+	bool squash = READ_ONCE(qtsrv_root_squash);
+	u32 sgid = READ_ONCE(qtsrv_squash_gid);
+	kuid_t uid;
+	kgid_t gid;
 	struct group_info *gi;
 	struct cred *cred;
 	u32 i;
 
+	uid = make_kuid(ns, squash && !c->fsuid ?
+			READ_ONCE(qtsrv_squash_uid) : c->fsuid);
+	gid = make_kgid(ns, squash && !c->fsgid ? sgid : c->fsgid);
 	if (!uid_valid(uid) || !gid_valid(gid))
 		return ERR_PTR(-EINVAL);
 	cred = prepare_creds();
@@ -1142,7 +1151,8 @@ static struct cred *qtsrv_cred_new(const struct qtfs_cred *c)
 	if (!gi)
 		goto out_abort;
 	for (i = 0; i < c->ngroups; i++) {
-		gi->gid[i] = make_kgid(ns, c->groups[i]);
+		gi->gid[i] = make_kgid(ns, squash && !c->groups[i] ?
+					     sgid : c->groups[i]);
 		if (!gid_valid(gi->gid[i])) {
 			put_group_info(gi);
 			abort_creds(cred);
