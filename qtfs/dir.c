@@ -326,7 +326,17 @@ static int qtfs_readdir(struct file *file, struct dir_context *ctx)
 		qtfs_req_put(req);
 		if (ret)
 			return -EPROTO;
-		if ((flags & QTFS_READDIR_EOF) || !n)
+		/*
+		 * One chunk per call: a wire entry is never smaller than the
+		 * linux_dirent64 it becomes, so a caller's buffer of at least
+		 * QTFS_READDIR_CHUNK (glibc's is 32 KiB) takes a whole chunk
+		 * and the next call resumes exactly where the server's
+		 * directory stopped.  Resuming in the middle of a chunk would
+		 * seek the server's directory, and on libfs directories
+		 * (tmpfs) that recounts entries and repeats some when others
+		 * were created in between.
+		 */
+		if ((flags & QTFS_READDIR_EOF) || n)
 			return 0;
 	}
 out_put:
