@@ -76,7 +76,8 @@ static int qtfs_mkdir(struct qtfs_idmap *idmap, struct inode *dir,
 	req = qtfs_path_req(dentry->d_parent, QTFS_OP_MKDIR, 0, &buf, &path);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
-	qtfs_req_args(req, path, dentry->d_name.name, (u32)mode);
+	qtfs_req_args(req, path, dentry->d_name.name, (u32)mode,
+		      (u32)current_umask());
 	qtfs_put_path(buf);
 	return qtfs_entry_run(req, dentry);
 }
@@ -91,7 +92,7 @@ static int qtfs_mknod(struct qtfs_idmap *idmap, struct inode *dir,
 	if (IS_ERR(req))
 		return PTR_ERR(req);
 	qtfs_req_args(req, path, dentry->d_name.name, (u32)mode,
-		      (u32)MAJOR(rdev), (u32)MINOR(rdev));
+		      (u32)MAJOR(rdev), (u32)MINOR(rdev), (u32)current_umask());
 	qtfs_put_path(buf);
 	return qtfs_entry_run(req, dentry);
 }
@@ -244,7 +245,7 @@ static int qtfs_atomic_open(struct inode *dir, struct dentry *dentry,
 	}
 	qtfs_req_args(req, path, dentry->d_name.name,
 		      qtfs_oflags_to_wire(flags & ~O_TRUNC),
-		      (u32)(mode & ~S_IFMT));
+		      (u32)(mode & ~S_IFMT), (u32)current_umask());
 	qtfs_put_path(buf);
 	ret = qtfs_req_run(req);
 	if (!ret)

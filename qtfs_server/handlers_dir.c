@@ -118,10 +118,15 @@ static int qtsrv_child_attr(struct qtsrv_child *c, const char *name,
 	return qtsrv_pack_attr(rsp, &path);
 }
 
-/* MKDIR "Cpnd": s[0] parent, s[1] name, d[0] mode -> attributes */
+/*
+ * MKDIR "Cpndd": s[0] parent, s[1] name, d[0] mode, d[1] umask
+ * -> attributes
+ */
 int qtsrv_mkdir(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 		struct qtfs_buf *rsp)
 {
+	/* permission bits and the sticky bit, as mkdir(2) */
+	umode_t mode = a->d[0] & 01777;
 	struct qtsrv_child c;
 	int ret;
 
@@ -131,8 +136,10 @@ int qtsrv_mkdir(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 	ret = -EEXIST;
 	if (d_really_is_positive(c.dentry))
 		goto out_end;
-	/* permission bits and the sticky bit, as mkdir(2) */
-	ret = qtsrv_vfs_mkdir(&c.parent, c.dentry, a->d[0] & 01777);
+	ret = qtsrv_create_mode(&c.parent, a->d[1], &mode);
+	if (ret)
+		goto out_end;
+	ret = qtsrv_vfs_mkdir(&c.parent, c.dentry, mode);
 	if (!ret)
 		ret = qtsrv_child_attr(&c, a->s[1], rsp);
 out_end:
@@ -141,8 +148,8 @@ out_end:
 }
 
 /*
- * MKNOD "Cpnddd": s[0] parent, s[1] name, d[0] mode (type and permission
- * bits), d[1] rdev major, d[2] rdev minor -> attributes.  File types as
+ * MKNOD "Cpndddd": s[0] parent, s[1] name, d[0] mode (type and permission
+ * bits), d[1] rdev major, d[2] rdev minor, d[3] umask -> attributes.  File types as
  * mknod(2): regular (or 0), character, block, fifo, socket.
  */
 int qtsrv_mknod(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
@@ -178,6 +185,9 @@ int qtsrv_mknod(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 		return ret;
 	ret = -EEXIST;
 	if (d_really_is_positive(c.dentry))
+		goto out_end;
+	ret = qtsrv_create_mode(&c.parent, a->d[3], &mode);
+	if (ret)
 		goto out_end;
 	if (S_ISREG(mode))
 		ret = qtsrv_vfs_create(&c.parent, c.dentry, mode);

@@ -90,6 +90,36 @@ START_TEST(test_attrs_owner_mode)
 }
 END_TEST
 
+/* The caller's umask, not the server's, shapes new objects. */
+START_TEST(test_attrs_umask)
+{
+	struct peer_stat ps;
+	mode_t old = umask(0);
+
+	it_create(it_c("u0"), 0666, 0);
+	ck_assert(!mkdir(it_c("d0"), 0777));
+	ck_assert(!mknod(it_c("p0"), S_IFIFO | 0666, 0));
+	umask(077);
+	it_create(it_c("u77"), 0666, 0);
+	ck_assert(!mkdir(it_c("d77"), 0777));
+	umask(old);
+	ck_assert(!peer_stat(&it.peer, it_s("u0"), &ps));
+	ck_assert_msg((ps.mode & 07777) == 0666, "umask 0: %04o",
+		      ps.mode & 07777);
+	ck_assert(!peer_stat(&it.peer, it_s("d0"), &ps));
+	ck_assert_msg((ps.mode & 07777) == 0777, "umask 0 dir: %04o",
+		      ps.mode & 07777);
+	ck_assert(!peer_stat(&it.peer, it_s("p0"), &ps));
+	ck_assert_msg(ps.mode == (S_IFIFO | 0666), "umask 0 fifo: %o", ps.mode);
+	ck_assert(!peer_stat(&it.peer, it_s("u77"), &ps));
+	ck_assert_msg((ps.mode & 07777) == 0600, "umask 077: %04o",
+		      ps.mode & 07777);
+	ck_assert(!peer_stat(&it.peer, it_s("d77"), &ps));
+	ck_assert_msg((ps.mode & 07777) == 0700, "umask 077 dir: %04o",
+		      ps.mode & 07777);
+}
+END_TEST
+
 START_TEST(test_attrs_size)
 {
 	struct stat st;
@@ -380,6 +410,7 @@ void it_add_attr_tests(Suite *s)
 
 	tc = it_tcase(s, "attrs", IT_TMO_SHORT, true);
 	tcase_add_test(tc, test_attrs_owner_mode);
+	tcase_add_test(tc, test_attrs_umask);
 	tcase_add_test(tc, test_attrs_size);
 	tcase_add_test(tc, test_attrs_times);
 	tcase_add_test(tc, test_attrs_ino_nlink);

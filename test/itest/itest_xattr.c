@@ -361,6 +361,17 @@ START_TEST(test_acl_default)
 	ck_assert(!stat(it_c("d/f"), &st));
 	ck_assert_msg((st.st_mode & 0777) == 0644, "inherited mode %04o",
 		      st.st_mode & 0777);
+	/* with a default ACL the umask (022 here) does not apply */
+	it_create(it_c("d/g"), 0666, "masked by the ACL, not the umask");
+	ck_assert(!stat(it_c("d/g"), &st));
+	ck_assert_msg((st.st_mode & 0777) == 0664,
+		      "mode %04o under a default ACL, expected 0664",
+		      st.st_mode & 0777);
+	ck_assert(!mkdir(it_c("d/g2"), 0777));
+	ck_assert(!stat(it_c("d/g2"), &st));
+	ck_assert_msg((st.st_mode & 0777) == 0775,
+		      "dir mode %04o under a default ACL, expected 0775",
+		      st.st_mode & 0777);
 	/* a subdirectory inherits the default ACL itself */
 	ck_assert(!mkdir(it_c("d/sub"), 0755));
 	it_server_xattr_is(it_s("d/sub"), "system.posix_acl_default", &acl,
