@@ -331,8 +331,10 @@ static int qtfs_access_req(struct dentry *dentry, u32 want)
  * without default_permissions).  Every operation is checked by the server
  * when it performs it with the caller's credentials, so most checks simply
  * pass.  What the server cannot see is asked with ACCESS: access(2) and
- * faccessat(2) (MAY_ACCESS), chdir(2) (MAY_CHDIR), and execve(2) of a
- * regular file, whose later reads would not check the execute right.
+ * faccessat(2) (MAY_ACCESS), chdir(2) (MAY_CHDIR), execve(2) of a regular
+ * file, whose later reads would not check the execute right, and checks
+ * on a regular file no server operation follows (not MAY_OPEN: execve()'s
+ * would_dump() asking whether the program is readable).
  *
  * Return: 0, -ECHILD in RCU walk when the server must be asked, or -errno.
  */
@@ -343,7 +345,8 @@ int qtfs_permission(struct qtfs_idmap *idmap, struct inode *inode, int mask)
 	int ret;
 
 	if (!(mask & (MAY_ACCESS | MAY_CHDIR)) &&
-	    !((mask & MAY_EXEC) && S_ISREG(inode->i_mode)))
+	    !(S_ISREG(inode->i_mode) && (mask & MAY_EXEC)) &&
+	    !(S_ISREG(inode->i_mode) && !(mask & MAY_OPEN)))
 		return 0;
 	if (mask & MAY_READ)
 		want |= QTFS_ACCESS_R;
