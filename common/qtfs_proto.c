@@ -53,14 +53,14 @@ static const struct qtfs_op_desc qtfs_op_descs[QTFS_OP_MAX + 1] = {
 	/* handle, offset, data -> bytes written, attributes */
 	QTFS_DESC(WRITE, "CqqB", "dA"),
 	/*
-	 * parent, name, wire open flags, mode -> handle, attributes,
+	 * parent, name, wire open flags, mode, umask -> handle, attributes,
 	 * QTFS_CREATE_*
 	 */
-	QTFS_DESC(CREATE, "Cpndd", "qAd"),
-	/* parent, name, mode -> attributes */
-	QTFS_DESC(MKDIR, "Cpnd", "A"),
-	/* parent, name, mode, rdev major, rdev minor -> attributes */
-	QTFS_DESC(MKNOD, "Cpnddd", "A"),
+	QTFS_DESC(CREATE, "Cpnddd", "qAd"),
+	/* parent, name, mode, umask -> attributes */
+	QTFS_DESC(MKDIR, "Cpndd", "A"),
+	/* parent, name, mode, rdev major, rdev minor, umask -> attributes */
+	QTFS_DESC(MKNOD, "Cpndddd", "A"),
 	/* parent, name */
 	QTFS_DESC(UNLINK, "Cpn", ""),
 	QTFS_DESC(RMDIR, "Cpn", ""),

@@ -76,7 +76,8 @@ static int qtfs_mkdir(struct qtfs_idmap *idmap, struct inode *dir,
 	req = qtfs_path_req(dentry->d_parent, QTFS_OP_MKDIR, 0, &buf, &path);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
-	qtfs_req_args(req, path, dentry->d_name.name, (u32)mode);
+	qtfs_req_args(req, path, dentry->d_name.name, (u32)mode,
+		      (u32)current_umask());
 	qtfs_put_path(buf);
 	return qtfs_entry_run(req, dentry);
 }
@@ -91,7 +92,7 @@ static int qtfs_mknod(struct qtfs_idmap *idmap, struct inode *dir,
 	if (IS_ERR(req))
 		return PTR_ERR(req);
 	qtfs_req_args(req, path, dentry->d_name.name, (u32)mode,
-		      (u32)MAJOR(rdev), (u32)MINOR(rdev));
+		      (u32)MAJOR(rdev), (u32)MINOR(rdev), (u32)current_umask());
 	qtfs_put_path(buf);
 	return qtfs_entry_run(req, dentry);
 }
@@ -244,7 +245,7 @@ static int qtfs_atomic_open(struct inode *dir, struct dentry *dentry,
 	}
 	qtfs_req_args(req, path, dentry->d_name.name,
 		      qtfs_oflags_to_wire(flags & ~O_TRUNC),
-		      (u32)(mode & ~S_IFMT));
+		      (u32)(mode & ~S_IFMT), (u32)current_umask());
 	qtfs_put_path(buf);
 	ret = qtfs_req_run(req);
 	if (!ret)
@@ -328,7 +329,17 @@ static int qtfs_readdir(struct file *file, struct dir_context *ctx)
 		qtfs_req_put(req);
 		if (ret)
 			return -EPROTO;
-		if ((flags & QTFS_READDIR_EOF) || !n)
+		/*
+		 * One chunk per call: a wire entry is never smaller than the
+		 * linux_dirent64 it becomes, so a caller's buffer of at least
+		 * QTFS_READDIR_CHUNK (glibc's is 32 KiB) takes a whole chunk
+		 * and the next call resumes exactly where the server's
+		 * directory stopped.  Resuming in the middle of a chunk would
+		 * seek the server's directory, and on libfs directories
+		 * (tmpfs) that recounts entries and repeats some when others
+		 * were created in between.
+		 */
+		if ((flags & QTFS_READDIR_EOF) || n)
 			return 0;
 	}
 out_put:
@@ -356,6 +367,8 @@ const struct inode_operations qtfs_dir_iops = {
 	.rename = qtfs_rename,
 	.getattr = qtfs_getattr,
 	.setattr = qtfs_setattr,
+	.permission = qtfs_permission,
+	.listxattr = qtfs_listxattr,
 };
 
 const struct file_operations qtfs_dir_fops = {

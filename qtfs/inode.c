@@ -277,6 +277,15 @@ int qtfs_setattr(struct qtfs_idmap *idmap, struct dentry *dentry,
 		/* fchmod() and the like of an unlinked file: by its handle */
 		qf = qtfs_inode_handle(inode, FMODE_READ | FMODE_WRITE);
 	}
+	/*
+	 * notify_change() turned ATTR_KILL_S*ID into a mode computed from
+	 * cached bits.  The server clears them itself, with its own rules and
+	 * fresh bits, when it changes the owner or the size or writes, so the
+	 * made-up mode is dropped (never sent along with a kill request:
+	 * notify_change() forbids both at once).
+	 */
+	if (ia & (ATTR_KILL_SUID | ATTR_KILL_SGID))
+		ia &= ~ATTR_MODE;
 	if (ia & ATTR_MODE)
 		valid |= QTFS_SETATTR_MODE;
 	if (ia & ATTR_UID)
@@ -341,6 +350,70 @@ out_unlock:
 out_put:
 	if (qf)
 		qtfs_file_put(qf);
+	return ret;
+}
+
+/* ACCESS: may the caller access @dentry for @want (QTFS_ACCESS_*)? */
+static int qtfs_access_req(struct dentry *dentry, u32 want)
+{
+	struct qtfs_req *req;
+	char *buf, *path;
+	int ret;
+
+	req = qtfs_path_req(dentry, QTFS_OP_ACCESS, 0, &buf, &path);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	qtfs_req_args(req, path, want);
+	qtfs_put_path(buf);
+	ret = qtfs_req_run(req);
+	qtfs_req_put(req);
+	return ret;
+}
+
+/**
+ * qtfs_permission() - ->permission: the server is the authority
+ * @idmap: idmapping of the mount
+ * @inode: object
+ * @mask:  MAY_* bits
+ *
+ * Cached attributes may be stale and the client knows nothing of the
+ * server's ACLs or LSM, so nothing is decided here from them (as fuse does
+ * without default_permissions).  Every operation is checked by the server
+ * when it performs it with the caller's credentials, so most checks simply
+ * pass.  What the server cannot see is asked with ACCESS: access(2) and
+ * faccessat(2) (MAY_ACCESS), chdir(2) (MAY_CHDIR), execve(2) of a regular
+ * file, whose later reads would not check the execute right, and checks
+ * on a regular file no server operation follows (not MAY_OPEN: execve()'s
+ * would_dump() asking whether the program is readable).
+ *
+ * Return: 0, -ECHILD in RCU walk when the server must be asked, or -errno.
+ */
+int qtfs_permission(struct qtfs_idmap *idmap, struct inode *inode, int mask)
+{
+	struct dentry *dentry;
+	u32 want = 0;
+	int ret;
+
+	if (!(mask & (MAY_ACCESS | MAY_CHDIR)) &&
+	    !(S_ISREG(inode->i_mode) && (mask & MAY_EXEC)) &&
+	    !(S_ISREG(inode->i_mode) && !(mask & MAY_OPEN)))
+		return 0;
+	if (mask & MAY_READ)
+		want |= QTFS_ACCESS_R;
+	if (mask & MAY_WRITE)
+		want |= QTFS_ACCESS_W;
+	if (mask & MAY_EXEC)
+		want |= QTFS_ACCESS_X;
+	if (!want)
+		return 0;
+	if (mask & MAY_NOT_BLOCK)
+		return -ECHILD;
+	/* any alias names the inode; the VFS holds one while it asks */
+	dentry = d_find_any_alias(inode);
+	if (!dentry)
+		return generic_permission(idmap, inode, mask);
+	ret = qtfs_access_req(dentry, want);
+	dput(dentry);
 	return ret;
 }
 
@@ -427,17 +500,23 @@ static const char *qtfs_get_link(struct dentry *dentry, struct inode *inode,
 }
 
 const struct inode_operations qtfs_file_iops = {
+	.permission = qtfs_permission,
+	.listxattr = qtfs_listxattr,
 	.getattr = qtfs_getattr,
 	.setattr = qtfs_setattr,
 };
 
 const struct inode_operations qtfs_symlink_iops = {
+	.permission = qtfs_permission,
+	.listxattr = qtfs_listxattr,
 	.get_link = qtfs_get_link,
 	.getattr = qtfs_getattr,
 	.setattr = qtfs_setattr,
 };
 
 const struct inode_operations qtfs_special_iops = {
+	.permission = qtfs_permission,
+	.listxattr = qtfs_listxattr,
 	.getattr = qtfs_getattr,
 	.setattr = qtfs_setattr,
 };

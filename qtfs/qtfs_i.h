@@ -231,6 +231,7 @@ int qtfs_getattr(struct qtfs_idmap *idmap, const struct path *path,
 		 struct kstat *stat, u32 request_mask, unsigned int flags);
 int qtfs_setattr(struct qtfs_idmap *idmap, struct dentry *dentry,
 		 struct iattr *iattr);
+int qtfs_permission(struct qtfs_idmap *idmap, struct inode *inode, int mask);
 
 /* Do server attributes describe @inode (and not a replacement)? */
 static inline bool qtfs_attr_matches(struct inode *inode,
@@ -250,6 +251,10 @@ static inline void qtfs_dentry_touch(struct dentry *dentry)
 #define QTFS_READDIR_CHUNK	(32U << 10)	/* reply blob per READDIR */
 extern const struct inode_operations qtfs_dir_iops;
 extern const struct file_operations qtfs_dir_fops;
+
+/* xattr.c */
+extern const struct xattr_handler *qtfs_xattr_handlers[];
+ssize_t qtfs_listxattr(struct dentry *dentry, char *list, size_t size);
 
 /* file.c */
 extern const struct file_operations qtfs_file_fops;

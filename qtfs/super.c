@@ -256,6 +256,9 @@ static int qtfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_magic = QTFS_SUPER_MAGIC;
 	sb->s_op = &qtfs_super_ops;
 	sb->s_d_op = &qtfs_dentry_ops;
+	sb->s_xattr = qtfs_xattr_handlers;
+	/* the server applies the umask, or a default ACL instead */
+	sb->s_flags |= SB_POSIXACL;
 	sb->s_maxbytes = MAX_LFS_FILESIZE;
 	sb->s_time_gran = 1;
 	sb->s_blocksize = PAGE_SIZE;

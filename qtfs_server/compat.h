@@ -11,6 +11,7 @@
 #include <linux/fs.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
+#include <linux/posix_acl.h>
 #include <linux/xattr.h>
 
 /*
@@ -31,6 +32,12 @@ static inline struct dentry *qtsrv_lookup_one(const struct path *parent,
 {
 	return lookup_one(qtsrv_mnt_idmap(parent->mnt), name, parent->dentry,
 			  strlen(name));
+}
+
+/* The default ACL of directory @dir (6.2 renames get_acl() get_inode_acl()) */
+static inline struct posix_acl *qtsrv_get_default_acl(struct inode *dir)
+{
+	return get_acl(dir, ACL_TYPE_DEFAULT);
 }
 
 static inline int qtsrv_vfs_create(const struct path *parent,

@@ -339,7 +339,7 @@ int main(int argc, char **argv)
 	}
 	qtsrv_wl_free(&set);
 
-	/* modes come from the client with its caller's umask applied */
+	/* the module applies each client caller's umask (or default ACL) */
 	umask(0);
 
 	sigemptyset(&sigs);

@@ -674,14 +674,44 @@ out_put:
 	return ret;
 }
 
+/**
+ * qtsrv_create_mode() - the mode a new object is created with
+ * @parent: directory it is created in
+ * @umask:  the client caller's umask
+ * @mode:   requested mode; the umask is stripped from it
+ *
+ * As the VFS and posix_acl_create() do it locally: the umask applies
+ * unless @parent has a default ACL, which then sets the permissions.  The
+ * engine runs with umask 0, so posix_acl_create() strips nothing more.
+ *
+ * Return: 0, or -EINVAL for a umask with more than permission bits.
+ */
+int qtsrv_create_mode(const struct path *parent, u32 umask, umode_t *mode)
+{
+	struct inode *dir = d_inode(parent->dentry);
+	struct posix_acl *acl;
+
+	if (umask & ~0777U)
+		return -EINVAL;
+	if (IS_POSIXACL(dir)) {
+		acl = qtsrv_get_default_acl(dir);
+		if (!IS_ERR_OR_NULL(acl)) {
+			posix_acl_release(acl);
+			return 0;
+		}
+	}
+	*mode &= ~umask;
+	return 0;
+}
+
 /*
- * CREATE "Cpndd": s[0] parent, s[1] name, d[0] wire open flags, d[1] mode
- * -> handle, attributes.
+ * CREATE "Cpnddd": s[0] parent, s[1] name, d[0] wire open flags, d[1] mode,
+ * d[2] umask -> handle, attributes.
  *
  * file_open_root() with O_CREAT on the parent runs the VFS create-and-open
- * path (may_o_create(), O_EXCL, sticky directory rules).  The mode is
- * applied as given: the engine runs with umask 0 because the client has
- * applied the caller's umask already.  A final symlink is not followed
+ * path (may_o_create(), O_EXCL, sticky directory rules).  The caller's
+ * umask is applied here, by qtsrv_create_mode(): the engine runs with
+ * umask 0.  A final symlink is not followed
  * (-ELOOP), since following it from the parent could not honour absolute
  * links; the client only creates names it has just seen missing.
  */
@@ -705,6 +735,8 @@ static int qtsrv_create(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 		return ret;
 	ret = qtsrv_wl_check_open(ctx, QTSRV_WL_CREATE, flags, &parent,
 				  a->s[1], false);
+	if (!ret)
+		ret = qtsrv_create_mode(&parent, a->d[2], &mode);
 	if (ret)
 		goto out_put;
 	file = file_open_root(&parent, a->s[1], flags, mode & S_IALLUGO);
@@ -1123,16 +1155,25 @@ static int qtsrv_args_unpack(const struct qtfs_msg_hdr *h, void *payload,
 	return ret;
 }
 
-/* The caller's credentials, as nfsd_setuser() builds them. */
+/*
+ * The caller's credentials, as nfsd_setuser() builds them.  With root
+ * squash on, client uid 0 and gid 0 (as fsgid or supplementary group)
+ * become the squash ids, as nfsd's root_squash export option does.
+ */
 static struct cred *qtsrv_cred_new(const struct qtfs_cred *c)
 {
 	struct user_namespace *ns = current_user_ns();
-	kuid_t uid = make_kuid(ns, c->fsuid);
-	kgid_t gid = make_kgid(ns, c->fsgid);
+	bool squash = READ_ONCE(qtsrv_root_squash);
+	u32 sgid = READ_ONCE(qtsrv_squash_gid);
+	kuid_t uid;
+	kgid_t gid;
 	struct group_info *gi;
 	struct cred *cred;
 	u32 i;
 
+	uid = make_kuid(ns, squash && !c->fsuid ?
+			READ_ONCE(qtsrv_squash_uid) : c->fsuid);
+	gid = make_kgid(ns, squash && !c->fsgid ? sgid : c->fsgid);
 	if (!uid_valid(uid) || !gid_valid(gid))
 		return ERR_PTR(-EINVAL);
 	cred = prepare_creds();
@@ -1142,7 +1183,8 @@ static struct cred *qtsrv_cred_new(const struct qtfs_cred *c)
 	if (!gi)
 		goto out_abort;
 	for (i = 0; i < c->ngroups; i++) {
-		gi->gid[i] = make_kgid(ns, c->groups[i]);
+		gi->gid[i] = make_kgid(ns, squash && !c->groups[i] ?
+					     sgid : c->groups[i]);
 		if (!gid_valid(gi->gid[i])) {
 			put_group_info(gi);
 			abort_creds(cred);

@@ -18,6 +18,7 @@
 #include <linux/mount.h>
 #include <linux/namei.h>
 #include <linux/stat.h>
+#include <asm/unaligned.h>
 #include "compat.h"
 #include "handlers.h"
 
@@ -117,10 +118,15 @@ static int qtsrv_child_attr(struct qtsrv_child *c, const char *name,
 	return qtsrv_pack_attr(rsp, &path);
 }
 
-/* MKDIR "Cpnd": s[0] parent, s[1] name, d[0] mode -> attributes */
+/*
+ * MKDIR "Cpndd": s[0] parent, s[1] name, d[0] mode, d[1] umask
+ * -> attributes
+ */
 int qtsrv_mkdir(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 		struct qtfs_buf *rsp)
 {
+	/* permission bits and the sticky bit, as mkdir(2) */
+	umode_t mode = a->d[0] & 01777;
 	struct qtsrv_child c;
 	int ret;
 
@@ -130,8 +136,10 @@ int qtsrv_mkdir(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 	ret = -EEXIST;
 	if (d_really_is_positive(c.dentry))
 		goto out_end;
-	/* permission bits and the sticky bit, as mkdir(2) */
-	ret = qtsrv_vfs_mkdir(&c.parent, c.dentry, a->d[0] & 01777);
+	ret = qtsrv_create_mode(&c.parent, a->d[1], &mode);
+	if (ret)
+		goto out_end;
+	ret = qtsrv_vfs_mkdir(&c.parent, c.dentry, mode);
 	if (!ret)
 		ret = qtsrv_child_attr(&c, a->s[1], rsp);
 out_end:
@@ -140,8 +148,8 @@ out_end:
 }
 
 /*
- * MKNOD "Cpnddd": s[0] parent, s[1] name, d[0] mode (type and permission
- * bits), d[1] rdev major, d[2] rdev minor -> attributes.  File types as
+ * MKNOD "Cpndddd": s[0] parent, s[1] name, d[0] mode (type and permission
+ * bits), d[1] rdev major, d[2] rdev minor, d[3] umask -> attributes.  File types as
  * mknod(2): regular (or 0), character, block, fifo, socket.
  */
 int qtsrv_mknod(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
@@ -177,6 +185,9 @@ int qtsrv_mknod(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 		return ret;
 	ret = -EEXIST;
 	if (d_really_is_positive(c.dentry))
+		goto out_end;
+	ret = qtsrv_create_mode(&c.parent, a->d[3], &mode);
+	if (ret)
 		goto out_end;
 	if (S_ISREG(mode))
 		ret = qtsrv_vfs_create(&c.parent, c.dentry, mode);
@@ -417,11 +428,8 @@ out_put:
  * @b:       cursor over the reply blob
  * @entries: entries written to @b
  * @full:    @b could not take an entry; the walk stopped
- * @have:    @ino, @type, @len and @name hold an entry not yet written
- * @ino:     pending entry: inode number
- * @type:    pending entry: DT_* type
- * @len:     pending entry: name length
- * @name:    pending entry: name
+ * @last:    offset in @b of the last entry written, whose cookie is not
+ *           known yet (valid when @entries is not 0)
  *
  * An entry's cookie is the position from which the next READDIR resumes
  * right after it.  In Linux 6.1 the filldir actor gets each entry's own
@@ -429,36 +437,28 @@ out_put:
  * sets ctx->pos to the entry's offset or hash before dir_emit()), which
  * resumes *at* that entry; filldir64() therefore stores it as the d_off of
  * the previous dirent and the final ctx->pos as the last one's.  We do the
- * same by holding each entry back until the next one (or the end of the
- * walk) tells its cookie.  When the blob is full the held entry is dropped
- * and the walk stops; the last entry written carries that entry's own
- * position as cookie, so the next READDIR returns it first.
+ * same by patching each entry's cookie when the next one (or the end of
+ * the walk) tells it.  An entry that does not fit stops the walk *before*
+ * it, so the directory's own position is then exactly the last cookie
+ * sent: a READDIR continuing from it seeks nowhere.  That matters for
+ * libfs directories (tmpfs), whose positions are ordinals: a real seek
+ * rescans by count and would repeat entries when others were created in
+ * the meantime.
  */
 struct qtsrv_rd {
 	struct dir_context ctx;
 	struct qtfs_buf b;
 	u32 entries;
 	bool full;
-	bool have;
-	u64 ino;
-	u8 type;
-	u32 len;
-	char name[QTFS_NAME_MAX + 1];
+	u32 last;
 };
 
-/* Write the held entry with cookie @cookie.  Return: false when full. */
-static bool qtsrv_rd_flush(struct qtsrv_rd *rd, u64 cookie)
+/* Set the cookie of the last entry written to @cookie. */
+static void qtsrv_rd_cookie(struct qtsrv_rd *rd, u64 cookie)
 {
-	if (!rd->have)
-		return true;
-	if (qtfs_proto_dirent_put(&rd->b, rd->ino, cookie, rd->type, rd->name,
-				  rd->len)) {
-		rd->full = true;
-		return false;
-	}
-	rd->have = false;
-	rd->entries++;
-	return true;
+	if (rd->entries)
+		put_unaligned_le64(cookie, rd->b.data + rd->last +
+				   offsetof(struct qtfs_wire_dirent, off));
 }
 
 static bool qtsrv_filldir(struct dir_context *dctx, const char *name,
@@ -466,25 +466,33 @@ static bool qtsrv_filldir(struct dir_context *dctx, const char *name,
 			  unsigned int type)
 {
 	struct qtsrv_rd *rd = container_of(dctx, struct qtsrv_rd, ctx);
+	u32 pos = rd->b.pos;
+	int ret;
 
-	if (rd->full || !qtsrv_rd_flush(rd, offset))
+	if (rd->full)
 		return false;
 	/*
 	 * "." and ".." go out too, so that every cookie is a position of
 	 * ours; the client puts its own inode numbers on them.
 	 */
-	if (namelen <= 0 || namelen > QTFS_NAME_MAX ||
-	    memchr(name, '/', namelen) || memchr(name, '\0', namelen)) {
+	if (namelen <= 0 || namelen > QTFS_NAME_MAX) {
 		qtsrv_warn_rl("readdir: skipping an entry the protocol cannot carry (length %d)\n",
 			      namelen);
 		return true;
 	}
-	memcpy(rd->name, name, namelen);
-	rd->name[namelen] = '\0';
-	rd->len = namelen;
-	rd->ino = ino;
-	rd->type = type;
-	rd->have = true;
+	ret = qtfs_proto_dirent_put(&rd->b, ino, 0, type, name, namelen);
+	if (ret == -EMSGSIZE) {
+		rd->full = true;
+		return false;
+	}
+	if (ret) {
+		qtsrv_warn_rl("readdir: skipping an entry the protocol cannot carry (length %d)\n",
+			      namelen);
+		return true;
+	}
+	qtsrv_rd_cookie(rd, offset);
+	rd->last = pos;
+	rd->entries++;
 	return true;
 }
 
@@ -527,8 +535,8 @@ int qtsrv_readdir(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 		ret = pos;
 	} else {
 		ret = iterate_dir(file, &rd->ctx);
-		if (!ret)
-			qtsrv_rd_flush(rd, rd->ctx.pos);
+		/* where the walk stopped, after an error too */
+		qtsrv_rd_cookie(rd, rd->ctx.pos);
 	}
 	mutex_unlock(&file->f_pos_lock);
 

@@ -44,6 +44,9 @@
 #include "../include/uapi/qtfs_ioctl.h"
 
 extern unsigned int qtsrv_max_conn;
+extern bool qtsrv_root_squash;
+extern unsigned int qtsrv_squash_uid;
+extern unsigned int qtsrv_squash_gid;
 
 /* Messages nobody on the wire can trigger. */
 #define qtsrv_err(fmt, ...) qtfs_log(QTFS_LOG_ERROR, pr_err, fmt, ##__VA_ARGS__)

@@ -67,6 +67,42 @@ MODULE_PARM_DESC(qtfs_conn_max_conn,
 		 "maximum concurrent client connections (default 16)");
 
 /*
+ * Root squash, read with READ_ONCE() when a request's credentials are
+ * built, so a change applies to the next request.
+ */
+bool qtsrv_root_squash;
+module_param_named(qtfs_server_root_squash, qtsrv_root_squash, bool, 0644);
+MODULE_PARM_DESC(qtfs_server_root_squash,
+		 "map client uid/gid 0 to qtfs_server_squash_uid/gid (default off)");
+
+unsigned int qtsrv_squash_uid = 65534;
+unsigned int qtsrv_squash_gid = 65534;
+
+/* An id that is no id ((u32)-1) would fail every squashed request. */
+static int qtsrv_squash_id_set(const char *val, const struct kernel_param *kp)
+{
+	int ret = param_set_uint_minmax(val, kp, 0, U32_MAX - 1);
+
+	if (ret)
+		pr_err("invalid %s '%s': use 0..%u\n", kp->name, val,
+		       U32_MAX - 1);
+	return ret;
+}
+
+static const struct kernel_param_ops qtsrv_squash_id_ops = {
+	.set = qtsrv_squash_id_set,
+	.get = param_get_uint,
+};
+module_param_cb(qtfs_server_squash_uid, &qtsrv_squash_id_ops,
+		&qtsrv_squash_uid, 0644);
+MODULE_PARM_DESC(qtfs_server_squash_uid,
+		 "uid a squashed client root acts as (default 65534)");
+module_param_cb(qtfs_server_squash_gid, &qtsrv_squash_id_ops,
+		&qtsrv_squash_gid, 0644);
+MODULE_PARM_DESC(qtfs_server_squash_gid,
+		 "gid a squashed client root acts as (default 65534)");
+
+/*
  * The server that holds the listeners, if any.  Besides the module
  * parameters this is the module's only mutable global; qtsrv_active_lock
  * protects it.

@@ -126,6 +126,30 @@ void it_expect_err(long ret, int err, int want, const char *call,
 			      __LINE__);				\
 	} while (0)
 
+/*
+ * Run @fn in a child with @uid, @gid and supplementary @groups; the test
+ * fails with the child's message unless @fn returns 0.  @fn must not use
+ * ck_assert (it runs in a grandchild of the runner): it checks with
+ * IT_CHILD(), which returns 1 from @fn with a message on a mismatch.
+ */
+typedef int (*it_child_fn)(void *arg, char *msg, size_t len);
+void it_run_as(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,
+	       it_child_fn fn, void *arg);
+/* 0 if @ret/@err match @want (0: success), else 1 with @msg filled. */
+int it_child_expect(char *msg, size_t len, int line, long ret, int err,
+		    int want, const char *call);
+#define IT_CHILD(msg, len, want, call)					\
+	do {								\
+		long r_;						\
+		int e_;							\
+		errno = 0;						\
+		r_ = (long)(call);					\
+		e_ = errno;						\
+		if (it_child_expect((msg), (len), __LINE__, r_, e_,	\
+				    (want), #call))			\
+			return 1;					\
+	} while (0)
+
 /* Suite parts, one per file. */
 void it_add_sanity_tests(Suite *s);
 void it_add_data_tests(Suite *s);
@@ -137,5 +161,8 @@ void it_add_kill_tests(Suite *s);
 void it_add_engine_tests(Suite *s);
 void it_add_ctl_tests(Suite *s);
 void it_add_mmap_tests(Suite *s);
+void it_add_perm_tests(Suite *s);
+void it_add_xattr_tests(Suite *s);
+void it_add_attr_tests(Suite *s);
 
 #endif /* QTFS_ITEST_H */

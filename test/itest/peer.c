@@ -444,3 +444,51 @@ int peer_cont_engine(struct peer *p)
 {
 	return peer_cmd(p, "CONT_ENGINE");
 }
+
+/* Parse an "OK <len> [<hex>]" reply into @buf (at most @max bytes). */
+static int peer_hexreply(struct peer *p, void *buf, size_t max, size_t *len)
+{
+	unsigned char *b = buf;
+	unsigned long long n;
+	const char *hex;
+	char *end;
+	size_t i;
+
+	errno = 0;
+	n = strtoull(p->reply, &end, 10);
+	if (errno || end == p->reply || n > max)
+		return -EPROTO;
+	hex = *end == ' ' ? end + 1 : end;
+	if (strlen(hex) != 2 * n)
+		return -EPROTO;
+	for (i = 0; i < n; i++) {
+		int hi = peer_hexval(hex[2 * i]), lo = peer_hexval(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -EPROTO;
+		b[i] = (unsigned char)(hi << 4 | lo);
+	}
+	*len = n;
+	return 0;
+}
+
+int peer_getxattr(struct peer *p, const char *rel, const char *name,
+		  void *buf, size_t max, size_t *len)
+{
+	int ret = peer_cmd(p, "GETXATTR %s %s", rel, name);
+
+	if (!ret)
+		ret = peer_hexreply(p, buf, max, len);
+	return ret;
+}
+
+int peer_accessas(struct peer *p, const char *rel, unsigned int uid,
+		  unsigned int gid, int mask)
+{
+	return peer_cmd(p, "ACCESSAS %s %u %u %d", rel, uid, gid, mask);
+}
+
+int peer_squash(struct peer *p, int on)
+{
+	return peer_cmd(p, "SQUASH %d", on ? 1 : 0);
+}

@@ -77,5 +77,13 @@ int peer_getdata(struct peer *p, const char *rel, void *buf, size_t max,
 int peer_stop_engine(struct peer *p, unsigned int resume_after_s,
 		     unsigned int *threads);
 int peer_cont_engine(struct peer *p);
+/* Server-side lgetxattr of @name; value (at most @max bytes) in @buf. */
+int peer_getxattr(struct peer *p, const char *rel, const char *name,
+		  void *buf, size_t max, size_t *len);
+/* The server's faccessat(@mask) verdict for @uid/@gid: 0 or -errno. */
+int peer_accessas(struct peer *p, const char *rel, unsigned int uid,
+		  unsigned int gid, int mask);
+/* Turn the server's root squash on or off until @p is closed. */
+int peer_squash(struct peer *p, int on);
 
 #endif /* QTFS_ITEST_PEER_H */

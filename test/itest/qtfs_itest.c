@@ -156,6 +156,9 @@ int main(int argc, char **argv)
 	it_add_kill_tests(s);
 	it_add_engine_tests(s);
 	it_add_ctl_tests(s);
+	it_add_perm_tests(s);
+	it_add_xattr_tests(s);
+	it_add_attr_tests(s);
 
 	sr = srunner_create(s);
 	fflush(stdout);

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <linux/openat2.h>
 #include <netdb.h>
@@ -35,6 +36,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -859,6 +861,120 @@ static int tp_cmd_cont_engine(struct tp_conn *c, char **argv)
 	return tp_ok(c, NULL);
 }
 
+/* GETXATTR <rel> <name>: lgetxattr, the value in hex */
+static int tp_cmd_getxattr(struct tp_conn *c, char **argv)
+{
+	char hex[2 * TESTPEER_DATA_MAX + 1];
+	unsigned char val[TESTPEER_DATA_MAX];
+	char base[NAME_MAX + 1], path[64 + NAME_MAX];
+	ssize_t n, i;
+	int pfd, err;
+
+	if (!tp_rel(c, argv[0]))
+		return 0;
+	pfd = tp_open_parent(argv[0], base);
+	if (pfd < 0)
+		return tp_syserr(c, -pfd, "lookup", argv[0]);
+	/* the parent through its fd, the final component not followed */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", pfd, base);
+	n = lgetxattr(path, argv[1], val, sizeof(val));
+	err = errno;
+	close(pfd);
+	if (n < 0)
+		return tp_syserr(c, err, "lgetxattr", argv[0]);
+	for (i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", val[i]);
+	hex[2 * n] = '\0';
+	return n ? tp_ok(c, "%zd %s", n, hex) : tp_ok(c, "0");
+}
+
+/*
+ * ACCESSAS <rel> <uid> <gid> <mask>: faccessat(<mask>) in a child running
+ * as <uid>/<gid> without supplementary groups: the server's own verdict.
+ */
+static int tp_cmd_accessas(struct tp_conn *c, char **argv)
+{
+	uint64_t uid, gid, mask;
+	char base[NAME_MAX + 1];
+	int pfd, status;
+	pid_t pid;
+
+	if (!tp_rel(c, argv[0]) || !tp_num(c, "uid", argv[1], 10, 65535, &uid) ||
+	    !tp_num(c, "gid", argv[2], 10, 65535, &gid) ||
+	    !tp_num(c, "mask", argv[3], 10, 7, &mask))
+		return 0;
+	pfd = tp_open_parent(argv[0], base);
+	if (pfd < 0)
+		return tp_syserr(c, -pfd, "lookup", argv[0]);
+	pid = fork();
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setresgid(gid, gid, gid) ||
+		    setresuid(uid, uid, uid))
+			_exit(255);
+		_exit(faccessat(pfd, base, (int)mask, AT_SYMLINK_NOFOLLOW) ?
+		      errno : 0);
+	}
+	close(pfd);
+	if (pid < 0)
+		return tp_syserr(c, errno, "fork", argv[0]);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) == 255)
+		return tp_err(c, EIO, "ACCESSAS child failed");
+	if (WEXITSTATUS(status))
+		return tp_err(c, WEXITSTATUS(status), "access denied");
+	return tp_ok(c, "0");
+}
+
+#define TP_SQUASH_PARAM "/sys/module/qtfs_server/parameters/qtfs_server_root_squash"
+
+static char tp_squash_saved;	/* 'Y'/'N' before this connection's SQUASH */
+
+static int tp_squash_write(char v)
+{
+	int fd = open(TP_SQUASH_PARAM, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, &v, 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Undo this connection's SQUASH, so a failed test leaves it as it was. */
+static void tp_squash_restore(void)
+{
+	if (tp_squash_saved) {
+		tp_squash_write(tp_squash_saved);
+		tp_squash_saved = 0;
+	}
+}
+
+/* SQUASH <0|1>: set qtfs_server_root_squash until this connection ends */
+static int tp_cmd_squash(struct tp_conn *c, char **argv)
+{
+	uint64_t on;
+	char old = 0;
+	int fd, ret;
+
+	if (!tp_num(c, "value", argv[0], 10, 1, &on))
+		return 0;
+	if (!tp_squash_saved) {
+		fd = open(TP_SQUASH_PARAM, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return tp_syserr(c, errno, "open", TP_SQUASH_PARAM);
+		ret = read(fd, &old, 1) == 1 ? 0 : EIO;
+		close(fd);
+		if (ret)
+			return tp_syserr(c, ret, "read", TP_SQUASH_PARAM);
+		tp_squash_saved = old;
+	}
+	ret = tp_squash_write(on ? 'Y' : 'N');
+	if (ret)
+		return tp_syserr(c, -ret, "write", TP_SQUASH_PARAM);
+	return tp_ok(c, "%d", (int)on);
+}
+
 #define TP_QUIT 1
 
 /* QUIT */
@@ -957,6 +1073,9 @@ static const struct tp_cmd tp_cmds[] = {
 	{ "QUIT",        0, 0, tp_cmd_quit,        "" },
 	{ "TMPFS",       2, 2, tp_cmd_tmpfs,       "<rel> <kib>" },
 	{ "UMOUNT",      1, 1, tp_cmd_umount,      "<rel>" },
+	{ "GETXATTR",    2, 2, tp_cmd_getxattr,    "<rel> <name>" },
+	{ "ACCESSAS",    4, 4, tp_cmd_accessas,    "<rel> <uid> <gid> <mask>" },
+	{ "SQUASH",      1, 1, tp_cmd_squash,      "<0|1>" },
 };
 
 /* Parse and run one request line; same return convention as tp_cmd.fn. */
@@ -1033,8 +1152,10 @@ static int tp_readline(struct tp_conn *c, char line[TESTPEER_LINE_MAX])
 static void tp_conn_sig(int sig)
 {
 	tp_resume_engine();
-	if (sig != SIGALRM)
+	if (sig != SIGALRM) {
+		tp_squash_restore();
 		_exit(0);
+	}
 }
 
 /* Serve one connection until EOF or QUIT (runs in a forked process). */
@@ -1066,6 +1187,7 @@ static void tp_serve(int fd)
 	}
 	alarm(0);
 	tp_resume_engine();
+	tp_squash_restore();
 	close(fd);
 }
 

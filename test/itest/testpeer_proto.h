@@ -48,6 +48,14 @@
  *   TMPFS <rel> <kib>                 -> OK
  *	mount a tmpfs of <kib> KiB (at most 65536) on the directory <rel>
  *   UMOUNT <rel>                      -> OK  (lazy unmount of <rel>)
+ *   GETXATTR <rel> <name>             -> OK <len> [<hex>]  (lgetxattr; at
+ *	most TESTPEER_DATA_MAX bytes)
+ *   ACCESSAS <rel> <uid> <gid> <mask> -> OK 0 or ERR <errno>
+ *	faccessat(<mask>, decimal R_OK|W_OK|X_OK) in a child with that uid
+ *	and gid and no supplementary groups
+ *   SQUASH <0|1>                      -> OK <0|1>
+ *	write qtfs_server's qtfs_server_root_squash parameter; the value it
+ *	had before is restored when this connection closes
  */
 #ifndef QTFS_TESTPEER_PROTO_H
 #define QTFS_TESTPEER_PROTO_H

@@ -644,8 +644,8 @@ static int pack_whole(struct qtfs_buf *b, const struct gen_msg *m)
 	WHOLE(OPEN, 1, "qA", U64(0), ATTR(1));
 	WHOLE(WRITE, 0, "CqqB", CRED(0), U64(1), U64(2), BLOB(3));
 	WHOLE(WRITE, 1, "dA", U32(0), ATTR(1));
-	WHOLE(MKNOD, 0, "Cpnddd", CRED(0), STR(1), STR(2), U32(3), U32(4),
-	      U32(5));
+	WHOLE(MKNOD, 0, "Cpndddd", CRED(0), STR(1), STR(2), U32(3), U32(4),
+	      U32(5), U32(6));
 	WHOLE(RENAME, 0, "Cpnpnd", CRED(0), STR(1), STR(2), STR(3), STR(4),
 	      U32(5));
 	WHOLE(SYMLINK, 0, "Cpns", CRED(0), STR(1), STR(2), STR(3));
