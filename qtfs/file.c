@@ -320,4 +320,6 @@ const struct file_operations qtfs_file_fops = {
 	.write_iter = qtfs_write_iter,
 	.llseek = qtfs_llseek,
 	.fsync = qtfs_fsync,
+	.lock = qtfs_lock,
+	.flock = qtfs_flock,
 };

@@ -115,6 +115,8 @@ enum qtfs_req_state {
  * @rsp:      reply buffer of @rsp_size bytes; after success @in parses it
  * @rsp_size: room for the whole reply message, header included
  * @in:       cursor over the reply payload
+ * @interruptible: wait for the reply with any signal ending the wait
+ *            (-ERESTARTSYS) and no timeout, e.g. for a blocking lock
  */
 struct qtfs_req {
 	refcount_t ref;
@@ -129,6 +131,7 @@ struct qtfs_req {
 	void *rsp;
 	u32 rsp_size;
 	struct qtfs_buf in;
+	bool interruptible;
 };
 
 /**
@@ -216,5 +219,9 @@ int qtfs_fsync(struct file *file, loff_t start, loff_t end, int datasync);
 int qtfs_open_handle(struct file *file, u64 handle, u32 gen);
 void qtfs_release_raw(struct super_block *sb, u64 handle, u32 gen);
 struct qtfs_file *qtfs_file_handle(struct file *file);
+
+/* lock.c */
+int qtfs_lock(struct file *file, int cmd, struct file_lock *fl);
+int qtfs_flock(struct file *file, int cmd, struct file_lock *fl);
 
 #endif /* _QTFS_I_H */

@@ -199,13 +199,39 @@ int qtfs_req_send(struct qtfs_req *req)
 	return 0;
 }
 
-/* Wait for @req; leaves it ABANDONED on a fatal signal or timeout. */
+/*
+ * Tell the server that nobody waits for @req any more, so that it can give
+ * up a blocking wait (a lock) instead of holding a worker.  Fire and
+ * forget: the reply completes the INTERRUPT request in the table.
+ */
+static void qtfs_req_interrupt(struct qtfs_req *req)
+{
+	struct qtfs_req *ir;
+
+	if (req->gen != READ_ONCE(req->conn->gen))
+		return;
+	ir = qtfs_req_new(req->conn, QTFS_OP_INTERRUPT, 0, 0);
+	if (IS_ERR(ir))
+		return;
+	if (!qtfs_req_args(ir, (u64)req->id))
+		qtfs_req_send(ir);
+	qtfs_req_put(ir);
+}
+
+/*
+ * Wait for @req; leaves it ABANDONED on a fatal signal or timeout, or on
+ * any signal if it is interruptible, and tells the server.
+ */
 static int qtfs_req_wait(struct qtfs_req *req)
 {
 	struct qtfs_conn *conn = req->conn;
 	long left;
 
-	left = wait_for_completion_killable_timeout(&req->done, conn->timeout);
+	if (req->interruptible)
+		left = wait_for_completion_interruptible(&req->done) ?: 1;
+	else
+		left = wait_for_completion_killable_timeout(&req->done,
+							    conn->timeout);
 	if (left > 0)
 		return 0;
 	xa_lock(&conn->reqs);
@@ -215,7 +241,11 @@ static int qtfs_req_wait(struct qtfs_req *req)
 		if (!left)
 			qtfs_warn("%s request %u timed out\n",
 				  qtfs_op_desc(req->opcode)->name, req->id);
-		return left ? -EINTR : -ETIMEDOUT;
+		qtfs_req_interrupt(req);
+		if (!left)
+			return -ETIMEDOUT;
+		/* a signal a handler takes may restart the system call */
+		return req->interruptible ? -ERESTARTSYS : -EINTR;
 	}
 	xa_unlock(&conn->reqs);
 	/* completed while we gave up: the reply is there, use it */
@@ -229,7 +259,8 @@ static int qtfs_req_wait(struct qtfs_req *req)
  *
  * Return: 0 with the reply ready for qtfs_req_result(), the server's
  * negative errno, or a local -errno (-EINTR when killed, -ETIMEDOUT,
- * -ENOTCONN, -EIO after umount -f, -EPROTO for a malformed reply).
+ * -ENOTCONN, -EIO after umount -f, -EPROTO for a malformed reply;
+ * -ERESTARTSYS when a signal ended an interruptible wait).
  */
 int qtfs_req_run(struct qtfs_req *req)
 {
