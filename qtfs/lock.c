@@ -20,7 +20,6 @@
 #include <linux/once.h>
 #include <linux/random.h>
 #include <linux/siphash.h>
-#include <linux/threads.h>
 #include "qtfs_i.h"
 
 /*
@@ -45,7 +44,8 @@ static u32 qtfs_lock_wire_type(int type)
 static int qtfs_lock_conflict(struct file_lock *fl, u32 type, u64 start,
 			      u64 end, u32 pid)
 {
-	if (type > QTFS_LCK_UN || start > end || end > OFFSET_MAX)
+	if (type > QTFS_LCK_UN || start > end || end > QTFS_LOCK_END_MAX ||
+	    (pid > QTFS_LOCK_PID_MAX && pid != QTFS_LOCK_NOPID))
 		return -EPROTO;
 	if (type == QTFS_LCK_UN) {
 		fl->fl_type = F_UNLCK;
@@ -55,13 +55,11 @@ static int qtfs_lock_conflict(struct file_lock *fl, u32 type, u64 start,
 	fl->fl_start = start;
 	fl->fl_end = end;
 	/* OFD locks have no pid (-1), as locally; see doc/protocol.md */
-	if (pid == (u32)-1) {
+	if (pid == QTFS_LOCK_NOPID) {
 		fl->fl_flags |= FL_OFDLCK;
 		fl->fl_pid = -1;
 		return 0;
 	}
-	if (pid > PID_MAX_LIMIT)
-		return -EPROTO;
 	fl->fl_flags &= ~FL_OFDLCK;
 	fl->fl_pid = pid;
 	return 0;

@@ -34,9 +34,11 @@
 #include <linux/hashtable.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <linux/threads.h>
 #include "compat.h"
 #include "handlers.h"
+
+/* the wire and the VFS agree on "to EOF" */
+static_assert(QTFS_LOCK_END_MAX == OFFSET_MAX);
 
 #define QTSRV_LOCK_OWNER_BITS	6
 /* POSIX lock owners (client processes holding locks) per session */
@@ -320,24 +322,18 @@ static int qtsrv_lock_test(struct file *file, struct file_lock *fl,
 	 * or the pid a client sent with its lock; OFD locks have none (-1),
 	 * as F_OFD_GETLK reports them locally.
 	 */
-	*pid = fl->fl_flags & FL_OFDLCK ? (u32)-1 : (u32)fl->fl_pid;
+	*pid = fl->fl_flags & FL_OFDLCK ? QTFS_LOCK_NOPID : (u32)fl->fl_pid;
 	/* the conflict's copy may reference its owner */
 	if (fl->fl_type != F_UNLCK)
 		locks_release_private(fl);
 	return 0;
 }
 
+/* Checked by qtfs_proto_lock_check(). */
 static int qtsrv_lock_type(u32 type)
 {
-	switch (type) {
-	case QTFS_LCK_RD:
-		return F_RDLCK;
-	case QTFS_LCK_WR:
-		return F_WRLCK;
-	case QTFS_LCK_UN:
-		return F_UNLCK;
-	}
-	return -EINVAL;
+	return type == QTFS_LCK_RD ? F_RDLCK :
+	       type == QTFS_LCK_WR ? F_WRLCK : F_UNLCK;
 }
 
 static u32 qtsrv_lock_wire_type(int type)
@@ -367,12 +363,9 @@ int qtsrv_lock(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 	u32 pid = a->d[2];
 	int ret;
 
-	if (op > QTFS_LOCK_SETW || kind == (QTFS_LOCK_FLOCK | QTFS_LOCK_OFD) ||
-	    type < 0 || (op == QTFS_LOCK_GET && type == F_UNLCK) ||
-	    (op == QTFS_LOCK_GET && kind == QTFS_LOCK_FLOCK) ||
-	    a->q[2] > OFFSET_MAX || a->q[3] > OFFSET_MAX || a->q[2] > a->q[3] ||
-	    pid > PID_MAX_LIMIT)
-		return -EINVAL;
+	ret = qtfs_proto_lock_check(a->d[0], a->d[1], a->q[2], a->q[3], pid);
+	if (ret)
+		return ret;
 	file = qtsrv_handle_get(ctx, a->q[0]);
 	if (IS_ERR(file))
 		return PTR_ERR(file);

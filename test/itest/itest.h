@@ -136,5 +136,6 @@ void it_add_mount_tests(Suite *s);
 void it_add_kill_tests(Suite *s);
 void it_add_engine_tests(Suite *s);
 void it_add_ctl_tests(Suite *s);
+void it_add_lock_tests(Suite *s);
 
 #endif /* QTFS_ITEST_H */

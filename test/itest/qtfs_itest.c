@@ -155,6 +155,7 @@ int main(int argc, char **argv)
 	it_add_kill_tests(s);
 	it_add_engine_tests(s);
 	it_add_ctl_tests(s);
+	it_add_lock_tests(s);
 
 	sr = srunner_create(s);
 	fflush(stdout);
