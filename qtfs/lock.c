@@ -114,8 +114,16 @@ static int qtfs_lock_set(struct file *file, u32 kind, bool wait,
 	if (fl->fl_type == F_UNLCK) {
 		locks_lock_file_wait(file, fl);
 		ret = qtfs_lock_req(file, QTFS_LOCK_SET | kind, fl);
-		/* a new session has none of the old session's locks */
-		return ret == -ESTALE ? 0 : ret;
+		/*
+		 * Without a connection the server has dropped the session's
+		 * locks, or will when it notices; a new session (-ESTALE) has
+		 * none of them.  The VFS does not expect unlocks to fail
+		 * (fcntl_setlk() warns when its close-race unlock does).
+		 */
+		if (ret == -ESTALE || ret == -ENOTCONN || ret == -EIO ||
+		    ret == -EINTR || ret == -ETIMEDOUT)
+			ret = 0;
+		return ret;
 	}
 	ret = qtfs_lock_req(file, (wait ? QTFS_LOCK_SETW : QTFS_LOCK_SET) | kind,
 			    fl);
