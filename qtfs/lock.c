@@ -12,13 +12,15 @@
  * the server is told, so they are always a subset of the server's.
  *
  * Blocking requests (F_SETLKW, flock without LOCK_NB) wait interruptibly:
- * a signal abandons the request, which sends INTERRUPT, and the server
- * gives up the wait.  Owners travel as keyed hashes, never as pointers.
+ * a signal sends INTERRUPT, the server gives up the wait and answers
+ * -EINTR, or reports the lock it granted just before, which is then kept.
+ * Owners travel as keyed hashes, never as pointers.
  */
 #include <linux/fcntl.h>
 #include <linux/fs.h>
 #include <linux/once.h>
 #include <linux/random.h>
+#include <linux/sched/signal.h>
 #include <linux/siphash.h>
 #include "qtfs_i.h"
 
@@ -86,10 +88,13 @@ static int qtfs_lock_req(struct file *file, u32 cmd, struct file_lock *fl)
 	qtfs_req_args(req, qf->handle, qtfs_lock_owner_id(fl->fl_owner), cmd,
 		      qtfs_lock_wire_type(fl->fl_type), (u64)fl->fl_start,
 		      (u64)fl->fl_end, (u32)max(fl->fl_pid, 0));
-	/* waiting for another holder is unbounded, but any signal ends it */
+	/* waiting for another holder is unbounded; a signal interrupts it */
 	req->interruptible = (cmd & ~(QTFS_LOCK_FLOCK | QTFS_LOCK_OFD)) ==
 			     QTFS_LOCK_SETW;
 	ret = qtfs_req_run(req);
+	/* the server gave the wait up for our signal: restart if it says so */
+	if (ret == -EINTR && signal_pending(current))
+		ret = -ERESTARTSYS;
 	if (!ret && (cmd & ~(QTFS_LOCK_FLOCK | QTFS_LOCK_OFD)) ==
 		    QTFS_LOCK_GET) {
 		ret = qtfs_req_result(req, &type, &start, &end, &pid);

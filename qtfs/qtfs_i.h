@@ -115,8 +115,9 @@ enum qtfs_req_state {
  * @rsp:      reply buffer of @rsp_size bytes; after success @in parses it
  * @rsp_size: room for the whole reply message, header included
  * @in:       cursor over the reply payload
- * @interruptible: wait for the reply with any signal ending the wait
- *            (-ERESTARTSYS) and no timeout, e.g. for a blocking lock
+ * @interruptible: wait for the reply without timeout until a signal, then
+ *            send INTERRUPT and wait for the server's answer (a blocking
+ *            lock)
  */
 struct qtfs_req {
 	refcount_t ref;

@@ -219,19 +219,26 @@ static void qtfs_req_interrupt(struct qtfs_req *req)
 }
 
 /*
- * Wait for @req; leaves it ABANDONED on a fatal signal or timeout, or on
- * any signal if it is interruptible, and tells the server.
+ * Wait for @req; leaves it ABANDONED on a fatal signal or timeout and tells
+ * the server.  An interruptible request that a signal interrupts sends
+ * INTERRUPT first and then waits (killably, bounded) for the server's
+ * answer, as fuse does: the server either gave the wait up (-EINTR) or had
+ * granted it already, and the caller must know which.
  */
 static int qtfs_req_wait(struct qtfs_req *req)
 {
 	struct qtfs_conn *conn = req->conn;
+	bool interrupted = false;
 	long left;
 
-	if (req->interruptible)
-		left = wait_for_completion_interruptible(&req->done) ?: 1;
-	else
-		left = wait_for_completion_killable_timeout(&req->done,
-							    conn->timeout);
+	if (req->interruptible &&
+	    !wait_for_completion_interruptible(&req->done))
+		return 0;
+	if (req->interruptible) {
+		qtfs_req_interrupt(req);
+		interrupted = true;
+	}
+	left = wait_for_completion_killable_timeout(&req->done, conn->timeout);
 	if (left > 0)
 		return 0;
 	xa_lock(&conn->reqs);
@@ -241,11 +248,9 @@ static int qtfs_req_wait(struct qtfs_req *req)
 		if (!left)
 			qtfs_warn("%s request %u timed out\n",
 				  qtfs_op_desc(req->opcode)->name, req->id);
-		qtfs_req_interrupt(req);
-		if (!left)
-			return -ETIMEDOUT;
-		/* a signal a handler takes may restart the system call */
-		return req->interruptible ? -ERESTARTSYS : -EINTR;
+		if (!interrupted)
+			qtfs_req_interrupt(req);
+		return left ? -EINTR : -ETIMEDOUT;
 	}
 	xa_unlock(&conn->reqs);
 	/* completed while we gave up: the reply is there, use it */
@@ -259,8 +264,9 @@ static int qtfs_req_wait(struct qtfs_req *req)
  *
  * Return: 0 with the reply ready for qtfs_req_result(), the server's
  * negative errno, or a local -errno (-EINTR when killed, -ETIMEDOUT,
- * -ENOTCONN, -EIO after umount -f, -EPROTO for a malformed reply;
- * -ERESTARTSYS when a signal ended an interruptible wait).
+ * -ENOTCONN, -EIO after umount -f, -EPROTO for a malformed reply).  An
+ * interruptible request that a signal ended gets the server's answer to
+ * INTERRUPT, normally -EINTR.
  */
 int qtfs_req_run(struct qtfs_req *req)
 {
