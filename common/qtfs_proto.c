@@ -747,6 +747,36 @@ bool qtfs_proto_errno_valid(s32 error)
 }
 
 /**
+ * qtfs_proto_lock_check() - are the arguments of a LOCK request valid?
+ * @cmd:   %QTFS_LOCK_GET, _SET or _SETW, with at most one of
+ *         %QTFS_LOCK_FLOCK and %QTFS_LOCK_OFD
+ * @type:  %QTFS_LCK_RD, _WR or _UN (not _UN for GET)
+ * @start: first byte
+ * @end:   last byte, at least @start, at most %QTFS_LOCK_END_MAX
+ * @pid:   caller's pid, at most %QTFS_LOCK_PID_MAX
+ *
+ * flock() requests (%QTFS_LOCK_FLOCK) cannot be tested (GET) and their
+ * range is ignored, but must still be well-formed.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int qtfs_proto_lock_check(u32 cmd, u32 type, u64 start, u64 end, u32 pid)
+{
+	u32 kind = cmd & (QTFS_LOCK_FLOCK | QTFS_LOCK_OFD);
+	u32 op = cmd & ~(QTFS_LOCK_FLOCK | QTFS_LOCK_OFD);
+
+	if (op > QTFS_LOCK_SETW || kind == (QTFS_LOCK_FLOCK | QTFS_LOCK_OFD))
+		return -EINVAL;
+	if (type > QTFS_LCK_UN ||
+	    (op == QTFS_LOCK_GET &&
+	     (type == QTFS_LCK_UN || kind == QTFS_LOCK_FLOCK)))
+		return -EINVAL;
+	if (start > end || end > QTFS_LOCK_END_MAX || pid > QTFS_LOCK_PID_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+/**
  * qtfs_proto_decode_hdr() - decode and sanity-check a message header
  * @raw: %QTFS_HDR_SIZE bytes as received
  * @h:   decoded header

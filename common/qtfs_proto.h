@@ -133,6 +133,7 @@ int qtfs_proto_end(struct qtfs_buf *b);
 int qtfs_proto_decode_hdr(const void *raw, struct qtfs_msg_hdr *h);
 int qtfs_proto_validate(const struct qtfs_msg_hdr *h, const void *payload);
 bool qtfs_proto_errno_valid(s32 error);
+int qtfs_proto_lock_check(u32 cmd, u32 type, u64 start, u64 end, u32 pid);
 
 int qtfs_proto_dirent_put(struct qtfs_buf *b, u64 ino, u64 off, u8 type,
 			  const char *name, u32 namelen);

@@ -511,4 +511,6 @@ const struct file_operations qtfs_file_fops = {
 	/* through read_iter/write_iter, so uncached like read(2)/write(2) */
 	.splice_read = generic_file_splice_read,
 	.splice_write = iter_file_splice_write,
+	.lock = qtfs_lock,
+	.flock = qtfs_flock,
 };

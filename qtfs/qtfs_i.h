@@ -117,6 +117,9 @@ enum qtfs_req_state {
  * @rsp:      reply buffer of @rsp_size bytes; after success @in parses it
  * @rsp_size: room for the whole reply message, header included
  * @in:       cursor over the reply payload
+ * @interruptible: wait for the reply without timeout until a signal, then
+ *            send INTERRUPT and wait for the server's answer (a blocking
+ *            lock)
  */
 struct qtfs_req {
 	refcount_t ref;
@@ -131,6 +134,7 @@ struct qtfs_req {
 	void *rsp;
 	u32 rsp_size;
 	struct qtfs_buf in;
+	bool interruptible;
 };
 
 /**
@@ -275,5 +279,9 @@ int qtfs_file_mmap(struct file *file, struct vm_area_struct *vma);
 void qtfs_cache_revalidate(struct inode *inode, const struct qtfs_attr *attr);
 void qtfs_cache_note(struct inode *inode, const struct qtfs_attr *attr);
 void qtfs_cache_drop(struct inode *inode, loff_t start, loff_t end);
+
+/* lock.c */
+int qtfs_lock(struct file *file, int cmd, struct file_lock *fl);
+int qtfs_flock(struct file *file, int cmd, struct file_lock *fl);
 
 #endif /* _QTFS_I_H */

@@ -199,12 +199,45 @@ int qtfs_req_send(struct qtfs_req *req)
 	return 0;
 }
 
-/* Wait for @req; leaves it ABANDONED on a fatal signal or timeout. */
+/*
+ * Tell the server that nobody waits for @req any more, so that it can give
+ * up a blocking wait (a lock) instead of holding a worker.  Fire and
+ * forget: the reply completes the INTERRUPT request in the table.
+ */
+static void qtfs_req_interrupt(struct qtfs_req *req)
+{
+	struct qtfs_req *ir;
+
+	if (req->gen != READ_ONCE(req->conn->gen))
+		return;
+	ir = qtfs_req_new(req->conn, QTFS_OP_INTERRUPT, 0, 0);
+	if (IS_ERR(ir))
+		return;
+	if (!qtfs_req_args(ir, (u64)req->id))
+		qtfs_req_send(ir);
+	qtfs_req_put(ir);
+}
+
+/*
+ * Wait for @req; leaves it ABANDONED on a fatal signal or timeout and tells
+ * the server.  An interruptible request that a signal interrupts sends
+ * INTERRUPT first and then waits (killably, bounded) for the server's
+ * answer, as fuse does: the server either gave the wait up (-EINTR) or had
+ * granted it already, and the caller must know which.
+ */
 static int qtfs_req_wait(struct qtfs_req *req)
 {
 	struct qtfs_conn *conn = req->conn;
+	bool interrupted = false;
 	long left;
 
+	if (req->interruptible &&
+	    !wait_for_completion_interruptible(&req->done))
+		return 0;
+	if (req->interruptible) {
+		qtfs_req_interrupt(req);
+		interrupted = true;
+	}
 	left = wait_for_completion_killable_timeout(&req->done, conn->timeout);
 	if (left > 0)
 		return 0;
@@ -215,6 +248,8 @@ static int qtfs_req_wait(struct qtfs_req *req)
 		if (!left)
 			qtfs_warn("%s request %u timed out\n",
 				  qtfs_op_desc(req->opcode)->name, req->id);
+		if (!interrupted)
+			qtfs_req_interrupt(req);
 		return left ? -EINTR : -ETIMEDOUT;
 	}
 	xa_unlock(&conn->reqs);
@@ -229,7 +264,9 @@ static int qtfs_req_wait(struct qtfs_req *req)
  *
  * Return: 0 with the reply ready for qtfs_req_result(), the server's
  * negative errno, or a local -errno (-EINTR when killed, -ETIMEDOUT,
- * -ENOTCONN, -EIO after umount -f, -EPROTO for a malformed reply).
+ * -ENOTCONN, -EIO after umount -f, -EPROTO for a malformed reply).  An
+ * interruptible request that a signal ended gets the server's answer to
+ * INTERRUPT, normally -EINTR.
  */
 int qtfs_req_run(struct qtfs_req *req)
 {

@@ -166,4 +166,19 @@ static inline int qtsrv_vfs_removexattr(const struct path *path,
 	return vfs_removexattr(qtsrv_mnt_idmap(path->mnt), path->dentry, name);
 }
 
+/*
+ * File lock internals the LOCK handler needs.  Linux 6.9 moved the common
+ * fields into struct file_lock_core (fl_core.flc_*) and linux/filelock.h.
+ */
+static inline struct file_lock_context *qtsrv_locks_context(struct inode *inode)
+{
+	return locks_inode_context(inode);
+}
+
+/* Is @fl still queued behind a conflicting lock? */
+static inline bool qtsrv_lock_blocked(struct file_lock *fl)
+{
+	return !list_empty(&fl->fl_blocked_member);
+}
+
 #endif /* _QTSRV_COMPAT_H */

@@ -52,8 +52,9 @@ struct qtsrv_sess *qtsrv_sess_get(struct qtsrv_conn *conn)
  * qtsrv_sess_put() - drop a session reference
  * @sess: session, may be NULL
  *
- * The last reference closes every file still open in the session and
- * releases the export root.
+ * The last reference drops the POSIX locks the session's clients hold,
+ * closes every file still open in the session and releases the export
+ * root.
  */
 void qtsrv_sess_put(struct qtsrv_sess *sess)
 {
@@ -62,9 +63,12 @@ void qtsrv_sess_put(struct qtsrv_sess *sess)
 
 	if (!sess || !refcount_dec_and_test(&sess->ref))
 		return;
-	xa_for_each(&sess->files, idx, file)
+	xa_for_each(&sess->files, idx, file) {
+		qtsrv_lock_forget_file(file);
 		fput(file);
+	}
 	xa_destroy(&sess->files);
+	qtsrv_lock_sess_end(sess);
 	path_put(&sess->root);
 	kfree(sess);
 }
@@ -208,9 +212,96 @@ void qtsrv_req_free(struct qtsrv_req *req)
 	conn->inflight_bytes -= req->hdr.len - QTFS_HDR_SIZE;
 	spin_unlock(&conn->lock);
 	wake_up(&conn->inflight_wq);
+	qtsrv_req_untrack(req);
 	kvfree(req->payload);
 	kfree(req);
 	qtsrv_conn_put(conn);
+}
+
+/**
+ * qtsrv_req_untrack() - make a request unreachable for INTERRUPT
+ * @req: request about to be answered or dropped
+ *
+ * Called before the reply is sent: once the client has the reply it may
+ * reuse the id.  Safe to call more than once.
+ */
+void qtsrv_req_untrack(struct qtsrv_req *req)
+{
+	xa_cmpxchg(&req->conn->reqs, req->hdr.id, req, NULL, 0);
+}
+
+/**
+ * qtsrv_req_wait_begin() - let INTERRUPT wake the worker running @req
+ * @req: request of the calling worker
+ *
+ * Until qtsrv_req_wait_end(), an INTERRUPT for @req sends SIGUSR1 to the
+ * calling thread, so that an interruptible wait in the handler returns
+ * -ERESTARTSYS (the engine handles SIGUSR1 and goes on serving).
+ *
+ * Return: 0, or -EINTR if the client has given up on @req already.
+ */
+int qtsrv_req_wait_begin(struct qtsrv_req *req)
+{
+	struct xarray *reqs = &req->conn->reqs;
+	int ret = 0;
+
+	xa_lock(reqs);
+	if (req->interrupted)
+		ret = -EINTR;
+	else
+		req->waiter = current;
+	xa_unlock(reqs);
+	return ret;
+}
+
+/**
+ * qtsrv_req_wait_end() - end of the section started by qtsrv_req_wait_begin()
+ * @req: request of the calling worker
+ */
+void qtsrv_req_wait_end(struct qtsrv_req *req)
+{
+	struct xarray *reqs = &req->conn->reqs;
+
+	xa_lock(reqs);
+	req->waiter = NULL;
+	xa_unlock(reqs);
+}
+
+/*
+ * INTERRUPT "Cq", handled by the receive thread so that it works while
+ * every worker is busy: mark the request the client abandoned, and wake
+ * its worker if that is in an interruptible wait.  A request that is not
+ * found has been answered already.  The reply carries no payload.
+ */
+static int qtsrv_interrupt(struct qtsrv_conn *conn,
+			   const struct qtfs_msg_hdr *h, void *payload)
+{
+	struct qtsrv_req *req;
+	struct qtfs_cred *cred;
+	struct qtfs_buf b;
+	u64 id;
+	int ret;
+
+	cred = kmalloc(sizeof(*cred), GFP_KERNEL);
+	if (!cred)
+		return qtsrv_send_error(conn, h, -ENOMEM);
+	qtfs_buf_init(&b, payload, h->len - QTFS_HDR_SIZE);
+	ret = qtfs_proto_unpack(&b, "Cq", cred, &id);
+	kfree(cred);
+	if (WARN_ON_ONCE(ret))	/* qtfs_proto_validate() passed */
+		return -EPROTO;
+
+	xa_lock(&conn->reqs);
+	req = id == (unsigned long)id ? xa_load(&conn->reqs, id) : NULL;
+	if (req) {
+		req->interrupted = true;
+		if (req->waiter)
+			send_sig(SIGUSR1, req->waiter, 1);
+	}
+	xa_unlock(&conn->reqs);
+	qtsrv_dbg_rl("conn %u: INTERRUPT %llu: %s\n", conn->id, id,
+		     req ? "pending" : "already answered");
+	return qtsrv_send_error(conn, h, 0);
 }
 
 /* May the receive thread queue another @len payload bytes? */
@@ -349,6 +440,10 @@ static int qtsrv_recv_one(struct qtsrv_conn *conn, bool *hello_done)
 		ret = qtsrv_send_error(conn, &h, -EISCONN);
 		goto out_free;
 	}
+	if (h.opcode == QTFS_OP_INTERRUPT) {
+		ret = qtsrv_interrupt(conn, &h, payload);
+		goto out_free;
+	}
 
 	req = kmalloc(sizeof(*req), GFP_KERNEL);
 	if (!req) {
@@ -363,14 +458,28 @@ static int qtsrv_recv_one(struct qtsrv_conn *conn, bool *hello_done)
 		ret = -ECONNRESET;
 		goto out_free;
 	}
+	req->conn = conn;
+	req->hdr = h;
+	req->payload = payload;
+	req->waiter = NULL;
+	req->interrupted = false;
+	/* ids of requests in flight are unique: a reused one is a bad peer */
+	ret = h.id == (unsigned long)h.id ?
+	      xa_insert(&conn->reqs, h.id, req, GFP_KERNEL) : -EBUSY;
+	if (ret) {
+		kfree(req);
+		if (ret == -EBUSY) {
+			qtsrv_warn_rl("conn %u (%s): request id %llu is in use, closing\n",
+				      conn->id, conn->peer, h.id);
+			ret = -EPROTO;
+		}
+		goto out_free;
+	}
 	spin_lock(&conn->lock);
 	conn->inflight++;
 	conn->inflight_bytes += plen;
 	spin_unlock(&conn->lock);
 	refcount_inc(&conn->ref);
-	req->conn = conn;
-	req->hdr = h;
-	req->payload = payload;
 	qtsrv_queue_req(conn->srv, req);
 	return 0;
 
@@ -453,6 +562,7 @@ static void qtsrv_conn_new(struct qtsrv *srv, struct qtfs_tconn *tc)
 	INIT_LIST_HEAD(&conn->node);
 	conn->max_msg = QTFS_MSG_MIN;	/* until HELLO */
 	mutex_init(&conn->send_lock);
+	xa_init(&conn->reqs);
 	spin_lock_init(&conn->lock);
 	init_waitqueue_head(&conn->inflight_wq);
 	if (tc->ops->show(tc, conn->peer, sizeof(conn->peer)) < 0)

@@ -252,7 +252,10 @@ static void *worker_main(void *arg)
 	sigset_t set;
 	int ret;
 
-	/* SIGUSR1 interrupts an operation blocked inside the module on stop */
+	/*
+	 * SIGUSR1 interrupts an operation blocked inside the module: ours on
+	 * stop, the module's when a client abandons a lock wait.
+	 */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);

@@ -762,6 +762,7 @@ static int qtsrv_release(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 	file = xa_erase(&ctx->sess->files, idx);
 	if (!file)
 		return -EBADF;
+	qtsrv_lock_forget_file(file);
 	fput(file);
 	return 0;
 }
@@ -925,17 +926,6 @@ static int qtsrv_fallocate(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 	return ret;
 }
 
-/*
- * INTERRUPT "Cq": q[0] id of an abandoned request.  Requests are not
- * cancellable yet: the abandoned one completes and its reply is dropped by
- * the client.
- */
-static int qtsrv_interrupt(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
-			   struct qtfs_buf *rsp)
-{
-	return 0;
-}
-
 /* ----- xattrs ----- */
 
 static int qtsrv_xattr_name_ok(const char *name)
@@ -1097,11 +1087,12 @@ static const struct qtsrv_op qtsrv_ops[QTFS_OP_MAX + 1] = {
 				    QTFS_XATTR_SIZE_MAX },
 	[QTFS_OP_REMOVEXATTR]	= { qtsrv_removexattr },
 	[QTFS_OP_LLSEEK]	= { qtsrv_llseek },
-	[QTFS_OP_INTERRUPT]	= { qtsrv_interrupt },
+	[QTFS_OP_LOCK]		= { qtsrv_lock },
+	/* INTERRUPT is answered by the receive thread (conn.c) */
 	[QTFS_OP_FALLOCATE]	= { qtsrv_fallocate },
 	[QTFS_OP_ACCESS]	= { qtsrv_access },
 	[QTFS_OP_SYNCFS]	= { qtsrv_syncfs },
-	/* LOCK and POLL: QTSRV_ERR_UNKNOWN_OP until they are implemented */
+	/* POLL: QTSRV_ERR_UNKNOWN_OP until it is implemented */
 };
 
 /*
@@ -1275,7 +1266,7 @@ static int qtsrv_execute(struct qtsrv *srv, struct qtsrv_req *req,
 {
 	const struct qtfs_msg_hdr *h = &req->hdr;
 	const struct qtsrv_op *op = &qtsrv_ops[h->opcode];
-	struct qtsrv_ctx ctx = { .srv = srv, .conn = req->conn };
+	struct qtsrv_ctx ctx = { .srv = srv, .conn = req->conn, .req = req };
 	const struct cred *old;
 	struct qtsrv_args a;
 	struct cred *cred;
@@ -1330,7 +1321,8 @@ out_put_cred:
  * Called by engine threads in QTSRV_IOC_SERVE.  A request a signal to the
  * engine thread interrupted (-ERESTART*) goes back on the queue to run
  * again after the thread has taken the signal, as a system call restarts;
- * the client never sees errors that belong to the engine.
+ * the client never sees errors that belong to the engine.  A request the
+ * client interrupted (INTERRUPT) is answered -EINTR instead.
  */
 void qtsrv_dispatch(struct qtsrv *srv, struct qtsrv_req *req)
 {
@@ -1343,8 +1335,9 @@ void qtsrv_dispatch(struct qtsrv *srv, struct qtsrv_req *req)
 		goto out_free;
 	err = qtsrv_execute(srv, req, &rsp);
 	if (qtsrv_err_restart(err) && signal_pending(current) &&
-	    qtsrv_requeue_req(srv, req))
+	    !READ_ONCE(req->interrupted) && qtsrv_requeue_req(srv, req))
 		return;
+	qtsrv_req_untrack(req);
 	if (!err) {
 		qtsrv_conn_send(conn, rsp.data, rsp.pos);
 		kvfree(rsp.data);

@@ -40,6 +40,7 @@ struct qtsrv_args {
  * struct qtsrv_ctx - what a running request has at hand
  * @srv:      server
  * @conn:     connection the request came on
+ * @req:      the request being run
  * @sess:     its mount session (referenced); NULL only for MOUNT
  * @blob_max: largest reply blob the handler may produce: the size the
  *            request asked for, capped by the opcode and the negotiated
@@ -48,6 +49,7 @@ struct qtsrv_args {
 struct qtsrv_ctx {
 	struct qtsrv *srv;
 	struct qtsrv_conn *conn;
+	struct qtsrv_req *req;
 	struct qtsrv_sess *sess;
 	u32 blob_max;
 };
@@ -87,5 +89,9 @@ int qtsrv_readlink(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 		   struct qtfs_buf *rsp);
 int qtsrv_readdir(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 		  struct qtfs_buf *rsp);
+
+/* handlers_lock.c */
+int qtsrv_lock(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
+	       struct qtfs_buf *rsp);
 
 #endif /* _QTSRV_HANDLERS_H */

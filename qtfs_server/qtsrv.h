@@ -17,6 +17,8 @@
  *         qtsrv_conn.lock        (spinlock)
  *         qtsrv.q_lock           (spinlock)
  *   qtsrv_conn.send_lock         (taken alone, around one send)
+ *   qtsrv_conn.reqs xa_lock      (taken alone; signals a waiting worker)
+ *   qtsrv_lock_tbl.lock          (taken alone, handlers_lock.c)
  *   file->f_pos_lock             (taken alone by READDIR and LLSEEK)
  *
  * Handlers take VFS locks (inode locks, rename locks) with none of the qtsrv
@@ -130,6 +132,8 @@ enum qtsrv_state {
  * @queue:       &struct qtsrv_req waiting for a worker
  * @q_wait:      workers wait here for @queue or %QTSRV_STOPPED
  * @nr_workers:  threads currently in QTSRV_IOC_SERVE
+ * @nr_lock_waits: workers blocked in a LOCK wait (handlers_lock.c), at most
+ *               half of @nr_workers
  */
 struct qtsrv {
 	struct mutex ctl_lock;		/* see above */
@@ -150,6 +154,7 @@ struct qtsrv {
 	struct list_head queue;
 	wait_queue_head_t q_wait;
 	atomic_t nr_workers;
+	atomic_t nr_lock_waits;
 };
 
 /**
@@ -161,6 +166,8 @@ struct qtsrv {
  *         plus get_file() atomic against RELEASE
  * @gen:   random generation in the upper 32 bits of every handle, so
  *         handles of another session or connection never resolve
+ * @locks: POSIX lock owners of the session's clients (handlers_lock.c),
+ *         allocated at the first LOCK; set once with cmpxchg
  *
  * Freed (with every file still open) when the last reference goes.
  */
@@ -169,6 +176,7 @@ struct qtsrv_sess {
 	struct path root;
 	struct xarray files;
 	u32 gen;
+	struct qtsrv_lock_tbl *locks;
 };
 
 /* &qtsrv_conn.flags bits */
@@ -188,6 +196,9 @@ struct qtsrv_sess {
  * @max_msg:      negotiated max message size; written by the receive thread
  *                at HELLO before any request is queued, read-only after
  * @send_lock:    serialises whole messages on @tc
+ * @reqs:         requests queued or running, by id, so that INTERRUPT can
+ *                find them; its xa_lock also protects their @waiter and
+ *                @interrupted
  * @lock:         protects @sess, @inflight, @inflight_bytes
  * @sess:         the mount session, or NULL
  * @inflight:     requests queued or running
@@ -207,6 +218,7 @@ struct qtsrv_conn {
 	u32 max_msg;
 
 	struct mutex send_lock;		/* see above */
+	struct xarray reqs;
 
 	spinlock_t lock;		/* see above */
 	struct qtsrv_sess *sess;
@@ -221,12 +233,20 @@ struct qtsrv_conn {
  * @conn:    connection it came on (referenced)
  * @hdr:     decoded, validated header
  * @payload: @hdr.len - %QTFS_HDR_SIZE bytes (kvmalloc)
+ * @waiter:  the worker while it sits in an interruptible wait for this
+ *           request (qtsrv_req_wait_begin()), else NULL
+ * @interrupted: the client sent INTERRUPT for this request
+ *
+ * @waiter and @interrupted are protected by the xa_lock of
+ * &qtsrv_conn.reqs; @interrupted may be read with READ_ONCE().
  */
 struct qtsrv_req {
 	struct list_head node;
 	struct qtsrv_conn *conn;
 	struct qtfs_msg_hdr hdr;
 	void *payload;
+	struct task_struct *waiter;
+	bool interrupted;
 };
 
 /* srv.c */
@@ -245,6 +265,9 @@ int qtsrv_conn_send(struct qtsrv_conn *conn, void *msg, u32 len);
 int qtsrv_send_error(struct qtsrv_conn *conn, const struct qtfs_msg_hdr *h,
 		     int error);
 void qtsrv_req_free(struct qtsrv_req *req);
+void qtsrv_req_untrack(struct qtsrv_req *req);
+int qtsrv_req_wait_begin(struct qtsrv_req *req);
+void qtsrv_req_wait_end(struct qtsrv_req *req);
 struct qtsrv_sess *qtsrv_sess_get(struct qtsrv_conn *conn);
 void qtsrv_sess_put(struct qtsrv_sess *sess);
 int qtsrv_sess_install(struct qtsrv_conn *conn, struct qtsrv_sess *sess);
@@ -253,6 +276,12 @@ struct qtsrv_sess *qtsrv_sess_detach(struct qtsrv_conn *conn);
 /* handlers.c */
 int qtsrv_handlers_init(void);
 void qtsrv_dispatch(struct qtsrv *srv, struct qtsrv_req *req);
+
+/* handlers_lock.c */
+struct file;
+struct qtsrv_lock_tbl;
+void qtsrv_lock_forget_file(struct file *file);
+void qtsrv_lock_sess_end(struct qtsrv_sess *sess);
 
 /* whitelist.c */
 struct qtsrv_wl;

@@ -153,6 +153,7 @@ static int qtsrv_dev_open(struct inode *inode, struct file *file)
 	INIT_LIST_HEAD(&srv->queue);
 	init_waitqueue_head(&srv->q_wait);
 	atomic_set(&srv->nr_workers, 0);
+	atomic_set(&srv->nr_lock_waits, 0);
 	file->private_data = srv;
 	return 0;
 }

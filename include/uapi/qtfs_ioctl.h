@@ -89,7 +89,9 @@ struct qtsrv_ioc_start {
  * through user mode before serving on: the final close of a file released by
  * a request runs as task work on return to user mode, so a thread that never
  * left the ioctl would keep released files open.  Callers loop on EINTR and
- * %QTSRV_SERVE_AGAIN.
+ * %QTSRV_SERVE_AGAIN.  The module sends SIGUSR1 to a worker to end a
+ * blocking wait the client abandoned (a lock wait), so workers must have a
+ * SIGUSR1 handler installed without SA_RESTART and the signal unblocked.
  */
 #define QTSRV_SERVE_AGAIN	1
 

@@ -227,6 +227,11 @@ struct qtfs_wire_dirent {
 #define QTFS_LCK_RD		0
 #define QTFS_LCK_WR		1
 #define QTFS_LCK_UN		2
+/* LOCK ranges are first and last byte; this last byte means "to EOF". */
+#define QTFS_LOCK_END_MAX	0x7fffffffffffffffULL
+/* Largest pid a LOCK carries; a GET reply's pid is this or QTFS_LOCK_NOPID */
+#define QTFS_LOCK_PID_MAX	4194304
+#define QTFS_LOCK_NOPID		0xffffffffU	/* OFD lock: no pid */
 
 /* POLL events, same values as POLLIN etc. in asm-generic */
 #define QTFS_POLLIN		0x0001

@@ -164,5 +164,6 @@ void it_add_mmap_tests(Suite *s);
 void it_add_perm_tests(Suite *s);
 void it_add_xattr_tests(Suite *s);
 void it_add_attr_tests(Suite *s);
+void it_add_lock_tests(Suite *s);
 
 #endif /* QTFS_ITEST_H */

@@ -159,6 +159,7 @@ int main(int argc, char **argv)
 	it_add_perm_tests(s);
 	it_add_xattr_tests(s);
 	it_add_attr_tests(s);
+	it_add_lock_tests(s);
 
 	sr = srunner_create(s);
 	fflush(stdout);

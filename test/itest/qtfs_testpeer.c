@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -973,6 +974,111 @@ static int tp_cmd_squash(struct tp_conn *c, char **argv)
 	if (ret)
 		return tp_syserr(c, -ret, "write", TP_SQUASH_PARAM);
 	return tp_ok(c, "%d", (int)on);
+/* --- locks --------------------------------------------------------------- */
+
+/* The file LKOPEN opened for the lock commands of this connection. */
+static int tp_lock_fd = -1;
+
+/* LKOPEN <rel> */
+static int tp_cmd_lkopen(struct tp_conn *c, char **argv)
+{
+	int fd;
+
+	if (!tp_rel(c, argv[0]))
+		return 0;
+	fd = tp_open(argv[0], O_RDWR, 0);
+	if (fd < 0)
+		return tp_syserr(c, -fd, "open", argv[0]);
+	if (tp_lock_fd >= 0)
+		close(tp_lock_fd);
+	tp_lock_fd = fd;
+	return tp_ok(c, NULL);
+}
+
+/* LKCLOSE */
+static int tp_cmd_lkclose(struct tp_conn *c, char **argv)
+{
+	(void)argv;
+	if (tp_lock_fd < 0)
+		return tp_err(c, EBADF, "no LKOPEN file");
+	close(tp_lock_fd);
+	tp_lock_fd = -1;
+	return tp_ok(c, NULL);
+}
+
+/* Parse "<kind> <type> <start> <len>" into @fl; false after a reply. */
+static bool tp_lock_args(struct tp_conn *c, char **argv, int *kind,
+			 struct flock *fl)
+{
+	static const char *const kinds[] = { "posix", "ofd", "flock" };
+	static const char *const types[] = { "rd", "wr", "un" };
+	static const short ftypes[] = { F_RDLCK, F_WRLCK, F_UNLCK };
+	uint64_t start, len;
+	int i;
+
+	if (tp_lock_fd < 0) {
+		tp_err(c, EBADF, "no LKOPEN file");
+		return false;
+	}
+	*kind = -1;
+	for (i = 0; i < 3; i++)
+		if (!strcmp(argv[0], kinds[i]))
+			*kind = i;
+	memset(fl, 0, sizeof(*fl));
+	fl->l_type = -1;
+	for (i = 0; i < 3; i++)
+		if (!strcmp(argv[1], types[i]))
+			fl->l_type = ftypes[i];
+	if (*kind < 0 || fl->l_type == -1) {
+		tp_err(c, EINVAL, "kind must be posix, ofd or flock, type rd, wr or un");
+		return false;
+	}
+	if (!tp_num(c, "start", argv[2], 10, INT64_MAX, &start) ||
+	    !tp_num(c, "len", argv[3], 10, INT64_MAX, &len))
+		return false;
+	fl->l_whence = SEEK_SET;
+	fl->l_start = (off_t)start;
+	fl->l_len = (off_t)len;
+	return true;
+}
+
+/* LOCK <posix|ofd|flock> <rd|wr|un> <start> <len>  (never waits) */
+static int tp_cmd_lock(struct tp_conn *c, char **argv)
+{
+	static const int flock_ops[] = { [F_RDLCK] = LOCK_SH,
+					 [F_WRLCK] = LOCK_EX,
+					 [F_UNLCK] = LOCK_UN };
+	struct flock fl;
+	int kind, ret;
+
+	if (!tp_lock_args(c, argv, &kind, &fl))
+		return 0;
+	if (kind == 2)
+		ret = flock(tp_lock_fd, flock_ops[fl.l_type] | LOCK_NB);
+	else
+		ret = fcntl(tp_lock_fd, kind ? F_OFD_SETLK : F_SETLK, &fl);
+	if (ret)
+		return tp_syserr(c, errno, "lock", argv[0]);
+	return tp_ok(c, NULL);
+}
+
+/* LKTEST <posix|ofd> <rd|wr> <start> <len> */
+static int tp_cmd_lktest(struct tp_conn *c, char **argv)
+{
+	static const char *const names[] = { [F_RDLCK] = "rd",
+					      [F_WRLCK] = "wr",
+					      [F_UNLCK] = "un" };
+	struct flock fl;
+	int kind;
+
+	if (!tp_lock_args(c, argv, &kind, &fl))
+		return 0;
+	if (kind == 2 || fl.l_type == F_UNLCK)
+		return tp_err(c, EINVAL, "LKTEST takes posix or ofd, rd or wr");
+	if (fcntl(tp_lock_fd, kind ? F_OFD_GETLK : F_GETLK, &fl))
+		return tp_syserr(c, errno, "getlk", argv[0]);
+	return tp_ok(c, "%s %lld %lld %d", names[fl.l_type],
+		     (long long)fl.l_start, (long long)fl.l_len, (int)fl.l_pid);
 }
 
 #define TP_QUIT 1
@@ -1076,6 +1182,10 @@ static const struct tp_cmd tp_cmds[] = {
 	{ "GETXATTR",    2, 2, tp_cmd_getxattr,    "<rel> <name>" },
 	{ "ACCESSAS",    4, 4, tp_cmd_accessas,    "<rel> <uid> <gid> <mask>" },
 	{ "SQUASH",      1, 1, tp_cmd_squash,      "<0|1>" },
+	{ "LKOPEN",      1, 1, tp_cmd_lkopen,      "<rel>" },
+	{ "LOCK",        4, 4, tp_cmd_lock,        "<posix|ofd|flock> <rd|wr|un> <start> <len>" },
+	{ "LKTEST",      4, 4, tp_cmd_lktest,      "<posix|ofd> <rd|wr> <start> <len>" },
+	{ "LKCLOSE",     0, 0, tp_cmd_lkclose,     "" },
 };
 
 /* Parse and run one request line; same return convention as tp_cmd.fn. */

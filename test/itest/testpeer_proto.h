@@ -56,6 +56,16 @@
  *   SQUASH <0|1>                      -> OK <0|1>
  *	write qtfs_server's qtfs_server_root_squash parameter; the value it
  *	had before is restored when this connection closes
+ *   LKOPEN <rel>                      -> OK
+ *	open <rel> O_RDWR as this connection's lock file (closing the
+ *	previous one); the connection's process owns its POSIX locks
+ *   LOCK <kind> <type> <start> <len>  -> OK, or ERR EAGAIN on a conflict
+ *	<kind> posix (F_SETLK), ofd (F_OFD_SETLK) or flock (LOCK_NB, range
+ *	ignored); <type> rd, wr or un; <len> 0 is "to EOF"; never waits
+ *   LKTEST <kind> <type> <start> <len> -> OK <type> <start> <len> <pid>
+ *	F_GETLK (posix) or F_OFD_GETLK (ofd) with rd or wr: the first
+ *	conflicting lock, or "un" and the probe unchanged
+ *   LKCLOSE                           -> OK   (close the lock file)
  */
 #ifndef QTFS_TESTPEER_PROTO_H
 #define QTFS_TESTPEER_PROTO_H

@@ -2054,6 +2054,50 @@ out:
 
 /* ------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------ */
+/* LOCK arguments                                                       */
+/* ------------------------------------------------------------------ */
+
+static const struct lock_case {
+	uint32_t cmd, type;
+	uint64_t start, end;
+	uint32_t pid;
+	int want;
+} lock_cases[] = {
+	{ QTFS_LOCK_SET, QTFS_LCK_WR, 0, QTFS_LOCK_END_MAX, 1, 0 },
+	{ QTFS_LOCK_SETW | QTFS_LOCK_OFD, QTFS_LCK_RD, 5, 5, 0, 0 },
+	{ QTFS_LOCK_SET | QTFS_LOCK_FLOCK, QTFS_LCK_UN, 0, QTFS_LOCK_END_MAX,
+	  QTFS_LOCK_PID_MAX, 0 },
+	{ QTFS_LOCK_GET, QTFS_LCK_RD, 0, 9, 1, 0 },
+	{ QTFS_LOCK_GET | QTFS_LOCK_OFD, QTFS_LCK_WR, 0, 9, 1, 0 },
+	/* bad command: unknown operation, unknown flag, two kinds */
+	{ 3, QTFS_LCK_WR, 0, 9, 1, -EINVAL },
+	{ QTFS_LOCK_SET | 0x400, QTFS_LCK_WR, 0, 9, 1, -EINVAL },
+	{ QTFS_LOCK_SET | QTFS_LOCK_FLOCK | QTFS_LOCK_OFD, QTFS_LCK_WR, 0, 9, 1,
+	  -EINVAL },
+	/* bad type, or a type GET cannot test, or flock GET */
+	{ QTFS_LOCK_SET, 3, 0, 9, 1, -EINVAL },
+	{ QTFS_LOCK_SET, UINT32_MAX, 0, 9, 1, -EINVAL },
+	{ QTFS_LOCK_GET, QTFS_LCK_UN, 0, 9, 1, -EINVAL },
+	{ QTFS_LOCK_GET | QTFS_LOCK_FLOCK, QTFS_LCK_WR, 0, 9, 1, -EINVAL },
+	/* bad range: reversed, beyond the largest offset */
+	{ QTFS_LOCK_SET, QTFS_LCK_WR, 10, 9, 1, -EINVAL },
+	{ QTFS_LOCK_SET, QTFS_LCK_WR, 0, QTFS_LOCK_END_MAX + 1, 1, -EINVAL },
+	{ QTFS_LOCK_SET, QTFS_LCK_WR, UINT64_MAX, UINT64_MAX, 1, -EINVAL },
+	/* bad pid */
+	{ QTFS_LOCK_SET, QTFS_LCK_WR, 0, 9, QTFS_LOCK_PID_MAX + 1, -EINVAL },
+	{ QTFS_LOCK_SET, QTFS_LCK_WR, 0, 9, QTFS_LOCK_NOPID, -EINVAL },
+};
+
+START_TEST(test_lock_check)
+{
+	const struct lock_case *c = &lock_cases[_i];
+
+	ck_assert_int_eq(qtfs_proto_lock_check(c->cmd, c->type, c->start,
+					       c->end, c->pid), c->want);
+}
+END_TEST
+
 static Suite *proto_suite(void)
 {
 	Suite *s = suite_create("qtfs_proto");
@@ -2119,6 +2163,10 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, test_oflags_sync);
 	tcase_add_test(tc, test_oflags_invalid);
 	tcase_add_test(tc, test_oflags_exhaustive);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("lock");
+	tcase_add_loop_test(tc, test_lock_check, 0, ARRAY_SIZE(lock_cases));
 	suite_add_tcase(s, tc);
 
 	return s;
