@@ -974,6 +974,8 @@ static int tp_cmd_squash(struct tp_conn *c, char **argv)
 	if (ret)
 		return tp_syserr(c, -ret, "write", TP_SQUASH_PARAM);
 	return tp_ok(c, "%d", (int)on);
+}
+
 /* --- locks --------------------------------------------------------------- */
 
 /* The file LKOPEN opened for the lock commands of this connection. */
