@@ -11,6 +11,7 @@ vsock | tcp)
 	server_start "$QTFS_TRANS" 127.0.0.1 &&
 		client_start "$QTFS_TRANS" 127.0.0.1
 	run_itest 127.0.0.1
+	[ "$QTFS_TRANS" = vsock ] && run_conform
 	[ "$MOUNTED" = 1 ] && server_lifecycle
 	client_stop
 	server_stop
