@@ -333,6 +333,21 @@ run_itest() {
 	fi
 }
 
+# Each class of bad arguments gets exit status 2 and changes nothing.
+conform_bad_args_cmd() {
+	for _args in "relative $MNT" "/nonexistent $MNT" "/etc/passwd $MNT" \
+		"/tmp" "--bogus /tmp $MNT" "--case no-such-case /tmp $MNT"; do
+		# shellcheck disable=SC2086 # split into arguments on purpose
+		qtfs_conform $_args >/dev/null 2>&1
+		_st=$?
+		if [ "$_st" -ne 2 ]; then
+			echo "qtfs_conform $_args: exit status $_st, not 2"
+			return 1
+		fi
+	done
+	! [ -e /tmp/qtfs_conform ] && ! [ -e "$MNT/qtfs_conform" ]
+}
+
 # run_conform: the POSIX conformance cases (test/conform) on a fresh local
 # tmpfs, the reference (the export is a tmpfs too), and on the mount.  A
 # case run counts as passed when it passes on both, so every difference
@@ -348,6 +363,7 @@ run_conform() {
 		fail "conform" "(qtfs_conform not in image)"
 		return
 	fi
+	step "qtfs_conform rejects bad arguments" conform_bad_args_cmd
 	mkdir -p /tmp/conform-ref
 	if ! mount -t tmpfs -o mode=0755 tmpfs /tmp/conform-ref; then
 		fail "conform" "(cannot mount the reference tmpfs)"

@@ -10,8 +10,8 @@ case $QTFS_TRANS in
 vsock | tcp)
 	server_start "$QTFS_TRANS" 127.0.0.1 &&
 		client_start "$QTFS_TRANS" 127.0.0.1
-	run_itest 127.0.0.1
 	[ "$QTFS_TRANS" = vsock ] && run_conform
+	run_itest 127.0.0.1
 	[ "$MOUNTED" = 1 ] && server_lifecycle
 	client_stop
 	server_stop
