@@ -131,9 +131,7 @@ static void chmod_ctime(struct cf_ctx *c)
 	cf_tick();
 	CF_OK(chmod("f", 0640));
 	b = CF_LSTAT("f");
-	CF_TRUE(b.st_ctim.tv_sec > a.st_ctim.tv_sec ||
-		(b.st_ctim.tv_sec == a.st_ctim.tv_sec &&
-		 b.st_ctim.tv_nsec > a.st_ctim.tv_nsec));
+	CF_LATER(b.st_ctim, a.st_ctim);
 	CF_EQ(b.st_mtim.tv_sec, a.st_mtim.tv_sec);
 	CF_EQ(b.st_mtim.tv_nsec, a.st_mtim.tv_nsec);
 }
@@ -266,12 +264,8 @@ static void truncate_times(struct cf_ctx *c)
 	cf_tick();
 	CF_OK(truncate("f", 2));
 	b = CF_LSTAT("f");
-	CF_TRUE(b.st_mtim.tv_sec > a.st_mtim.tv_sec ||
-		(b.st_mtim.tv_sec == a.st_mtim.tv_sec &&
-		 b.st_mtim.tv_nsec > a.st_mtim.tv_nsec));
-	CF_TRUE(b.st_ctim.tv_sec > a.st_ctim.tv_sec ||
-		(b.st_ctim.tv_sec == a.st_ctim.tv_sec &&
-		 b.st_ctim.tv_nsec > a.st_ctim.tv_nsec));
+	CF_LATER(b.st_mtim, a.st_mtim);
+	CF_LATER(b.st_ctim, a.st_ctim);
 }
 
 static void truncate_errors_setup(struct cf_ctx *c)

@@ -175,9 +175,7 @@ static void mkdir_times(struct cf_ctx *c)
 	cf_tick();
 	CF_OK(mkdir("n", 0755));
 	b = CF_LSTAT(".");
-	CF_TRUE(b.st_mtim.tv_sec > a.st_mtim.tv_sec ||
-		(b.st_mtim.tv_sec == a.st_mtim.tv_sec &&
-		 b.st_mtim.tv_nsec > a.st_mtim.tv_nsec));
+	CF_LATER(b.st_mtim, a.st_mtim);
 }
 
 /* A set-group-ID dir of the shared group: new entries inherit the group. */
@@ -338,7 +336,9 @@ static void mknod_socket(struct cf_ctx *c)
 
 static void rename_file(struct cf_ctx *c)
 {
+	char buf[8];
 	struct stat a;
+	int fd;
 
 	(void)c;
 	a = CF_LSTAT("f");
@@ -363,6 +363,15 @@ static void rename_file(struct cf_ctx *c)
 	CF_NLINK("old", 2);
 	CF_NLINK("same", 2);
 	CF_OK(rename("old", "old"));
+	/* an open file that is replaced keeps its content for its opener */
+	cf_mkfile("repl", 0644, "new");
+	fd = CF_RET(open("keep", O_RDONLY));
+	CF_OK(rename("repl", "keep"));
+	CF_EQ(pread(fd, buf, sizeof(buf), 0), 3);
+	CF_TRUE(!memcmp(buf, "old", 3));
+	close(fd);
+	CF_CONTENT("keep", "new");
+	CF_ABSENT("repl");
 	/* a symlink is renamed itself */
 	cf_symlink("same", "l");
 	CF_OK(rename("l", "l2"));
@@ -479,20 +488,33 @@ static void rename_flags(struct cf_ctx *c)
 	CF_ERR(renameat2(AT_FDCWD, "g", AT_FDCWD, "g/x", RENAME_EXCHANGE),
 	       ENOENT);
 	CF_CONTENT("h", "other");
+	/* a dir and a file in different parents: the link counts follow */
+	CF_OK(mkdir("g/sub", 0700));
+	CF_NLINK("g", 3);
+	CF_NLINK(".", 5);
+	CF_OK(renameat2(AT_FDCWD, "g/sub", AT_FDCWD, "h", RENAME_EXCHANGE));
+	CF_NLINK("g", 2);
+	CF_NLINK(".", 6);
+	CF_MODE("h", S_IFDIR | 0700);
+	CF_MODE("g/sub", S_IFREG | 0644);
+	CF_EQ(CF_LSTAT("h/..").st_ino, CF_LSTAT(".").st_ino);
 }
 
 static void rename_times(struct cf_ctx *c)
 {
-	struct stat a, b;
+	struct stat a, b, f, g;
 
 	(void)c;
 	a = CF_LSTAT("d");
+	f = CF_LSTAT("f");
 	cf_tick();
 	CF_OK(rename("f", "d/f"));
 	b = CF_LSTAT("d");
-	CF_TRUE(b.st_mtim.tv_sec > a.st_mtim.tv_sec ||
-		(b.st_mtim.tv_sec == a.st_mtim.tv_sec &&
-		 b.st_mtim.tv_nsec > a.st_mtim.tv_nsec));
+	CF_LATER(b.st_mtim, a.st_mtim);
+	/* the renamed inode's ctime changes, its mtime does not */
+	g = CF_LSTAT("d/f");
+	CF_LATER(g.st_ctim, f.st_ctim);
+	CF_EQ(g.st_mtim.tv_nsec, f.st_mtim.tv_nsec);
 }
 
 /* rmdir */
@@ -697,9 +719,7 @@ static void unlink_times(struct cf_ctx *c)
 	cf_tick();
 	CF_OK(unlink("g"));
 	b = CF_LSTAT("f");
-	CF_TRUE(b.st_ctim.tv_sec > a.st_ctim.tv_sec ||
-		(b.st_ctim.tv_sec == a.st_ctim.tv_sec &&
-		 b.st_ctim.tv_nsec > a.st_ctim.tv_nsec));
+	CF_LATER(b.st_ctim, a.st_ctim);
 }
 
 const struct cf_case cf_cases_name[] = {

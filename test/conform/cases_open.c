@@ -111,9 +111,7 @@ static void open_trunc(struct cf_ctx *c)
 	CF_EQ(b.st_size, 0);
 	close(fd);
 	CF_SIZE("f", 0);
-	CF_TRUE(b.st_mtim.tv_sec > a.st_mtim.tv_sec ||
-		(b.st_mtim.tv_sec == a.st_mtim.tv_sec &&
-		 b.st_mtim.tv_nsec > a.st_mtim.tv_nsec));
+	CF_LATER(b.st_mtim, a.st_mtim);
 	/* O_CREAT|O_TRUNC on an existing file truncates it too */
 	cf_mkfile("g", 0644, "content");
 	fd = CF_RET(open("g", O_CREAT | O_TRUNC | O_RDWR, 0600));
@@ -243,12 +241,19 @@ static void open_suid_write(struct cf_ctx *c)
 static void open_rw(struct cf_ctx *c)
 {
 	char buf[16] = "";
+	struct stat a, b;
 	int w, r;
 
 	(void)c;
 	w = CF_RET(open("f", O_WRONLY));
 	r = CF_RET(open("f", O_RDONLY));
+	a = CF_LSTAT("f");
+	cf_tick();
 	CF_EQ(pwrite(w, "J", 1, 0), 1);
+	/* a write changes mtime and ctime */
+	b = CF_LSTAT("f");
+	CF_LATER(b.st_mtim, a.st_mtim);
+	CF_LATER(b.st_ctim, a.st_ctim);
 	CF_EQ(pread(r, buf, sizeof(buf), 0), 5);
 	CF_STR(buf, "Jello");
 	CF_EQ(pwrite(w, "!", 1, 9), 1);

@@ -157,8 +157,6 @@ static void xattr_trusted_user(struct cf_ctx *c)
 	CF_ERR(getxattr("f", "trusted.root", buf, sizeof(buf)), ENODATA);
 	CF_ERR(removexattr("f", "trusted.root"), EPERM);
 	CF_EQ(listxattr("f", buf, sizeof(buf)), 0);
-	/* security.* needs CAP_SYS_ADMIN too */
-	CF_ERR(setxattr("f", "security.qtfs", "x", 1, 0), EPERM);
 }
 
 /* security.* for root; user.* is not supported by the export (tmpfs 6.1). */

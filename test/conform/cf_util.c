@@ -166,6 +166,12 @@ const char *cf_long_path(void)
 	return path;
 }
 
+bool cf_ts_later(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
 void cf_tick(void)
 {
 	/* tmpfs stamps with the coarse clock: one jiffy is at most 10 ms */

@@ -127,6 +127,10 @@ const char *cf_long_name(void);
 const char *cf_long_path(void);
 /* A name of exactly NAME_MAX bytes. */
 const char *cf_max_name(void);
+/* Whether timestamp @a is later than @b; CF_LATER checks it. */
+bool cf_ts_later(const struct timespec *a, const struct timespec *b);
+#define CF_LATER(a, b) cf_chk_eq(cf_ts_later(&(a), &(b)), 1, \
+	#a " later than " #b, __FILE__, __LINE__)
 /* Sleep long enough for the coarse clock to tick (timestamp changes). */
 void cf_tick(void);
 /* Run @fn in a forked child with the same credentials; its exit status. */
