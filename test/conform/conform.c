@@ -249,6 +249,7 @@ static unsigned int cf_count(const char *filter, struct cf_run *runs)
 static unsigned int cf_run_dir(struct cf_run *runs, unsigned int n,
 			       const char *top, int which)
 {
+	struct timespec start, end;
 	char base[PATH_MAX];
 	unsigned int i, passed = 0;
 
@@ -258,6 +259,7 @@ static unsigned int cf_run_dir(struct cf_run *runs, unsigned int n,
 		return 0;
 	}
 	printf("\n== %s: %s ==\n", cf_dir_label[which], top);
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (i = 0; i < n; i++) {
 		struct cf_run *r = &runs[i];
 
@@ -272,6 +274,9 @@ static unsigned int cf_run_dir(struct cf_run *runs, unsigned int n,
 	if (cf_rmtree(base))
 		printf("warning: %s: cannot remove %s: %m\n", cf_dir_label[which],
 		       base);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	printf("%s: %u case runs in %ld s\n", cf_dir_label[which], n,
+	       (long)(end.tv_sec - start.tv_sec));
 	return passed;
 }
 
