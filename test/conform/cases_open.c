@@ -311,7 +311,12 @@ static void readdir_entries(struct cf_ctx *c)
 	CF_EQ(seen, (1u << (sizeof(want) / sizeof(want[0]))) - 1);
 }
 
-#define READDIR_MANY 300
+/*
+ * Long names make the entries big enough that a 32 KiB getdents64 (glibc)
+ * and a READDIR reply hold only part of them.
+ */
+#define READDIR_MANY 200
+#define READDIR_NAME_LEN 200
 
 static unsigned int readdir_count(DIR *d, char *seen)
 {
@@ -323,8 +328,9 @@ static unsigned int readdir_count(DIR *d, char *seen)
 		if (de->d_name[0] == '.')
 			continue;
 		i = atoi(de->d_name + 1);
-		if (i < 0 || i >= READDIR_MANY || seen[i])
-			CF_FAIL("bad or repeated entry \"%s\"", de->d_name);
+		if (i < 0 || i >= READDIR_MANY || seen[i] ||
+		    strlen(de->d_name) != READDIR_NAME_LEN)
+			CF_FAIL("bad or repeated entry \"%.20s...\"", de->d_name);
 		seen[i] = 1;
 		n++;
 	}
@@ -334,7 +340,8 @@ static unsigned int readdir_count(DIR *d, char *seen)
 /* Many entries (several batches); telldir/seekdir resume where they were. */
 static void readdir_many(struct cf_ctx *c)
 {
-	char name[16], seen[READDIR_MANY], again[READDIR_MANY];
+	char name[READDIR_NAME_LEN + 1], seen[READDIR_MANY];
+	char again[READDIR_MANY];
 	unsigned int first = 0;
 	struct dirent *de;
 	long pos;
@@ -342,16 +349,19 @@ static void readdir_many(struct cf_ctx *c)
 	int i;
 
 	(void)c;
+	memset(name, 'x', READDIR_NAME_LEN);
+	name[READDIR_NAME_LEN] = '\0';
 	for (i = 0; i < READDIR_MANY; i++) {
-		snprintf(name, sizeof(name), "e%d", i);
-		close(CF_RET(open(name, O_CREAT | O_WRONLY, 0644)));
+		/* "e<number>xxx...": atoi() stops at the first x */
+		name[snprintf(name, sizeof(name), "e%d", i)] = 'x';
+		CF_OK(mknod(name, S_IFREG | 0644, 0));
 	}
 	d = opendir(".");
 	if (!d)
 		CF_FAIL("opendir: %m");
 	memset(seen, 0, sizeof(seen));
 	/* read some entries, remember the position, read the rest twice */
-	while (first < 10 && (de = readdir(d))) {
+	while (first < READDIR_MANY / 2 && (de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
 		i = atoi(de->d_name + 1);

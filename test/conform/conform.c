@@ -262,13 +262,18 @@ static unsigned int cf_run_dir(struct cf_run *runs, unsigned int n,
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (i = 0; i < n; i++) {
 		struct cf_run *r = &runs[i];
+		struct timespec t0, t1;
 
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		r->pass[which] = cf_run_one(r, base, which);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
 		passed += r->pass[which];
-		printf("%s %s %s/%s [%s]%s%s\n", r->pass[which] ? "PASS" : "FAIL",
-		       cf_dir_label[which], r->tc->group, r->tc->name,
-		       cf_cred_name(r->cred), r->pass[which] ? "" : ": ",
-		       r->msg[which]);
+		printf("%s %s %s/%s [%s] (%ld ms)%s%s\n",
+		       r->pass[which] ? "PASS" : "FAIL", cf_dir_label[which],
+		       r->tc->group, r->tc->name, cf_cred_name(r->cred),
+		       (long)((t1.tv_sec - t0.tv_sec) * 1000 +
+			      (t1.tv_nsec - t0.tv_nsec) / 1000000),
+		       r->pass[which] ? "" : ": ", r->msg[which]);
 		fflush(stdout);
 	}
 	if (cf_rmtree(base))
