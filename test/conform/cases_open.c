@@ -382,6 +382,40 @@ static void readdir_many(struct cf_ctx *c)
 	closedir(d);
 }
 
+/*
+ * Removing each entry as it is read ("rm -r") still returns every entry
+ * that was not removed yet, across getdents64 batches.
+ */
+static void readdir_unlink(struct cf_ctx *c)
+{
+	char name[READDIR_NAME_LEN + 1];
+	unsigned int n = 0;
+	struct dirent *de;
+	DIR *d;
+	int i;
+
+	(void)c;
+	CF_OK(mkdir("d", 0755));
+	memset(name, 'x', READDIR_NAME_LEN);
+	name[READDIR_NAME_LEN] = '\0';
+	for (i = 0; i < READDIR_MANY; i++) {
+		name[snprintf(name, sizeof(name), "d/e%d", i)] = 'x';
+		CF_OK(mknod(name, S_IFREG | 0644, 0));
+	}
+	d = opendir("d");
+	if (!d)
+		CF_FAIL("opendir: %m");
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		CF_OK(unlinkat(dirfd(d), de->d_name, 0));
+		n++;
+	}
+	closedir(d);
+	CF_EQ(n, READDIR_MANY);
+	CF_OK(rmdir("d"));
+}
+
 const struct cf_case cf_cases_open[] = {
 	{ "open", "creat", CF_RU, setup_open, open_creat },
 	{ "open", "creat_excl", CF_RU, setup_open, open_excl },
@@ -395,5 +429,6 @@ const struct cf_case cf_cases_open[] = {
 	{ "open", "read_write", CF_RU, setup_open, open_rw },
 	{ "readdir", "entries", CF_RU, readdir_setup, readdir_entries },
 	{ "readdir", "many_telldir", CF_RU, NULL, readdir_many },
+	{ "readdir", "unlink_while_reading", CF_RU, NULL, readdir_unlink },
 	{ NULL, NULL, 0, NULL, NULL },
 };
