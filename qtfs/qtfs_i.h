@@ -139,6 +139,7 @@ struct qtfs_req {
 struct qtfs_file {
 	u64 handle;
 	u32 gen;
+	struct qtfs_dir_buf *dir;	/* dir.c: READDIR reply not yet read */
 };
 
 static inline struct qtfs_conn *qtfs_conn(struct super_block *sb)
