@@ -294,8 +294,8 @@ out_dput:
  * unlink, read on) would miss entries.  So the rest of the reply is kept
  * for the next call at the same position, and the server is only asked
  * for the position where its previous walk stopped.  Protected by the
- * file's f_pos_lock, which getdents() holds (directories are
- * FMODE_ATOMIC_POS); a seek elsewhere just makes @pos not match.
+ * file's f_pos_lock, which getdents() and lseek() hold (directories are
+ * FMODE_ATOMIC_POS); a seek drops it.
  */
 struct qtfs_dir_buf {
 	loff_t pos;
@@ -422,6 +422,11 @@ static int qtfs_dir_release(struct inode *inode, struct file *file)
 
 static loff_t qtfs_dir_llseek(struct file *file, loff_t offset, int whence)
 {
+	struct qtfs_file *qf = file->private_data;
+
+	/* rewinddir() and seekdir() read the directory as it is now */
+	if (qf)
+		qtfs_dir_buf_drop(qf);
 	/* positions are the server's cookies */
 	return generic_file_llseek_size(file, offset, whence, LLONG_MAX,
 					LLONG_MAX);
