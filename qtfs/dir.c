@@ -281,35 +281,100 @@ out_dput:
 	return ret;
 }
 
+/**
+ * struct qtfs_dir_buf - a READDIR reply the reader has not used up
+ * @pos:  directory position (ctx->pos) at which @b continues
+ * @eof:  the reply ended the directory
+ * @n:    entries of the reply emitted so far
+ * @b:    cursor over @data at the first entry not yet emitted
+ * @data: the reply's entries
+ *
+ * A getdents() buffer often fills in the middle of a reply.  Asking the
+ * server again from that entry's cookie would make it seek its directory
+ * to a position it has already walked past; for filesystems whose
+ * positions are entry counts (tmpfs before 6.6) that seek lands elsewhere
+ * once entries were removed meanwhile, and "rm -r" style loops (read,
+ * unlink, read on) would miss entries.  So the rest of the reply is kept
+ * for the next call at the same position, and the server is only asked
+ * for the position where its previous walk stopped.  Protected by the
+ * file's f_pos_lock, which getdents() and lseek() hold (directories are
+ * FMODE_ATOMIC_POS); a seek drops it.
+ */
+struct qtfs_dir_buf {
+	loff_t pos;
+	bool eof;
+	u32 n;
+	struct qtfs_buf b;
+	u8 data[];
+};
+
+static void qtfs_dir_buf_drop(struct qtfs_file *qf)
+{
+	kvfree(qf->dir);
+	qf->dir = NULL;
+}
+
+/* Fetch the entries from @pos on into a new qf->dir. */
+static int qtfs_dir_fetch(struct file *file, struct qtfs_file *qf, loff_t pos)
+{
+	struct qtfs_conn *conn = qtfs_conn(file_inode(file)->i_sb);
+	struct qtfs_dir_buf *db;
+	struct qtfs_req *req;
+	const void *blob;
+	u32 flags, len;
+	int ret;
+
+	qtfs_dir_buf_drop(qf);
+	req = qtfs_req_new(conn, QTFS_OP_READDIR, 0, QTFS_READDIR_CHUNK);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	qtfs_req_args(req, qf->handle, (u64)pos, (u32)QTFS_READDIR_CHUNK);
+	ret = qtfs_req_run(req);
+	if (!ret)
+		ret = qtfs_req_result(req, &flags, &blob, &len);
+	if (ret)
+		goto out_put;
+	ret = -ENOMEM;
+	db = kvmalloc(struct_size(db, data, len), GFP_KERNEL);
+	if (!db)
+		goto out_put;
+	memcpy(db->data, blob, len);
+	qtfs_buf_init(&db->b, db->data, len);
+	db->pos = pos;
+	db->eof = flags & QTFS_READDIR_EOF;
+	db->n = 0;
+	qf->dir = db;
+	ret = 0;
+out_put:
+	qtfs_req_put(req);
+	return ret;
+}
+
 static int qtfs_readdir(struct file *file, struct dir_context *ctx)
 {
 	struct inode *inode = file_inode(file);
-	struct qtfs_conn *conn = qtfs_conn(inode->i_sb);
 	struct qtfs_dirent ent;
+	struct qtfs_dir_buf *db;
 	struct qtfs_file *qf;
-	struct qtfs_req *req;
-	struct qtfs_buf b;
-	const void *blob;
-	u32 flags, len, n;
-	bool emitted;
+	bool emitted, done;
+	u32 start;
 	int ret;
 
 	qf = qtfs_file_handle(file);
 	if (IS_ERR(qf))
 		return PTR_ERR(qf);
 	for (;;) {
-		req = qtfs_req_new(conn, QTFS_OP_READDIR, 0, QTFS_READDIR_CHUNK);
-		if (IS_ERR(req))
-			return PTR_ERR(req);
-		qtfs_req_args(req, qf->handle, (u64)ctx->pos,
-			      (u32)QTFS_READDIR_CHUNK);
-		ret = qtfs_req_run(req);
-		if (!ret)
-			ret = qtfs_req_result(req, &flags, &blob, &len);
-		if (ret)
-			goto out_put;
-		qtfs_buf_init(&b, (void *)blob, len);
-		for (n = 0; (ret = qtfs_proto_dirent_next(&b, &ent)) == 1; n++) {
+		if (!qf->dir || qf->dir->pos != ctx->pos) {
+			ret = qtfs_dir_fetch(file, qf, ctx->pos);
+			if (ret)
+				return ret;
+		}
+		db = qf->dir;
+		for (;;) {
+			start = db->b.pos;
+			ret = qtfs_proto_dirent_next(&db->b, &ent);
+			if (ret != 1)
+				break;
 			if (ent.namelen == 1 && ent.name[0] == '.')
 				emitted = dir_emit(ctx, ".", 1, inode->i_ino,
 						   DT_DIR);
@@ -321,34 +386,50 @@ static int qtfs_readdir(struct file *file, struct dir_context *ctx)
 				emitted = dir_emit(ctx, ent.name, ent.namelen,
 						   ent.ino, ent.type);
 			if (!emitted) {
-				ret = 0;
-				goto out_put;
+				/* the caller's buffer is full: keep the rest */
+				db->b.pos = start;
+				return 0;
 			}
 			ctx->pos = ent.off;
+			db->pos = ent.off;
+			db->n++;
 		}
-		qtfs_req_put(req);
+		/* used up: an empty reply also ends the walk */
+		done = db->eof || !db->n;
+		qtfs_dir_buf_drop(qf);
 		if (ret)
 			return -EPROTO;
-		/*
-		 * One chunk per call: a wire entry is never smaller than the
-		 * linux_dirent64 it becomes, so a caller's buffer of at least
-		 * QTFS_READDIR_CHUNK (glibc's is 32 KiB) takes a whole chunk
-		 * and the next call resumes exactly where the server's
-		 * directory stopped.  Resuming in the middle of a chunk would
-		 * seek the server's directory, and on libfs directories
-		 * (tmpfs) that recounts entries and repeats some when others
-		 * were created in between.
-		 */
-		if ((flags & QTFS_READDIR_EOF) || n)
+		if (done)
 			return 0;
 	}
-out_put:
-	qtfs_req_put(req);
+}
+
+static int qtfs_dir_open(struct inode *inode, struct file *file)
+{
+	int ret = qtfs_open(inode, file);
+	struct qtfs_file *qf = file->private_data;
+
+	if (!ret)
+		qf->dir = NULL;
 	return ret;
+}
+
+static int qtfs_dir_release(struct inode *inode, struct file *file)
+{
+	struct qtfs_file *qf = file->private_data;
+
+	if (qf)
+		qtfs_dir_buf_drop(qf);
+	return qtfs_release_file(inode, file);
 }
 
 static loff_t qtfs_dir_llseek(struct file *file, loff_t offset, int whence)
 {
+	struct qtfs_file *qf = file->private_data;
+
+	/* rewinddir() and seekdir() read the directory as it is now */
+	if (qf)
+		qtfs_dir_buf_drop(qf);
 	/* positions are the server's cookies */
 	return generic_file_llseek_size(file, offset, whence, LLONG_MAX,
 					LLONG_MAX);
@@ -372,8 +453,8 @@ const struct inode_operations qtfs_dir_iops = {
 };
 
 const struct file_operations qtfs_dir_fops = {
-	.open = qtfs_open,
-	.release = qtfs_release_file,
+	.open = qtfs_dir_open,
+	.release = qtfs_dir_release,
 	.iterate_shared = qtfs_readdir,
 	.llseek = qtfs_dir_llseek,
 	.read = generic_read_dir,

@@ -158,6 +158,7 @@ struct qtfs_file {
 	unsigned int flags;
 	struct super_block *sb;
 	struct list_head link;
+	struct qtfs_dir_buf *dir;	/* dir.c: READDIR reply not yet read */
 };
 
 /**

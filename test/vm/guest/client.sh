@@ -9,6 +9,7 @@
 net_up "$CLIENT_IP" &&
 	step "ping server" ping_peer "$SERVER_IP" &&
 	client_start tcp "$SERVER_IP"
+run_conform
 run_itest "$SERVER_IP"
 client_stop
 notify_server

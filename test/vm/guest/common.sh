@@ -333,6 +333,63 @@ run_itest() {
 	fi
 }
 
+# Each class of bad arguments gets exit status 2 and changes nothing.
+conform_bad_args_cmd() {
+	for _args in "relative $MNT" "/nonexistent $MNT" "/etc/passwd $MNT" \
+		"/tmp" "--bogus /tmp $MNT" "--case no-such-case /tmp $MNT"; do
+		# shellcheck disable=SC2086 # split into arguments on purpose
+		qtfs_conform $_args >/dev/null 2>&1
+		_st=$?
+		if [ "$_st" -ne 2 ]; then
+			echo "qtfs_conform $_args: exit status $_st, not 2"
+			return 1
+		fi
+	done
+	! [ -e /tmp/qtfs_conform ] && ! [ -e "$MNT/qtfs_conform" ]
+}
+
+# run_conform: the POSIX conformance cases (test/conform) on a fresh local
+# tmpfs, the reference (the export is a tmpfs too), and on the mount.  A
+# case run counts as passed when it passes on both, so every difference
+# between qtfs and tmpfs, and any case that fails on the reference, fails
+# the suite.
+run_conform() {
+	heading "conformance (qtfs_conform)"
+	if [ "$MOUNTED" != 1 ]; then
+		fail "conform" "(not run: no mount)"
+		return
+	fi
+	if ! command -v qtfs_conform >/dev/null; then
+		fail "conform" "(qtfs_conform not in image)"
+		return
+	fi
+	step "qtfs_conform rejects bad arguments" conform_bad_args_cmd
+	mkdir -p /tmp/conform-ref
+	if ! mount -t tmpfs -o mode=0755 tmpfs /tmp/conform-ref; then
+		fail "conform" "(cannot mount the reference tmpfs)"
+		return
+	fi
+	rm -f /tmp/conform.rc
+	{
+		timeout "$QTFS_TIMEOUT" qtfs_conform /tmp/conform-ref "$MNT"
+		echo $? >/tmp/conform.rc
+	} 2>&1 | tee /tmp/conform.log
+	umount /tmp/conform-ref
+	_rc=$(cat /tmp/conform.rc 2>/dev/null || echo 255)
+	# shellcheck disable=SC2046 # two numbers
+	set -- $(sed -n 's/^QTFS-CONFORM: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
+		/tmp/conform.log)
+	if [ $# -ne 2 ]; then
+		fail "conform" "(no QTFS-CONFORM summary, exit status $_rc)"
+		return
+	fi
+	PASSED=$((PASSED + $1))
+	FAILED=$((FAILED + $2))
+	if [ "$_rc" -ne 0 ] && [ "$2" -eq 0 ]; then
+		fail "conform" "(exit status $_rc without failed cases)"
+	fi
+}
+
 # Print logs of the daemons, the result line and the kernel log of this run.
 finish() {
 	for _f in /tmp/engine.log /tmp/testpeer.log; do

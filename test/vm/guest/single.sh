@@ -18,6 +18,7 @@ case $QTFS_TRANS in
 vsock | tcp)
 	server_start "$QTFS_TRANS" 127.0.0.1 &&
 		client_start "$QTFS_TRANS" 127.0.0.1
+	[ "$QTFS_TRANS" = vsock ] && run_conform
 	run_itest 127.0.0.1
 	if [ "$QTFS_TRANS" = vsock ] && [ "$MOUNTED" = 1 ]; then
 		heading "fsx"
