@@ -62,7 +62,7 @@ static int qtfs_recv_thread(void *data)
 		req = qtfs_req_claim(conn, &h);
 		if (IS_ERR(req)) {
 			ret = PTR_ERR(req);
-			qtfs_err("reply %llu (op %u, %u bytes) answers no request\n",
+			qtfs_err("reply %llu (op %u, %u bytes) matches no request in flight\n",
 				 h.id, h.opcode, h.len);
 			break;
 		}
