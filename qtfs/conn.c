@@ -160,7 +160,7 @@ static int qtfs_conn_hello_leg(struct qtfs_conn *conn, u32 features,
 		pr_err("server refused protocol %u.%u\n", QTFS_PROTO_MAJOR,
 		       QTFS_PROTO_MINOR);
 	if (ret == -EACCES)
-		pr_err("server refused authentication (qtfs_auth_key missing or different)\n");
+		qtfs_err("server refused authentication (qtfs_auth_key missing or different)\n");
 	if (ret)
 		return ret;
 	if (magic != QTFS_PROTO_MAGIC || major != QTFS_PROTO_MAJOR) {
@@ -196,7 +196,7 @@ static int qtfs_conn_hello(struct qtfs_conn *conn)
 		ret = qtfs_conn_hello_leg(conn, 0, NULL, 0, 0, &req, &features,
 					  &blob, &bloblen);
 		if (!ret && ((features & QTFS_FEAT_AUTH) || bloblen)) {
-			pr_err("server wants authentication; set qtfs_auth_key\n");
+			qtfs_err("server wants authentication; set qtfs_auth_key\n");
 			ret = -EACCES;
 		}
 		goto out_put;
@@ -209,7 +209,7 @@ static int qtfs_conn_hello(struct qtfs_conn *conn)
 	if (ret)
 		goto out_put;
 	if (!(features & QTFS_FEAT_AUTH)) {
-		pr_err("server is not authenticated; refusing it (qtfs_auth_key is set)\n");
+		qtfs_err("server is not authenticated; refusing it (qtfs_auth_key is set)\n");
 		ret = -EACCES;
 		goto out_put;
 	}
@@ -220,7 +220,7 @@ static int qtfs_conn_hello(struct qtfs_conn *conn)
 	ret = qtfs_auth_check(QTFS_AUTH_LABEL_SERVER, cnonce, blob,
 			      blob + QTFS_AUTH_NONCE_SIZE);
 	if (ret) {
-		pr_err("server failed authentication (different qtfs_auth_key?)\n");
+		qtfs_err("server failed authentication (different qtfs_auth_key?)\n");
 		goto out_put;
 	}
 	ret = qtfs_auth_mac(QTFS_AUTH_LABEL_CLIENT, cnonce, blob, mac);
