@@ -30,8 +30,11 @@ static_assert(QTFS_ERRNO_MAX < 512, "errno range below ERESTARTSYS");
 	[QTFS_OP_##op] = { .name = #op, .req_fmt = req, .rsp_fmt = rsp }
 
 static const struct qtfs_op_desc qtfs_op_descs[QTFS_OP_MAX + 1] = {
-	/* magic, major, minor, features, max message size */
-	QTFS_DESC(HELLO, "dhhdd", "dhhdd"),
+	/*
+	 * magic, major, minor, features, max message size, authentication
+	 * data (empty without QTFS_FEAT_AUTH)
+	 */
+	QTFS_DESC(HELLO, "dhhddB", "dhhddB"),
 	/* absolute export path -> root attributes */
 	QTFS_DESC(MOUNT, "Cs", "A"),
 	QTFS_DESC(UMOUNT, "C", ""),

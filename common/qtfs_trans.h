@@ -59,6 +59,8 @@ struct qtfs_tconn {
  *            leaves the stream undefined, so callers drop the connection
  * @recv:     receive exactly @len bytes into @buf; -ECONNRESET on EOF
  * @show:     print the peer address into @buf (at most @len bytes)
+ * @peer_cid: vsock context id of the connected peer, for the server's CID
+ *            filter; NULL on transports without CIDs
  * @list:     registry linkage, protected by the registry mutex
  */
 struct qtfs_trans_ops {
@@ -74,6 +76,7 @@ struct qtfs_trans_ops {
 		    size_t len);
 	int (*recv)(struct qtfs_tconn *tc, void *buf, size_t len);
 	int (*show)(struct qtfs_tconn *tc, char *buf, size_t len);
+	int (*peer_cid)(struct qtfs_tconn *tc, u32 *cid);
 	struct list_head list;
 };
 

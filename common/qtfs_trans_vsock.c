@@ -42,6 +42,18 @@ static int qtfs_vsock_show(struct qtfs_tconn *tc, char *buf, size_t len)
 	return snprintf(buf, len, "vsock:%u:%u", sa.svm_cid, sa.svm_port);
 }
 
+static int qtfs_vsock_peer_cid(struct qtfs_tconn *tc, u32 *cid)
+{
+	struct sockaddr_vm sa;
+	int ret;
+
+	ret = kernel_getpeername(tc->sock, (struct sockaddr *)&sa);
+	if (ret < 0)
+		return ret;
+	*cid = sa.svm_cid;
+	return 0;
+}
+
 struct qtfs_trans_ops qtfs_trans_vsock = {
 	.name = "vsock",
 	.owner = THIS_MODULE,
@@ -54,4 +66,5 @@ struct qtfs_trans_ops qtfs_trans_vsock = {
 	.send = qtfs_sock_send,
 	.recv = qtfs_sock_recv,
 	.show = qtfs_vsock_show,
+	.peer_cid = qtfs_vsock_peer_cid,
 };

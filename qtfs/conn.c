@@ -14,6 +14,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include "qtfs_auth.h"
 #include "qtfs_i.h"
 
 #define QTFS_BACKOFF_MIN	(HZ / 10)
@@ -61,7 +62,7 @@ static int qtfs_recv_thread(void *data)
 		req = qtfs_req_claim(conn, &h);
 		if (IS_ERR(req)) {
 			ret = PTR_ERR(req);
-			qtfs_err("reply %llu (op %u, %u bytes) answers no request\n",
+			qtfs_err("reply %llu (op %u, %u bytes) matches no request in flight\n",
 				 h.id, h.opcode, h.len);
 			break;
 		}
@@ -130,26 +131,36 @@ static void qtfs_conn_teardown(struct qtfs_conn *conn)
 	qtfs_req_fail_all(conn, -ENOTCONN);
 }
 
-static int qtfs_conn_hello(struct qtfs_conn *conn)
+/*
+ * One HELLO round trip carrying @blob; the reply's blob is left in
+ * @rblob (@rbloblen bytes, at most @rsp_blob), which points into @*reqp:
+ * the caller puts that request.
+ */
+static int qtfs_conn_hello_leg(struct qtfs_conn *conn, u32 features,
+			       const void *blob, u32 bloblen, u32 rsp_blob,
+			       struct qtfs_req **reqp, u32 *rfeatures,
+			       const u8 **rblob, u32 *rbloblen)
 {
-	u32 magic, features, max_msg;
+	u32 magic, max_msg;
 	u16 major, minor;
 	struct qtfs_req *req;
 	int ret;
 
-	req = qtfs_req_new(conn, QTFS_OP_HELLO, 0, 0);
+	req = qtfs_req_new(conn, QTFS_OP_HELLO, bloblen, rsp_blob);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
+	*reqp = req;
 	qtfs_req_args(req, QTFS_PROTO_MAGIC, QTFS_PROTO_MAJOR, QTFS_PROTO_MINOR,
-		      0, QTFS_MSG_MAX);
+		      features, QTFS_MSG_MAX, blob, bloblen);
 	ret = qtfs_req_run(req);
 	if (!ret)
-		ret = qtfs_req_result(req, &magic, &major, &minor, &features,
-				      &max_msg);
-	qtfs_req_put(req);
+		ret = qtfs_req_result(req, &magic, &major, &minor, rfeatures,
+				      &max_msg, rblob, rbloblen);
 	if (ret == -EPROTONOSUPPORT)
 		pr_err("server refused protocol %u.%u\n", QTFS_PROTO_MAJOR,
 		       QTFS_PROTO_MINOR);
+	if (ret == -EACCES)
+		qtfs_err("server refused authentication (qtfs_auth_key missing or different)\n");
 	if (ret)
 		return ret;
 	if (magic != QTFS_PROTO_MAGIC || major != QTFS_PROTO_MAJOR) {
@@ -166,6 +177,66 @@ static int qtfs_conn_hello(struct qtfs_conn *conn)
 	WRITE_ONCE(conn->max_msg, min3(max_msg, QTFS_MSG_MAX,
 				       conn->trans->maxsize));
 	return 0;
+}
+
+/*
+ * HELLO, with the mutual pre-shared key exchange when we have a key (see
+ * include/uapi/qtfs_proto.h).  A keyed client never talks to a server that
+ * does not prove it has the same key.
+ */
+static int qtfs_conn_hello(struct qtfs_conn *conn)
+{
+	u8 cnonce[QTFS_AUTH_NONCE_SIZE], mac[QTFS_AUTH_MAC_SIZE];
+	struct qtfs_req *req = NULL;
+	u32 features, bloblen;
+	const u8 *blob;
+	int ret;
+
+	if (!qtfs_auth_keyed()) {
+		ret = qtfs_conn_hello_leg(conn, 0, NULL, 0, 0, &req, &features,
+					  &blob, &bloblen);
+		if (!ret && ((features & QTFS_FEAT_AUTH) || bloblen)) {
+			qtfs_err("server wants authentication; set qtfs_auth_key\n");
+			ret = -EACCES;
+		}
+		goto out_put;
+	}
+
+	qtfs_auth_nonce(cnonce);
+	ret = qtfs_conn_hello_leg(conn, QTFS_FEAT_AUTH, cnonce, sizeof(cnonce),
+				  QTFS_AUTH_NONCE_SIZE + QTFS_AUTH_MAC_SIZE,
+				  &req, &features, &blob, &bloblen);
+	if (ret)
+		goto out_put;
+	if (!(features & QTFS_FEAT_AUTH)) {
+		qtfs_err("server is not authenticated; refusing it (qtfs_auth_key is set)\n");
+		ret = -EACCES;
+		goto out_put;
+	}
+	if (bloblen != QTFS_AUTH_NONCE_SIZE + QTFS_AUTH_MAC_SIZE) {
+		ret = -EPROTO;
+		goto out_put;
+	}
+	ret = qtfs_auth_check(QTFS_AUTH_LABEL_SERVER, cnonce, blob,
+			      blob + QTFS_AUTH_NONCE_SIZE);
+	if (ret) {
+		qtfs_err("server failed authentication (different qtfs_auth_key?)\n");
+		goto out_put;
+	}
+	ret = qtfs_auth_mac(QTFS_AUTH_LABEL_CLIENT, cnonce, blob, mac);
+	qtfs_req_put(req);
+	req = NULL;
+	if (ret)
+		goto out_put;
+	ret = qtfs_conn_hello_leg(conn, QTFS_FEAT_AUTH, mac, sizeof(mac), 0,
+				  &req, &features, &blob, &bloblen);
+	if (!ret && (!(features & QTFS_FEAT_AUTH) || bloblen))
+		ret = -EPROTO;
+out_put:
+	if (req)
+		qtfs_req_put(req);
+	memzero_explicit(mac, sizeof(mac));
+	return ret;
 }
 
 static int qtfs_conn_mount(struct qtfs_conn *conn, struct qtfs_attr *root)

@@ -15,6 +15,7 @@
 #include <linux/seq_file.h>
 #include <linux/statfs.h>
 #include <linux/vm_sockets.h>
+#include "qtfs_auth.h"
 #include "qtfs_i.h"
 
 #define QTFS_SUPER_MAGIC	0x51544653
@@ -360,6 +361,9 @@ static int __init qtfs_init(void)
 {
 	int ret;
 
+	ret = qtfs_auth_init();
+	if (ret)
+		return ret;
 	qtfs_inode_cachep = kmem_cache_create("qtfs_inode_cache",
 					      sizeof(struct qtfs_inode), 0,
 					      SLAB_RECLAIM_ACCOUNT |

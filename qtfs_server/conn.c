@@ -26,6 +26,8 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/vm_sockets.h>
+#include "qtfs_auth.h"
 #include "qtsrv.h"
 
 /* ----- mount sessions ----- */
@@ -319,28 +321,139 @@ static bool qtsrv_conn_room(struct qtsrv_conn *conn, u32 len)
 	return room;
 }
 
-/*
- * HELLO: check the peer speaks our protocol and agree on the limits.  A
- * refused HELLO is answered with the error, then the connection closes.
+/* ----- peers: CID filter, HELLO, authentication ----- */
+
+#define QTSRV_MAX_ALLOWED_CIDS	16
+
+/* Set at load only (0444), read without locking. */
+static unsigned int qtsrv_allowed_cids[QTSRV_MAX_ALLOWED_CIDS];
+static unsigned int qtsrv_nr_allowed_cids;
+module_param_array_named(qtfs_server_allowed_cids, qtsrv_allowed_cids, uint,
+			 &qtsrv_nr_allowed_cids, 0444);
+MODULE_PARM_DESC(qtfs_server_allowed_cids,
+		 "comma-separated vsock CIDs of the clients allowed to connect (default: any)");
+
+/**
+ * qtsrv_peers_init() - check the peer parameters at module load
  *
- * Return: 0 when the connection may carry requests, -errno to close it.
+ * Says once in the log when the server takes vsock connections from any
+ * CID, or connections without authentication.
+ *
+ * Return: 0, or -EINVAL for a CID list that cannot be meant or a malformed
+ * qtfs_auth_key.
  */
-static int qtsrv_hello(struct qtsrv_conn *conn, const struct qtfs_msg_hdr *h,
-		       void *payload)
+int qtsrv_peers_init(void)
 {
-	u32 magic, features, maxmsg;
-	u16 major, minor;
+	unsigned int i;
+	int ret;
+
+	ret = qtfs_auth_init();
+	if (ret)
+		return ret;
+	for (i = 0; i < qtsrv_nr_allowed_cids; i++) {
+		if (qtsrv_allowed_cids[i] == VMADDR_CID_ANY) {
+			pr_err("qtfs_server_allowed_cids: %u (VMADDR_CID_ANY) is not a peer CID\n",
+			       VMADDR_CID_ANY);
+			return -EINVAL;
+		}
+	}
+	if (!qtsrv_nr_allowed_cids)
+		pr_warn("accepting vsock clients from any CID; set qtfs_server_allowed_cids to restrict\n");
+	if (!qtfs_auth_keyed())
+		pr_warn("no qtfs_auth_key: clients are not authenticated\n");
+	return 0;
+}
+
+/* Does the CID filter let this connection in?  Logs when it does not. */
+static bool qtsrv_peer_allowed(struct qtfs_tconn *tc)
+{
+	unsigned int i;
+	u32 cid;
+
+	/* TCP (test mode) has no CID; the pre-shared key guards it */
+	if (!qtsrv_nr_allowed_cids || !tc->ops->peer_cid)
+		return true;
+	if (tc->ops->peer_cid(tc, &cid)) {
+		qtsrv_warn_rl("refusing a vsock peer whose CID is unknown\n");
+		return false;
+	}
+	for (i = 0; i < qtsrv_nr_allowed_cids; i++)
+		if (qtsrv_allowed_cids[i] == cid)
+			return true;
+	qtsrv_warn_rl("refusing vsock peer CID %u: not in qtfs_server_allowed_cids\n",
+		      cid);
+	return false;
+}
+
+/* Closes connections that sit in HELLO too long (or never send it). */
+static void qtsrv_hello_timeout(struct work_struct *work)
+{
+	struct qtsrv_conn *conn = container_of(to_delayed_work(work),
+					       struct qtsrv_conn,
+					       hello_timeout);
+
+	qtsrv_warn_rl("conn %u (%s): no HELLO within %u s, closing\n",
+		      conn->id, conn->peer, QTSRV_HELLO_TIMEOUT / HZ);
+	qtsrv_conn_kill(conn);
+}
+
+/* Send our HELLO reply with @blob of @bloblen bytes. */
+static int qtsrv_hello_reply(struct qtsrv_conn *conn,
+			     const struct qtfs_msg_hdr *h, u16 minor,
+			     u32 features, const void *blob, u32 bloblen)
+{
+	u32 size = QTFS_HDR_SIZE + 20 + bloblen;
 	struct qtfs_buf b;
 	u8 *rsp;
 	int ret;
 
-	qtfs_buf_init(&b, payload, h->len - QTFS_HDR_SIZE);
-	if (qtfs_proto_validate(h, payload) ||
-	    qtfs_proto_unpack(&b, "dhhdd", &magic, &major, &minor, &features,
-			      &maxmsg)) {
-		qtsrv_warn_rl("conn %u (%s): malformed HELLO, closing\n",
-			      conn->id, conn->peer);
-		return -EPROTO;
+	rsp = kzalloc(size, GFP_KERNEL);
+	if (!rsp)
+		return -ENOMEM;
+	qtfs_buf_init(&b, rsp, size);
+	qtfs_proto_begin(&b, QTFS_OP_HELLO, QTFS_HDR_REPLY, h->id, 0);
+	qtfs_proto_pack(&b, "dhhddB", QTFS_PROTO_MAGIC, QTFS_PROTO_MAJOR, minor,
+			features, conn->max_msg, blob, bloblen);
+	ret = qtfs_proto_end(&b);
+	if (!WARN_ON_ONCE(ret))
+		ret = qtsrv_conn_send(conn, rsp, b.pos);
+	kfree(rsp);
+	return ret;
+}
+
+/* Refuse authentication: answer -EACCES, then the connection closes. */
+static int qtsrv_hello_refuse(struct qtsrv_conn *conn,
+			      const struct qtfs_msg_hdr *h, const char *why)
+{
+	qtsrv_warn_rl("conn %u (%s): %s, closing\n", conn->id, conn->peer, why);
+	qtsrv_send_error(conn, h, -EACCES);
+	return -EACCES;
+}
+
+/*
+ * HELLO: check the peer speaks our protocol, agree on the limits and, with
+ * a key, run the exchange described in include/uapi/qtfs_proto.h.  A
+ * refused HELLO is answered with the error, then the connection closes.
+ *
+ * Return: 0 when the connection may go on (requests once @conn->hello is
+ * %QTSRV_HELLO_DONE), -errno to close it.
+ */
+static int qtsrv_hello(struct qtsrv_conn *conn, const struct qtfs_msg_hdr *h,
+		       void *payload)
+{
+	u32 plen = h->len - QTFS_HDR_SIZE;
+	u32 magic, features, maxmsg, bloblen;
+	u8 proof[QTFS_AUTH_NONCE_SIZE + QTFS_AUTH_MAC_SIZE];
+	const u8 *blob;
+	u16 major, minor;
+	struct qtfs_buf b;
+	int ret;
+
+	/* magic and major first, so any old or alien peer gets a clear line */
+	qtfs_buf_init(&b, payload, plen);
+	if (qtfs_proto_unpack(&b, "dh", &magic, &major)) {
+		magic = 0;
+		major = 0;
 	}
 	if (magic != QTFS_PROTO_MAGIC || major != QTFS_PROTO_MAJOR) {
 		qtsrv_warn_rl("conn %u (%s): protocol %#x/%u unsupported (want %#x/%u), closing\n",
@@ -349,29 +462,82 @@ static int qtsrv_hello(struct qtsrv_conn *conn, const struct qtfs_msg_hdr *h,
 		qtsrv_send_error(conn, h, -EPROTONOSUPPORT);
 		return -EPROTONOSUPPORT;
 	}
+	qtfs_buf_init(&b, payload, plen);
+	if (qtfs_proto_validate(h, payload) ||
+	    qtfs_proto_unpack(&b, "dhhddB", &magic, &major, &minor, &features,
+			      &maxmsg, &blob, &bloblen)) {
+		qtsrv_warn_rl("conn %u (%s): malformed HELLO, closing\n",
+			      conn->id, conn->peer);
+		return -EPROTO;
+	}
+	minor = min_t(u16, minor, QTFS_PROTO_MINOR);
+
+	if (conn->hello == QTSRV_HELLO_CHALLENGED) {
+		/* second leg: the client's proof */
+		if (!(features & QTFS_FEAT_AUTH) ||
+		    bloblen != QTFS_AUTH_MAC_SIZE)
+			return qtsrv_hello_refuse(conn, h,
+						  "malformed authentication proof");
+		ret = qtfs_auth_check(QTFS_AUTH_LABEL_CLIENT, conn->cnonce,
+				      conn->snonce, blob);
+		if (ret)
+			return qtsrv_hello_refuse(conn, h,
+						  "client failed authentication (wrong key?)");
+		ret = qtsrv_hello_reply(conn, h, minor, QTFS_FEAT_AUTH, NULL, 0);
+		if (ret)
+			return ret;
+		conn->hello = QTSRV_HELLO_DONE;
+		qtsrv_info_rl("conn %u (%s): authenticated\n", conn->id, conn->peer);
+		return 0;
+	}
+
 	if (maxmsg < QTFS_MSG_MIN) {
 		qtsrv_warn_rl("conn %u (%s): max message size %u below %u, closing\n",
 			      conn->id, conn->peer, maxmsg, QTFS_MSG_MIN);
 		qtsrv_send_error(conn, h, -EINVAL);
 		return -EINVAL;
 	}
-
 	conn->max_msg = min_t(u32, maxmsg, QTFS_MSG_MAX);
-	rsp = kzalloc(QTFS_HDR_SIZE + 16, GFP_KERNEL);
-	if (!rsp)
-		return -ENOMEM;
-	qtfs_buf_init(&b, rsp, QTFS_HDR_SIZE + 16);
-	qtfs_proto_begin(&b, QTFS_OP_HELLO, QTFS_HDR_REPLY, h->id, 0);
-	qtfs_proto_pack(&b, "dhhdd", QTFS_PROTO_MAGIC, QTFS_PROTO_MAJOR,
-			min_t(u32, minor, QTFS_PROTO_MINOR), 0, conn->max_msg);
-	ret = qtfs_proto_end(&b);
-	if (!WARN_ON_ONCE(ret))
-		ret = qtsrv_conn_send(conn, rsp, b.pos);
-	kfree(rsp);
-	if (!ret)
+
+	if (!(features & QTFS_FEAT_AUTH)) {
+		if (qtfs_auth_keyed())
+			return qtsrv_hello_refuse(conn, h,
+						  "client did not authenticate and qtfs_auth_key is set");
+		if (bloblen)
+			return qtsrv_hello_refuse(conn, h,
+						  "authentication data without QTFS_FEAT_AUTH");
+		ret = qtsrv_hello_reply(conn, h, minor, 0, NULL, 0);
+		if (ret)
+			return ret;
+		conn->hello = QTSRV_HELLO_DONE;
 		qtsrv_info("conn %u (%s): protocol %u.%u, max message %u\n",
-			   conn->id, conn->peer, QTFS_PROTO_MAJOR,
-			   min_t(u32, minor, QTFS_PROTO_MINOR), conn->max_msg);
+			   conn->id, conn->peer, QTFS_PROTO_MAJOR, minor,
+			   conn->max_msg);
+		return 0;
+	}
+
+	/* first leg: prove we know the key over the client's nonce and ours */
+	if (!qtfs_auth_keyed())
+		return qtsrv_hello_refuse(conn, h,
+					  "client wants authentication but no qtfs_auth_key is set");
+	if (bloblen != QTFS_AUTH_NONCE_SIZE)
+		return qtsrv_hello_refuse(conn, h,
+					  "malformed authentication nonce");
+	memcpy(conn->cnonce, blob, QTFS_AUTH_NONCE_SIZE);
+	qtfs_auth_nonce(conn->snonce);
+	memcpy(proof, conn->snonce, QTFS_AUTH_NONCE_SIZE);
+	ret = qtfs_auth_mac(QTFS_AUTH_LABEL_SERVER, conn->cnonce, conn->snonce,
+			    proof + QTFS_AUTH_NONCE_SIZE);
+	if (ret) {
+		qtsrv_warn_rl("conn %u (%s): cannot compute HMAC-SHA256: %d, closing\n",
+			      conn->id, conn->peer, ret);
+		qtsrv_send_error(conn, h, -EACCES);
+		return ret;
+	}
+	ret = qtsrv_hello_reply(conn, h, minor, QTFS_FEAT_AUTH, proof,
+				sizeof(proof));
+	if (!ret)
+		conn->hello = QTSRV_HELLO_CHALLENGED;
 	return ret;
 }
 
@@ -379,7 +545,7 @@ static int qtsrv_hello(struct qtsrv_conn *conn, const struct qtfs_msg_hdr *h,
  * Receive and act on one message.  Return: 0 to go on, -errno to close the
  * connection.
  */
-static int qtsrv_recv_one(struct qtsrv_conn *conn, bool *hello_done)
+static int qtsrv_recv_one(struct qtsrv_conn *conn)
 {
 	u8 raw[QTFS_HDR_SIZE];
 	struct qtfs_msg_hdr h;
@@ -412,15 +578,16 @@ static int qtsrv_recv_one(struct qtsrv_conn *conn, bool *hello_done)
 			goto out_free;
 	}
 
-	if (!*hello_done) {
+	if (conn->hello != QTSRV_HELLO_DONE) {
 		if (h.opcode != QTFS_OP_HELLO) {
 			qtsrv_warn_rl("conn %u (%s): opcode %u before HELLO, closing\n",
 				      conn->id, conn->peer, h.opcode);
 			ret = -EPROTO;
 		} else {
 			ret = qtsrv_hello(conn, &h, payload);
-			*hello_done = !ret;
 		}
+		if (!ret && conn->hello == QTSRV_HELLO_DONE)
+			cancel_delayed_work(&conn->hello_timeout);
 		goto out_free;
 	}
 
@@ -492,11 +659,10 @@ static int qtsrv_recv_thread(void *data)
 {
 	struct qtsrv_conn *conn = data;
 	struct qtsrv *srv = conn->srv;
-	bool hello_done = false;
 	int ret;
 
 	do {
-		ret = qtsrv_recv_one(conn, &hello_done);
+		ret = qtsrv_recv_one(conn);
 	} while (!ret);
 
 	if (ret == -ECONNRESET || test_bit(QTSRV_CONN_DEAD, &conn->flags))
@@ -505,6 +671,8 @@ static int qtsrv_recv_thread(void *data)
 		qtsrv_info("conn %u (%s): closing: %d\n", conn->id, conn->peer,
 			   ret);
 	qtsrv_conn_kill(conn);
+	cancel_delayed_work_sync(&conn->hello_timeout);
+	memzero_explicit(conn->snonce, sizeof(conn->snonce));
 	qtsrv_sess_put(qtsrv_sess_detach(conn));
 
 	mutex_lock(&srv->conn_lock);
@@ -550,6 +718,10 @@ static void qtsrv_conn_new(struct qtsrv *srv, struct qtfs_tconn *tc)
 	struct qtsrv_conn *conn;
 	unsigned int max_conn;
 
+	if (!qtsrv_peer_allowed(tc)) {
+		tc->ops->close(tc);
+		return;
+	}
 	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
 	if (!conn) {
 		tc->ops->close(tc);
@@ -565,6 +737,8 @@ static void qtsrv_conn_new(struct qtsrv *srv, struct qtfs_tconn *tc)
 	xa_init(&conn->reqs);
 	spin_lock_init(&conn->lock);
 	init_waitqueue_head(&conn->inflight_wq);
+	conn->hello = QTSRV_HELLO_WAIT;
+	INIT_DELAYED_WORK(&conn->hello_timeout, qtsrv_hello_timeout);
 	if (tc->ops->show(tc, conn->peer, sizeof(conn->peer)) < 0)
 		strscpy(conn->peer, "?", sizeof(conn->peer));
 
@@ -592,6 +766,7 @@ static void qtsrv_conn_new(struct qtsrv *srv, struct qtfs_tconn *tc)
 	WRITE_ONCE(srv->nr_conns, srv->nr_conns + 1);
 	mutex_unlock(&srv->conn_lock);
 	qtsrv_info("conn %u: accepted from %s\n", conn->id, conn->peer);
+	schedule_delayed_work(&conn->hello_timeout, QTSRV_HELLO_TIMEOUT);
 	wake_up_process(task);
 	return;
 

@@ -182,6 +182,16 @@ struct qtsrv_sess {
 /* &qtsrv_conn.flags bits */
 #define QTSRV_CONN_DEAD		0	/* shut down; no more sends */
 
+/* &qtsrv_conn.hello values */
+enum qtsrv_hello_state {
+	QTSRV_HELLO_WAIT,	/* nothing received yet */
+	QTSRV_HELLO_CHALLENGED,	/* our proof sent, waiting for the client's */
+	QTSRV_HELLO_DONE,	/* requests may flow */
+};
+
+/* A connection that has not finished HELLO by then is closed. */
+#define QTSRV_HELLO_TIMEOUT	(10 * HZ)
+
 /**
  * struct qtsrv_conn - one client connection
  * @ref:          references, see qtsrv_conn_new()
@@ -205,6 +215,12 @@ struct qtsrv_sess {
  * @inflight_bytes: their payload bytes
  * @inflight_wq:  the receive thread waits here while over the in-flight
  *                limits
+ * @hello:        &enum qtsrv_hello_state; receive thread only
+ * @cnonce:       the client's authentication nonce; receive thread only
+ * @snonce:       our authentication nonce; receive thread only
+ * @hello_timeout: kills the connection if HELLO is not done in
+ *                %QTSRV_HELLO_TIMEOUT; cancelled (synchronously) by the
+ *                receive thread before it lets the connection go
  */
 struct qtsrv_conn {
 	refcount_t ref;
@@ -225,6 +241,11 @@ struct qtsrv_conn {
 	u32 inflight;
 	u32 inflight_bytes;
 	wait_queue_head_t inflight_wq;
+
+	enum qtsrv_hello_state hello;
+	u8 cnonce[QTFS_AUTH_NONCE_SIZE];
+	u8 snonce[QTFS_AUTH_NONCE_SIZE];
+	struct delayed_work hello_timeout;
 };
 
 /**
@@ -254,6 +275,7 @@ void qtsrv_queue_req(struct qtsrv *srv, struct qtsrv_req *req);
 bool qtsrv_requeue_req(struct qtsrv *srv, struct qtsrv_req *req);
 
 /* conn.c */
+int qtsrv_peers_init(void);
 int qtsrv_listen(struct qtsrv *srv, struct qtsrv_listener *l,
 		 const char *trans, const struct qtfs_trans_addr *addr);
 void qtsrv_unlisten(struct qtsrv_listener *l);

@@ -404,6 +404,9 @@ static int __init qtsrv_init(void)
 	ret = qtsrv_handlers_init();
 	if (ret)
 		return ret;
+	ret = qtsrv_peers_init();
+	if (ret)
+		return ret;
 	ret = qtfs_trans_init();
 	if (ret)
 		return ret;

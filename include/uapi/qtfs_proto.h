@@ -6,6 +6,8 @@
  * Changelog:
  *   1.0: initial protocol (unreleased; formats may still change until the
  *        first tagged release).
+ *   1.1: HELLO ends with a blob carrying the pre-shared key exchange
+ *        (%QTFS_FEAT_AUTH); still unreleased, so no 1.0 compat size.
  *
  * Negotiation:
  *   A connection starts with HELLO from the client (id 1, no credentials);
@@ -14,6 +16,18 @@
  *   ends then use the smaller minor, the intersection of the feature bits and
  *   the smaller max message size (never below %QTFS_MSG_MIN).  New fields are
  *   appended to the end of a message and gated by the minor version.
+ *
+ * Authentication (%QTFS_FEAT_AUTH, both ends configured with one key K):
+ *   C->S  HELLO features=AUTH, blob = cnonce
+ *   S->C  HELLO features=AUTH, blob = snonce || HMAC(K, "qtfs-auth-server"
+ *         || cnonce || snonce)
+ *   C->S  HELLO features=AUTH, blob = HMAC(K, "qtfs-auth-client" || cnonce
+ *         || snonce)
+ *   S->C  HELLO features=AUTH, empty blob: the connection is open
+ *   HMAC is HMAC-SHA256, nonces are %QTFS_AUTH_NONCE_SIZE random bytes.
+ *   Each side checks the other's proof, so both prove they know K; a
+ *   failed proof, or a keyed peer meeting an unkeyed one, ends the
+ *   exchange with -EACCES.  Without AUTH every HELLO blob is empty.
  *
  * Framing:
  *   Every message is a &struct qtfs_hdr followed by a payload whose layout is
@@ -41,7 +55,14 @@
 
 #define QTFS_PROTO_MAGIC	0x53465451	/* "QTFS" read as LE bytes */
 #define QTFS_PROTO_MAJOR	1
-#define QTFS_PROTO_MINOR	0
+#define QTFS_PROTO_MINOR	1
+
+/* HELLO feature bits */
+#define QTFS_FEAT_AUTH		0x0001	/* pre-shared key exchange, see above */
+
+/* Sizes of the authentication fields in HELLO blobs. */
+#define QTFS_AUTH_NONCE_SIZE	32
+#define QTFS_AUTH_MAC_SIZE	32
 
 /* Largest data payload of one READ/WRITE and largest blob of any kind. */
 #define QTFS_IO_MAX		(1U << 20)

@@ -635,8 +635,10 @@ static int pack_whole(struct qtfs_buf *b, const struct gen_msg *m)
 	const struct field *f = m->f;
 
 	switch (m->opcode << 1 | m->reply) {
-	WHOLE(HELLO, 0, "dhhdd", U32(0), U32(1), U32(2), U32(3), U32(4));
-	WHOLE(HELLO, 1, "dhhdd", U32(0), U32(1), U32(2), U32(3), U32(4));
+	WHOLE(HELLO, 0, "dhhddB", U32(0), U32(1), U32(2), U32(3), U32(4),
+	      BLOB(5));
+	WHOLE(HELLO, 1, "dhhddB", U32(0), U32(1), U32(2), U32(3), U32(4),
+	      BLOB(5));
 	WHOLE(MOUNT, 0, "Cs", CRED(0), STR(1));
 	WHOLE(LOOKUP, 0, "Cpn", CRED(0), STR(1), STR(2));
 	WHOLE(SETATTR, 0, "Cpqddddqqdqd", CRED(0), STR(1), U64(2), U32(3),
@@ -1480,7 +1482,8 @@ static const struct bad_msg bad_msgs[] = {
 	{ "payload 1 short", OP(LOOKUP), 0, 0, RAW(RCRED0 RSTR("\1", "a") RSTR("\1", "b")),
 	  .len_adj = -1, .val_err = -EPROTO },
 	{ "payload empty", OP(UMOUNT), 0, 0, .val_err = -EPROTO },
-	{ "HELLO 1 short", OP(HELLO), 0, 0, RAW(Z16), .len_adj = -1, .val_err = -EPROTO },
+	{ "HELLO 1 short", OP(HELLO), 0, 0, RAW(Z16 Z4), .len_adj = -1, .val_err = -EPROTO },
+	{ "HELLO without blob", OP(HELLO), 0, 0, RAW(Z16), .val_err = -EPROTO },
 	{ "groups missing", OP(UMOUNT), 0, 0, .gen = gen_groups3of2, .val_err = -EPROTO },
 	{ "blob short", OP(READ), RPL, 0, RAW("\12" "\0\0\0" "abcde"), .val_err = -EPROTO },
 	{ "string short", OP(MOUNT), 0, 0, RAW(RCRED0 "\5\0" "abc"), .val_err = -EPROTO },

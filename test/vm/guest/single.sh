@@ -5,6 +5,8 @@
 # vsock loopback (CID 1) or TCP 127.0.0.1 (qtfs_test.trans=vsock|tcp).
 # shellcheck source=test/vm/guest/common.sh
 . /guest/common.sh
+# shellcheck source=test/vm/guest/peers.sh
+. /guest/peers.sh
 
 # qtfs_fsx: 100,000 random operations on one file of the mount (read, write,
 # truncate, fallocate, mapped read and write), checked against its model
@@ -20,13 +22,24 @@ vsock | tcp)
 		client_start "$QTFS_TRANS" 127.0.0.1
 	[ "$QTFS_TRANS" = vsock ] && run_conform
 	run_itest 127.0.0.1
-	if [ "$QTFS_TRANS" = vsock ] && [ "$MOUNTED" = 1 ]; then
-		heading "fsx"
-		step "qtfs_fsx 100000 ops" fsx_cmd
+	if [ "$MOUNTED" = 1 ]; then
+		if [ "$QTFS_TRANS" = vsock ]; then
+			heading "fsx"
+			step "qtfs_fsx 100000 ops" fsx_cmd
+		fi
+		hostile_client_steps "$QTFS_TRANS"
+		hostile_server_steps "$QTFS_TRANS"
+		server_lifecycle
 	fi
-	[ "$MOUNTED" = 1 ] && server_lifecycle
 	client_stop
 	server_stop
+	if [ "$SERVER_MOD" = 0 ] && [ "$CLIENT_MOD" = 0 ]; then
+		if [ "$QTFS_TRANS" = vsock ]; then
+			cid_filter_steps
+		else
+			psk_steps
+		fi
+	fi
 	;;
 *)
 	fail "transport" "(unknown qtfs_test.trans=$QTFS_TRANS)"

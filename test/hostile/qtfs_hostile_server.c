@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qtfs_hostile_server: a fake qtfs server that qtfs.ko mounts from.  It
+ * answers HELLO and MOUNT properly, then answers the request a test
+ * syscall causes (the "trigger") with a malformed reply, and checks the
+ * errno that syscall sees on the client, that nothing hangs, and that
+ * umount still works.
+ *
+ *   qtfs_hostile_server --trans tcp|vsock --addr <ip|cid> --port <port>
+ *                       --mnt <dir> <scenario>
+ *
+ * The program listens, mounts <dir> from itself with qtfs.ko (transport
+ * options from --trans/--addr/--port), runs the scenario's syscall and
+ * unmounts.  Exit status 0 only if every check held.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/vm_sockets.h>
+#include "wire.h"
+
+/* Kernel-internal, never valid on the wire; userspace headers lack it. */
+#define HS_ERESTARTSYS	512
+
+/* What the fake server does to the trigger request. */
+enum hs_bad {
+	HS_SHORT,		/* payload shorter than the reply format */
+	HS_LONG,		/* longer than the request's reply can be */
+	HS_OVERMAX,		/* header len above the max message size */
+	HS_UNKNOWN_ID,		/* id the client never sent */
+	HS_DUP_ID,		/* the reply to an earlier request again */
+	HS_HUGE_COUNT,		/* READ blob length far beyond the message */
+	HS_HUGE_DIRENT,		/* READDIR entry with a 65535-byte name */
+	HS_ERR_POSITIVE,	/* error +5 */
+	HS_ERR_BIG,		/* error below -QTFS_ERRNO_MAX */
+	HS_ERR_RESTART,		/* -ERESTARTSYS */
+	HS_ERR_PAYLOAD,		/* error reply that carries a payload */
+	HS_TO_NOTHING,		/* a reply with id 0 */
+	HS_GARBAGE,		/* random bytes instead of a reply */
+	HS_UNSOLICITED,		/* id-0 message of an unknown opcode */
+	HS_WRONG_OP,		/* reply with another opcode */
+	HS_BAD_HELLO,		/* HELLO reply of the wrong size */
+};
+
+/*
+ * @trigger: opcode the scenario's syscall sends and that gets the bad reply
+ * @expect:  errno of that syscall (0: success)
+ * @keep:    the reply is well formed, only its content is bad: the request
+ *           fails but the connection stays
+ */
+static const struct hs_scenario {
+	const char *name;
+	enum hs_bad bad;
+	u16 trigger;
+	int expect;
+	int keep;
+} scenarios[] = {
+	{ "short", HS_SHORT, QTFS_OP_LOOKUP, EPROTO, 0 },
+	{ "long", HS_LONG, QTFS_OP_LOOKUP, EPROTO, 0 },
+	{ "overmax", HS_OVERMAX, QTFS_OP_LOOKUP, EPROTO, 0 },
+	{ "unknown-id", HS_UNKNOWN_ID, QTFS_OP_LOOKUP, EPROTO, 0 },
+	{ "dup-id", HS_DUP_ID, QTFS_OP_LOOKUP, EPROTO, 0 },
+	{ "huge-count", HS_HUGE_COUNT, QTFS_OP_READ, EPROTO, 0 },
+	{ "huge-dirent", HS_HUGE_DIRENT, QTFS_OP_READDIR, EPROTO, 1 },
+	{ "errno-positive", HS_ERR_POSITIVE, QTFS_OP_LOOKUP, EPROTO, 0 },
+	{ "errno-big", HS_ERR_BIG, QTFS_OP_LOOKUP, EPROTO, 0 },
+	{ "errno-restartsys", HS_ERR_RESTART, QTFS_OP_LOOKUP, EPROTO, 0 },
+	{ "error-with-payload", HS_ERR_PAYLOAD, QTFS_OP_LOOKUP, EPROTO, 0 },
+	{ "reply-to-nothing", HS_TO_NOTHING, QTFS_OP_LOOKUP, EPROTO, 0 },
+	{ "garbage", HS_GARBAGE, QTFS_OP_LOOKUP, EPROTO, 0 },
+	{ "unsolicited", HS_UNSOLICITED, QTFS_OP_LOOKUP, EPROTO, 0 },
+	{ "wrong-opcode", HS_WRONG_OP, QTFS_OP_LOOKUP, EPROTO, 0 },
+	{ "bad-hello", HS_BAD_HELLO, QTFS_OP_HELLO, EPROTO, 0 },
+};
+
+static const struct hs_scenario *sc;
+static struct hw_addr addr;
+static int lfd;
+static int failures;
+
+/* Written by the server thread, read by main (atomics). */
+static int nr_conns;
+static int closed_conns;
+static int triggered;
+/* HS_DUP_ID: id of the LOOKUP answered before the trigger (server only) */
+static u64 answered_id;
+
+static void check(const char *what, int ok)
+{
+	printf("  %s %s\n", ok ? "ok  " : "FAIL", what);
+	if (!ok)
+		failures++;
+}
+
+static void attr_fill(struct qtfs_attr *a, int dir)
+{
+	memset(a, 0, sizeof(*a));
+	a->ino = dir ? 1 : 2;
+	a->mode = dir ? (S_IFDIR | 0755) : (S_IFREG | 0644);
+	a->nlink = dir ? 2 : 1;
+	a->size = dir ? 0 : 100;
+	a->blksize = 4096;
+}
+
+/* Send a reply built by the codec. */
+static int answer(int fd, const struct qtfs_msg_hdr *h, s32 error,
+		  const char *fmt, ...)
+{
+	static unsigned char msg[QTFS_MSG_MAX];
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = hw_vbuild(msg, sizeof(msg), h->opcode, QTFS_HDR_REPLY, h->id,
+			error, error ? "" : fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		return len;
+	return hw_send(fd, msg, len);
+}
+
+/* The bad reply of the scenario to request @h. */
+static void misbehave(int fd, const struct qtfs_msg_hdr *h)
+{
+	unsigned char raw[QTFS_HDR_SIZE + 256];
+	struct qtfs_attr a;
+	struct hw_raw r;
+	size_t i;
+
+	attr_fill(&a, 0);
+	r.len = 0;
+	switch (sc->bad) {
+	case HS_SHORT:
+		raw_put(&r, "0123456789", 10);
+		hw_send_raw(fd, h->opcode, QTFS_HDR_REPLY, h->id, 0, &r, 0);
+		break;
+	case HS_LONG:
+		memset(r.data, 0, 200);
+		r.len = 200;	/* LOOKUP's reply is one 96-byte attr */
+		hw_send_raw(fd, h->opcode, QTFS_HDR_REPLY, h->id, 0, &r, 0);
+		break;
+	case HS_OVERMAX:
+		hw_hdr(raw, QTFS_MSG_MAX + 1, h->opcode, QTFS_HDR_REPLY, h->id,
+		       0);
+		hw_send(fd, raw, QTFS_HDR_SIZE);
+		break;
+	case HS_UNKNOWN_ID:
+		hw_send_msg(fd, h->opcode, QTFS_HDR_REPLY, h->id + 1000, 0, "A",
+			    &a);
+		break;
+	case HS_DUP_ID:
+		/* the earlier request's reply once more; this one gets none */
+		hw_send_msg(fd, h->opcode, QTFS_HDR_REPLY, answered_id, 0, "A",
+			    &a);
+		break;
+	case HS_HUGE_COUNT:
+		raw_u32(&r, 0xfffffff0);
+		raw_put(&r, "data", 4);
+		hw_send_raw(fd, h->opcode, QTFS_HDR_REPLY, h->id, 0, &r, 0);
+		break;
+	case HS_HUGE_DIRENT:
+		raw_u32(&r, QTFS_READDIR_EOF);
+		raw_u32(&r, 32);		/* blob: one 24-byte dirent + 8 */
+		raw_u64(&r, 5);			/* ino */
+		raw_u64(&r, 1);			/* cookie */
+		raw_u16(&r, 0xffff);		/* namelen */
+		raw_put(&r, "\x08\0\0\0\0\0", 6);	/* type, pads */
+		raw_put(&r, "name\0\0\0\0", 8);
+		hw_send_raw(fd, h->opcode, QTFS_HDR_REPLY, h->id, 0, &r, 0);
+		break;
+	case HS_ERR_POSITIVE:
+		hw_send_raw(fd, h->opcode, QTFS_HDR_REPLY, h->id, 5, NULL, 0);
+		break;
+	case HS_ERR_BIG:
+		hw_send_raw(fd, h->opcode, QTFS_HDR_REPLY, h->id,
+			    -(QTFS_ERRNO_MAX + 100), NULL, 0);
+		break;
+	case HS_ERR_RESTART:
+		hw_send_raw(fd, h->opcode, QTFS_HDR_REPLY, h->id, -HS_ERESTARTSYS, NULL,
+			    0);
+		break;
+	case HS_ERR_PAYLOAD:
+		raw_put(&r, "junk", 4);
+		hw_send_raw(fd, h->opcode, QTFS_HDR_REPLY, h->id, -ENOENT, &r,
+			    0);
+		break;
+	case HS_TO_NOTHING:
+		hw_send_msg(fd, h->opcode, QTFS_HDR_REPLY, 0, 0, "A", &a);
+		break;
+	case HS_GARBAGE:
+		srandom(getpid());
+		for (i = 0; i < sizeof(raw); i++)
+			raw[i] = random();
+		hw_send(fd, raw, sizeof(raw));
+		break;
+	case HS_UNSOLICITED:
+		hw_send_raw(fd, 250, 0, 0, 0, NULL, 0);
+		break;
+	case HS_WRONG_OP:
+		hw_send_msg(fd, QTFS_OP_GETATTR, QTFS_HDR_REPLY, h->id, 0, "A",
+			    &a);
+		break;
+	case HS_BAD_HELLO:
+		raw_u32(&r, QTFS_PROTO_MAGIC);
+		raw_u16(&r, QTFS_PROTO_MAJOR);
+		raw_u16(&r, QTFS_PROTO_MINOR);
+		hw_send_raw(fd, h->opcode, QTFS_HDR_REPLY, h->id, 0, &r, 0);
+		break;
+	}
+}
+
+/* Serve one connection until the client goes away. */
+static void serve(int fd)
+{
+	static unsigned char payload[QTFS_MSG_MAX];
+	struct qtfs_msg_hdr h;
+	struct qtfs_attr a;
+	struct qtfs_buf b;
+	const char *path;
+	struct qtfs_cred cred;
+	u64 handle;
+
+	while (!hw_recv(fd, &h, payload, sizeof(payload))) {
+		/* misbehave once; later connections get proper answers */
+		if (h.opcode == sc->trigger &&
+		    (sc->bad != HS_DUP_ID || answered_id) &&
+		    !__atomic_fetch_add(&triggered, 1, __ATOMIC_SEQ_CST)) {
+			misbehave(fd, &h);
+			continue;
+		}
+		switch (h.opcode) {
+		case QTFS_OP_HELLO:
+			answer(fd, &h, 0, "dhhddB", QTFS_PROTO_MAGIC,
+			       QTFS_PROTO_MAJOR, QTFS_PROTO_MINOR, 0,
+			       QTFS_MSG_MAX, NULL, 0);
+			break;
+		case QTFS_OP_MOUNT:
+			attr_fill(&a, 1);
+			answer(fd, &h, 0, "A", &a);
+			break;
+		case QTFS_OP_GETATTR:
+			qtfs_buf_init(&b, payload, h.len - QTFS_HDR_SIZE);
+			if (qtfs_proto_unpack(&b, "Cpq", &cred, &path, &handle))
+				path = "";
+			attr_fill(&a, !*path && !handle);
+			answer(fd, &h, 0, "A", &a);
+			break;
+		case QTFS_OP_LOOKUP:
+			attr_fill(&a, 0);
+			answer(fd, &h, 0, "A", &a);
+			if (!answered_id)
+				answered_id = h.id;
+			break;
+		case QTFS_OP_OPEN:
+			qtfs_buf_init(&b, payload, h.len - QTFS_HDR_SIZE);
+			if (qtfs_proto_unpack(&b, "Cp", &cred, &path))
+				path = "";
+			attr_fill(&a, !*path);
+			answer(fd, &h, 0, "qA", 1ULL, &a);
+			break;
+		case QTFS_OP_READDIR:
+			answer(fd, &h, 0, "dB", QTFS_READDIR_EOF, NULL, 0);
+			break;
+		case QTFS_OP_READ:
+			answer(fd, &h, 0, "B", NULL, 0);
+			break;
+		case QTFS_OP_RELEASE:
+		case QTFS_OP_UMOUNT:
+		case QTFS_OP_INTERRUPT:
+			answer(fd, &h, 0, "");
+			break;
+		default:
+			answer(fd, &h, -ENOSYS, "");
+		}
+	}
+}
+
+/* Accept and serve connections until the listener is shut down. */
+static void *server_thread(void *arg)
+{
+	int fd;
+
+	(void)arg;
+	for (;;) {
+		fd = accept(lfd, NULL, NULL);
+		if (fd < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			break;
+		}
+		__atomic_add_fetch(&nr_conns, 1, __ATOMIC_SEQ_CST);
+		serve(fd);
+		close(fd);
+		__atomic_add_fetch(&closed_conns, 1, __ATOMIC_SEQ_CST);
+	}
+	return NULL;
+}
+
+/* The syscall of the scenario; returns 0 or errno. */
+static int run_trigger(const char *mnt, const char *name)
+{
+	char path[4096], buf[64];
+	struct stat st;
+	int fd, ret = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "%s/%s", mnt, name);
+	if (sc->trigger == QTFS_OP_READDIR) {
+		dir = opendir(mnt);
+		if (!dir)
+			return errno;
+		errno = 0;
+		while (readdir(dir))
+			;
+		ret = errno;
+		closedir(dir);
+		return ret;
+	}
+	if (sc->trigger != QTFS_OP_READ)
+		return stat(path, &st) ? errno : 0;
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return errno;
+	if (read(fd, buf, sizeof(buf)) < 0)
+		ret = errno;
+	close(fd);
+	return ret;
+}
+
+static const char *errname(int e)
+{
+	return e ? strerrorname_np(e) : "success";
+}
+
+int main(int argc, char **argv)
+{
+	const char *trans = NULL, *where = NULL, *port = NULL, *mnt = NULL;
+	char opts[128], what[128];
+	struct hw_addr listen_addr;
+	pthread_t t;
+	size_t i;
+	int a, ret;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (a = 1; a + 1 < argc && argv[a][0] == '-'; a += 2) {
+		if (!strcmp(argv[a], "--trans"))
+			trans = argv[a + 1];
+		else if (!strcmp(argv[a], "--addr"))
+			where = argv[a + 1];
+		else if (!strcmp(argv[a], "--port"))
+			port = argv[a + 1];
+		else if (!strcmp(argv[a], "--mnt"))
+			mnt = argv[a + 1];
+	}
+	if (a + 1 != argc || !trans || !where || !port || !mnt ||
+	    hw_parse_addr(&addr, trans, where, port))
+		goto usage;
+	for (i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
+		if (!strcmp(argv[a], scenarios[i].name))
+			sc = &scenarios[i];
+	if (!sc)
+		goto usage;
+
+	listen_addr = addr;
+	if (addr.vsock)
+		listen_addr.cid = VMADDR_CID_ANY;
+	lfd = hw_listen(&listen_addr);
+	if (lfd < 0) {
+		printf("listen: %s\n", strerror(-lfd));
+		return 1;
+	}
+	if (pthread_create(&t, NULL, server_thread, NULL))
+		return 1;
+	if (addr.vsock)
+		snprintf(opts, sizeof(opts), "trans=vsock,cid=%u,port=%u,timeout=20",
+			 addr.cid, addr.port);
+	else
+		snprintf(opts, sizeof(opts), "trans=tcp,ip=%s,port=%u,timeout=20",
+			 addr.ip, addr.port);
+	printf("hostile server: %s over %s\n", sc->name, trans);
+
+	ret = mount("/hostile", mnt, "qtfs", 0, opts) ? errno : 0;
+	if (sc->trigger == QTFS_OP_HELLO) {
+		snprintf(what, sizeof(what), "mount fails with %s (got %s)",
+			 errname(sc->expect), errname(ret));
+		check(what, ret == sc->expect);
+		if (!ret)
+			umount(mnt);
+		goto out;
+	}
+	check("mount from the fake server", !ret);
+	if (ret) {
+		printf("  mount: %s\n", strerror(ret));
+		goto out;
+	}
+	if (sc->bad == HS_DUP_ID) {
+		ret = run_trigger(mnt, "answered");
+		snprintf(what, sizeof(what), "syscall before the duplicate works (got %s)",
+			 errname(ret));
+		check(what, !ret);
+	}
+	ret = run_trigger(mnt, "victim");
+	snprintf(what, sizeof(what), "syscall sees %s (got %s)",
+		 errname(sc->expect), errname(ret));
+	check(what, ret == sc->expect);
+	check("the bad reply was sent", triggered > 0);
+	/*
+	 * The client must have dropped the connection (after the syscall
+	 * returned, for a duplicate that came after a good reply); the next
+	 * syscall then works over a new one.
+	 */
+	for (i = 0; i < 100 && !__atomic_load_n(&closed_conns, __ATOMIC_SEQ_CST);
+	     i++)
+		usleep(100000);
+	if (sc->keep)
+		check("connection kept", closed_conns == 0);
+	else
+		check("client dropped the connection", closed_conns == 1);
+	ret = run_trigger(mnt, "victim2");
+	snprintf(what, sizeof(what), "next syscall reconnects and works (got %s)",
+		 errname(ret));
+	check(what, !ret && nr_conns == 2 - sc->keep);
+	ret = umount(mnt) ? errno : 0;
+	snprintf(what, sizeof(what), "umount works (got %s)", errname(ret));
+	check(what, !ret);
+out:
+	shutdown(lfd, SHUT_RDWR);
+	close(lfd);
+	printf("hostile server: %s: %d connection(s), %d failed\n", sc->name,
+	       nr_conns, failures);
+	/* the server thread may sit in a blocking recv: just leave */
+	return failures ? 1 : 0;
+
+usage:
+	fprintf(stderr, "usage: qtfs_hostile_server --trans tcp|vsock --addr <ip|cid> --port <port>\n"
+		"                           --mnt <dir> <scenario>\nscenarios:");
+	for (i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
+		fprintf(stderr, " %s", scenarios[i].name);
+	fprintf(stderr, "\n");
+	return 2;
+}

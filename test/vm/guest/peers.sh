@@ -1,0 +1,181 @@
+# SPDX-License-Identifier: GPL-2.0
+# Peer checks of the single-guest suites (busybox ash, sourced after
+# common.sh): hostile client and hostile server programs, the vsock CID
+# filter and the pre-shared key.
+# shellcheck shell=sh
+
+HOSTILE_PORT=12400	# the fake server of qtfs_hostile_server
+HOSTILE_MNT=/mnt/hostile
+HOSTILE_CLASSES="escape handles truncated oversized strings opcodes version prehello burst hellotimeout"
+HOSTILE_SCENARIOS="short long overmax unknown-id dup-id huge-count huge-dirent errno-positive errno-big errno-restartsys error-with-payload reply-to-nothing garbage unsolicited wrong-opcode bad-hello"
+# Test keys: 16 bytes each, in hex.
+PSK1=00112233445566778899aabbccddeeff
+PSK2=ffeeddccbbaa99887766554433221100
+
+peer_addr() {
+	if [ "$1" = vsock ]; then echo 1; else echo 127.0.0.1; fi
+}
+
+# log_bound <lines before> <pattern> <max>: at most <max> kernel log lines
+# matching <pattern> were added since <lines before> were counted.
+log_count() {
+	dmesg | grep -c "$1"
+}
+
+log_has() {
+	dmesg | grep -q -e "$1"
+}
+
+log_bound() {
+	_now=$(log_count "$2")
+	echo "$((_now - $1)) new lines matching '$2' (bound $3)"
+	[ $((_now - $1)) -le "$3" ]
+}
+
+# While the real server and the mount are up: every attack class gets its
+# exact error or a closed connection, and the mount keeps working.
+hostile_client_steps() {
+	heading "hostile client ($1)"
+	_all=$(log_count 'qtfs_server: ')
+	_pre=$(log_count 'before HELLO')
+	for _c in $HOSTILE_CLASSES; do
+		step "hostile client: $_c" timeout 300 qtfs_hostile_client \
+			--trans "$1" --addr "$(peer_addr "$1")" --port "$SRV_PORT" \
+			--export "$SHARE" --mnt "$MNT" "$_c"
+	done
+	# prehello alone provokes over 100 "before HELLO" warnings
+	step "server warnings are ratelimited" log_bound "$_pre" 'before HELLO' 40
+	step "server log stays bounded" log_bound "$_all" 'qtfs_server: ' 150
+}
+
+# qtfs.ko mounts from a fake server that sends malformed replies.
+hostile_server_steps() {
+	heading "hostile server ($1)"
+	mkdir -p "$HOSTILE_MNT"
+	for _s in $HOSTILE_SCENARIOS; do
+		step "hostile server: $_s" timeout 120 qtfs_hostile_server \
+			--trans "$1" --addr "$(peer_addr "$1")" --port "$HOSTILE_PORT" \
+			--mnt "$HOSTILE_MNT" "$_s"
+	done
+}
+
+# mount_expect <ok|strerror text>: mount the share and check the outcome.
+mount_expect() {
+	_out=$(mount -t qtfs "$SHARE" "$MNT" 2>&1)
+	_rc=$?
+	if [ "$1" = ok ]; then
+		[ "$_rc" -eq 0 ] || { echo "mount failed: $_out"; return 1; }
+		ls "$MNT" >/dev/null && umount "$MNT"
+		return
+	fi
+	if [ "$_rc" -eq 0 ]; then
+		umount "$MNT"
+		echo "mount succeeded, expected: $1"
+		return 1
+	fi
+	echo "$_out"
+	case $_out in
+	*"$1"*) return 0 ;;
+	esac
+	echo "expected: $1"
+	return 1
+}
+
+server_params() {
+	if [ "$1" = vsock ]; then
+		echo "qtfs_server_vsock_cid=1 qtfs_server_vsock_port=$SRV_PORT"
+	else
+		echo "qtfs_server_ip=127.0.0.1 qtfs_server_port=$SRV_PORT"
+	fi
+}
+
+# peer_server_up <trans> [params...]: qtfs_server.ko and an engine.
+peer_server_up() {
+	_t=$1
+	shift
+	# shellcheck disable=SC2046 # word list
+	insmod "$EXTRA/qtfs_server.ko" $(server_params "$_t") "$@" || return 1
+	SERVER_MOD=1
+	engine_start_cmd
+}
+
+peer_server_down() {
+	engine_stop_cmd
+	ENGINE_PID=
+	rmmod qtfs_server && SERVER_MOD=0
+}
+
+# peer_client_up <trans> [params...]: qtfs.ko pointing at the server.
+peer_client_up() {
+	_t=$1
+	shift
+	# shellcheck disable=SC2046 # word list
+	insmod "$EXTRA/qtfs.ko" $(server_params "$_t") "$@" || return 1
+	CLIENT_MOD=1
+}
+
+peer_client_down() {
+	rmmod qtfs && CLIENT_MOD=0
+}
+
+# vsock: the server admits only the CIDs of qtfs_server_allowed_cids.
+cid_filter_steps() {
+	heading "vsock CID filter"
+	step "load warned that any CID is accepted" \
+		log_has 'accepting vsock clients from any CID'
+	step "CID list 'abc' refused" \
+		sh -c "! insmod $EXTRA/qtfs_server.ko qtfs_server_allowed_cids=abc"
+	step "CID VMADDR_CID_ANY refused" \
+		sh -c "! insmod $EXTRA/qtfs_server.ko qtfs_server_allowed_cids=4294967295"
+	step "server allowing CIDs 3,4" peer_server_up vsock qtfs_server_allowed_cids=3,4 &&
+		step "client module" peer_client_up vsock &&
+		step "mount from CID 1 refused (ENOTCONN)" \
+			mount_expect "Transport endpoint is not connected" &&
+		step "refusal logged with the CID" \
+			log_has 'refusing vsock peer CID 1'
+	[ "$CLIENT_MOD" = 1 ] && peer_client_down
+	[ "$SERVER_MOD" = 1 ] && step "server down" peer_server_down
+	step "server allowing CIDs 2,1" peer_server_up vsock qtfs_server_allowed_cids=2,1 &&
+		step "client module" peer_client_up vsock &&
+		step "mount from CID 1 allowed" mount_expect ok
+	[ "$CLIENT_MOD" = 1 ] && peer_client_down
+	[ "$SERVER_MOD" = 1 ] && step "server down" peer_server_down
+}
+
+key_hidden() {
+	[ ! -e /sys/module/qtfs/parameters/qtfs_auth_key ] &&
+		[ ! -e /sys/module/qtfs_server/parameters/qtfs_auth_key ] &&
+		! dmesg | grep -qi -e "$PSK1" -e "$PSK2"
+}
+
+# TCP: the pre-shared key, proven both ways in HELLO.
+psk_steps() {
+	heading "pre-shared key"
+	step "load warned that clients are not authenticated" \
+		log_has 'clients are not authenticated'
+	step "key 'xyz' refused" sh -c "! insmod $EXTRA/qtfs.ko qtfs_auth_key=xyz"
+	step "server key 'xyz' refused" \
+		sh -c "! insmod $EXTRA/qtfs_server.ko qtfs_auth_key=xyz"
+	step "key of 4 bytes refused" sh -c "! insmod $EXTRA/qtfs.ko qtfs_auth_key=00112233"
+	step "key of odd length refused" sh -c "! insmod $EXTRA/qtfs.ko qtfs_auth_key=${PSK1}0"
+	if step "keyed server" peer_server_up tcp "qtfs_auth_key=$PSK1"; then
+		step "same key" peer_client_up tcp "qtfs_auth_key=$PSK1" &&
+			step "same key: mount works" mount_expect ok
+		[ "$CLIENT_MOD" = 1 ] && step "key is not shown" key_hidden
+		[ "$CLIENT_MOD" = 1 ] && peer_client_down
+		step "other key" peer_client_up tcp "qtfs_auth_key=$PSK2" &&
+			step "other key: mount refused (EACCES)" mount_expect "Permission denied"
+		[ "$CLIENT_MOD" = 1 ] && peer_client_down
+		step "no key" peer_client_up tcp &&
+			step "unkeyed client: mount refused (EACCES)" mount_expect "Permission denied"
+		[ "$CLIENT_MOD" = 1 ] && peer_client_down
+	fi
+	[ "$SERVER_MOD" = 1 ] && step "server down" peer_server_down
+	if step "unkeyed server" peer_server_up tcp; then
+		step "keyed client" peer_client_up tcp "qtfs_auth_key=$PSK1" &&
+			step "unauthenticated server refused (EACCES)" mount_expect "Permission denied"
+		[ "$CLIENT_MOD" = 1 ] && peer_client_down
+	fi
+	[ "$SERVER_MOD" = 1 ] && step "server down" peer_server_down
+	step "key never logged" key_hidden
+}
