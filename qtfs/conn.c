@@ -165,6 +165,7 @@ static int qtfs_conn_hello(struct qtfs_conn *conn)
 	}
 	WRITE_ONCE(conn->max_msg, min3(max_msg, QTFS_MSG_MAX,
 				       conn->trans->maxsize));
+	WRITE_ONCE(conn->proto_minor, min_t(u16, minor, QTFS_PROTO_MINOR));
 	return 0;
 }
 
@@ -270,6 +271,7 @@ struct qtfs_conn *qtfs_conn_create(const struct qtfs_trans_ops *trans,
 	mutex_init(&conn->connect_lock);
 	mutex_init(&conn->send_lock);
 	xa_init_flags(&conn->reqs, XA_FLAGS_ALLOC1);
+	qtfs_info_add_conn(conn);
 	return conn;
 }
 
@@ -365,6 +367,7 @@ void qtfs_conn_abort(struct qtfs_conn *conn)
  */
 void qtfs_conn_destroy(struct qtfs_conn *conn)
 {
+	qtfs_info_del_conn(conn);
 	qtfs_conn_abort(conn);
 	WARN_ON_ONCE(!xa_empty(&conn->reqs));
 	xa_destroy(&conn->reqs);

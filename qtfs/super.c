@@ -304,15 +304,25 @@ static int __init qtfs_init(void)
 	ret = qtfs_trans_init();
 	if (ret)
 		return ret;
+	ret = qtfs_info_init();
+	if (ret)
+		goto out_trans_exit;
 	ret = register_filesystem(&qtfs_fs_type);
 	if (ret)
-		qtfs_trans_exit();
+		goto out_info_exit;
+	return 0;
+
+out_info_exit:
+	qtfs_info_exit();
+out_trans_exit:
+	qtfs_trans_exit();
 	return ret;
 }
 
 static void __exit qtfs_exit(void)
 {
 	unregister_filesystem(&qtfs_fs_type);
+	qtfs_info_exit();
 	qtfs_trans_exit();
 }
 

@@ -266,6 +266,8 @@ static int qtsrv_hello(struct qtsrv_conn *conn, const struct qtfs_msg_hdr *h,
 	}
 
 	conn->max_msg = min_t(u32, maxmsg, QTFS_MSG_MAX);
+	conn->proto_minor = min_t(u32, minor, QTFS_PROTO_MINOR);
+	WRITE_ONCE(conn->proto_major, QTFS_PROTO_MAJOR);
 	rsp = kzalloc(QTFS_HDR_SIZE + 16, GFP_KERNEL);
 	if (!rsp)
 		return -ENOMEM;

@@ -42,6 +42,7 @@ static const char *const wl_class_names[__QTSRV_WL_MAX] = {
 	[QTSRV_WL_SETATTR] = "Setattr",
 	[QTSRV_WL_SETXATTR] = "Setxattr",
 	[QTSRV_WL_MOUNT] = "Mount",
+	[QTSRV_WL_DEVICE] = "Device",
 };
 
 /**

@@ -184,6 +184,9 @@ struct qtsrv_sess {
  * @flags:        QTSRV_CONN_* bits (atomic bitops)
  * @max_msg:      negotiated max message size; written by the receive thread
  *                at HELLO before any request is queued, read-only after
+ * @proto_major:  negotiated protocol major, 0 until HELLO succeeded;
+ *                written once by the receive thread, read by diagnostics
+ * @proto_minor:  negotiated protocol minor, set before @proto_major
  * @send_lock:    serialises whole messages on @tc
  * @lock:         protects @sess, @inflight, @inflight_bytes
  * @sess:         the mount session, or NULL
@@ -202,6 +205,8 @@ struct qtsrv_conn {
 	char peer[64];
 	unsigned long flags;
 	u32 max_msg;
+	u16 proto_major;
+	u16 proto_minor;
 
 	struct mutex send_lock;		/* see above */
 
@@ -262,5 +267,6 @@ bool qtsrv_wl_empty(const struct qtsrv_wl *wl, enum qtsrv_wl_class cls);
 int qtsrv_wl_match(const struct qtsrv_wl *wl, enum qtsrv_wl_class cls,
 		   const char *path);
 int qtsrv_wl_normalize(char *path);
+long qtsrv_wl_copy_out(const struct qtsrv_wl *wl, void __user *uarg);
 
 #endif /* _QTSRV_H */

@@ -10,7 +10,8 @@
  * boundary: "/srv/share" matches "/srv/share" and "/srv/share/x" but not
  * "/srv/sharex"; "/" matches everything.  A class without rules restricts
  * nothing beyond the export root of the session, except [Mount], which
- * without rules allows no mount at all.
+ * without rules allows no mount at all, and [Device], which without rules
+ * lets no device node be opened or created.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -19,6 +20,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include "qtsrv.h"
+#include "../include/uapi/qtfs_info.h"
 
 /**
  * struct qtsrv_wl_ent - one rule
@@ -284,6 +286,48 @@ out_free_tmp:
 	kfree(tmp);
 out_free_wl:
 	qtsrv_wl_free(wl);
+	return ret;
+}
+
+/**
+ * qtsrv_wl_copy_out() - QTFS_INFO_IOC_WL_GET: copy rules to user space
+ * @wl:   rule set, or NULL when none is installed
+ * @uarg: user's &struct qtfs_info_wl
+ *
+ * Return: 0 or -errno.
+ */
+long qtsrv_wl_copy_out(const struct qtsrv_wl *wl, void __user *uarg)
+{
+	struct qtsrv_wl_rule __user *urules;
+	struct qtsrv_wl_rule *tmp;
+	struct qtfs_info_wl arg;
+	long ret = 0;
+	u32 i;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.version != QTFS_INFO_VERSION)
+		return -EINVAL;
+	arg.nr = wl ? wl->nr : 0;
+	arg.filled = min(arg.nr, arg.cap);
+	urules = u64_to_user_ptr(arg.rules);
+	tmp = kzalloc(sizeof(*tmp), GFP_KERNEL);
+	if (!tmp)
+		return -ENOMEM;
+	for (i = 0; i < arg.filled; i++) {
+		memset(tmp, 0, sizeof(*tmp));
+		tmp->wl_class = wl->ent[i].wl_class;
+		tmp->path_len = wl->ent[i].len;
+		memcpy(tmp->path, wl->ent[i].path, wl->ent[i].len);
+		if (copy_to_user(&urules[i], tmp, sizeof(*tmp))) {
+			ret = -EFAULT;
+			goto out_free;
+		}
+	}
+	if (copy_to_user(uarg, &arg, sizeof(arg)))
+		ret = -EFAULT;
+out_free:
+	kfree(tmp);
 	return ret;
 }
 
