@@ -340,6 +340,7 @@ static int qtsrv_mount(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 	struct qtsrv_sess *sess;
 	char *buf, *rule, *rest;
 	struct qtsrv_wl *wl;
+	size_t elen;
 	int len, ret;
 
 	sess = qtsrv_sess_get(ctx->conn);
@@ -387,10 +388,12 @@ static int qtsrv_mount(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 		goto out_free_rule;
 
 	ret = -ENOMEM;
-	sess = kzalloc(sizeof(*sess), GFP_KERNEL);
+	elen = strlen(buf);
+	sess = kzalloc(struct_size(sess, export, elen + 1), GFP_KERNEL);
 	if (!sess)
 		goto out_put_root;
 	refcount_set(&sess->ref, 1);
+	memcpy(sess->export, buf, elen + 1);
 	sess->root = root;
 	xa_init_flags(&sess->files, XA_FLAGS_ALLOC1);
 	sess->gen = get_random_u32();
@@ -1291,6 +1294,13 @@ static int qtsrv_execute(struct qtsrv *srv, struct qtsrv_req *req,
 		err = -EPERM;
 		if (!ctx.sess)
 			goto out_put_cred;
+		/* the export must still be in [Mount] after a reload */
+		if (!qtsrv_wl_mount_ok(srv, ctx.sess->export,
+				       &ctx.sess->wl_gen)) {
+			qtsrv_dbg_rl("conn %u: %s no longer in [Mount]\n",
+				     req->conn->id, ctx.sess->export);
+			goto out_put_sess;
+		}
 	}
 	size = qtsrv_rsp_size(op, h->opcode, &a, req->conn, &ctx.blob_max);
 	err = -ENOMEM;

@@ -158,6 +158,9 @@ struct qtsrv {
  *         plus get_file() atomic against RELEASE
  * @gen:   random generation in the upper 32 bits of every handle, so
  *         handles of another session or connection never resolve
+ * @wl_gen: generation of the last whitelist found to admit @export under
+ *         [Mount] (READ_ONCE/WRITE_ONCE; see qtsrv_wl_mount_ok())
+ * @export: the normalised export path the client mounted
  *
  * Freed (with every file still open) when the last reference goes.
  */
@@ -166,6 +169,8 @@ struct qtsrv_sess {
 	struct path root;
 	struct xarray files;
 	u32 gen;
+	u64 wl_gen;
+	char export[];
 };
 
 /* &qtsrv_conn.flags bits */
@@ -268,5 +273,6 @@ int qtsrv_wl_match(const struct qtsrv_wl *wl, enum qtsrv_wl_class cls,
 		   const char *path);
 int qtsrv_wl_normalize(char *path);
 long qtsrv_wl_copy_out(const struct qtsrv_wl *wl, void __user *uarg);
+bool qtsrv_wl_mount_ok(struct qtsrv *srv, const char *path, u64 *gen);
 
 #endif /* _QTSRV_H */

@@ -39,6 +39,7 @@ struct qtsrv_wl_ent {
  * @ref:   references: &qtsrv.wl and every qtsrv_wl_get() caller
  * @rcu:   frees the set after the last reference, once readers that found
  *         it through &qtsrv.wl are done
+ * @gen:   unique, increasing number of this set (see qtsrv_wl_mount_ok())
  * @nr:    entries in @ent
  * @count: rules per class
  * @ent:   the rules
@@ -46,10 +47,18 @@ struct qtsrv_wl_ent {
 struct qtsrv_wl {
 	refcount_t ref;
 	struct rcu_head rcu;
+	u64 gen;
 	u32 nr;
 	u32 count[__QTSRV_WL_MAX];
 	struct qtsrv_wl_ent ent[];
 };
+
+/*
+ * Generation of the next rule set, so that sessions can tell whether the
+ * set changed since they were last admitted.  Module-wide (a counter, no
+ * lock needed) so that numbers never repeat across server instances.
+ */
+static atomic64_t qtsrv_wl_next_gen = ATOMIC64_INIT(0);
 
 static void qtsrv_wl_free(struct qtsrv_wl *wl)
 {
@@ -134,6 +143,38 @@ int qtsrv_wl_match(const struct qtsrv_wl *wl, enum qtsrv_wl_class cls,
 			best = e->len;
 	}
 	return best;
+}
+
+/**
+ * qtsrv_wl_mount_ok() - does [Mount] still admit a session's export?
+ * @srv:  server
+ * @path: normalised export path of the session
+ * @gen:  the session's cache: generation of the last set that admitted
+ *        @path, updated when the current one does too
+ *
+ * A reload that drops an export from [Mount] must cut off the sessions
+ * already mounted there, not just new mounts.  The path is matched once
+ * per session and rule set; after that the check is a comparison under
+ * RCU, cheap enough for every request.
+ *
+ * Return: true if the current rule set admits @path.
+ */
+bool qtsrv_wl_mount_ok(struct qtsrv *srv, const char *path, u64 *gen)
+{
+	struct qtsrv_wl *wl;
+	bool ok;
+
+	rcu_read_lock();
+	wl = rcu_dereference(srv->wl);
+	if (wl && wl->gen == READ_ONCE(*gen)) {
+		ok = true;
+	} else {
+		ok = qtsrv_wl_match(wl, QTSRV_WL_MOUNT, path) >= 0;
+		if (ok)
+			WRITE_ONCE(*gen, wl->gen);
+	}
+	rcu_read_unlock();
+	return ok;
 }
 
 /**
@@ -262,6 +303,7 @@ int qtsrv_wl_set(struct qtsrv *srv,
 	if (!wl)
 		return -ENOMEM;
 	refcount_set(&wl->ref, 1);
+	wl->gen = atomic64_inc_return(&qtsrv_wl_next_gen);
 	tmp = kmalloc(sizeof(*tmp), GFP_KERNEL);
 	if (!tmp) {
 		ret = -ENOMEM;
