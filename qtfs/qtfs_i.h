@@ -7,6 +7,9 @@
  *   qtfs_conn.connect_lock   (held across connect + HELLO + MOUNT)
  *   qtfs_conn.send_lock      (one message at a time on the transport)
  *   qtfs_conn.reqs xa_lock   (request table and connection state)
+ *
+ * qtfs_info_lock (info.c, the list of all connections) is taken with no
+ * other qtfs lock held, and nests only the reqs xa_lock inside.
  */
 #ifndef _QTFS_I_H
 #define _QTFS_I_H

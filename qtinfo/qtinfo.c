@@ -427,9 +427,11 @@ static int qtinfo_show(int fd, const struct qtinfo_side *side, int cmd,
 
 	if (qtinfo_get_version(fd, &v))
 		return -1;
+	/* text: the version lines only where asked for; JSON: always */
 	if (json)
 		printf("{");
-	qtinfo_show_version(side, &v, json);
+	if (json || cmd == QTINFO_SHOW || cmd == QTINFO_VERSION_CMD)
+		qtinfo_show_version(side, &v, json);
 	if (cmd == QTINFO_SHOW || cmd == QTINFO_CONNS) {
 		printf("%s", json ? "," : "");
 		ret = qtinfo_show_conns(fd, json);

@@ -92,21 +92,21 @@ static int qtinfo_wl_parse(int argc, char **argv, struct qtinfo_wl_req *r)
 	}
 	for (p = argv[2]; *p; p++) {
 		if (*p == ';' || (unsigned char)*p < 0x20 || *p == 0x7f) {
-			qtinfo_err("invalid path '%s': ';' and control characters cannot be listed in a whitelist",
-				   argv[2]);
+			qtinfo_err("invalid path: ';' and control characters cannot be listed in a whitelist");
 			return QTINFO_EXIT_USAGE;
 		}
+	}
+	p = argv[2];
+	if (*p == ' ' || (*p && p[strlen(p) - 1] == ' ')) {
+		qtinfo_err("invalid path '%s': surrounding blanks are not kept in a whitelist",
+			   p);
+		return QTINFO_EXIT_USAGE;
 	}
 	ret = qtsrv_wl_normalize(argv[2], r->path, sizeof(r->path));
 	if (ret) {
 		qtinfo_err("invalid path '%s': %s", argv[2],
 			   ret == -EINVAL ? "not absolute" :
 			   ret == -EPERM ? "has a '..' component" : "too long");
-		return QTINFO_EXIT_USAGE;
-	}
-	if (strcmp(r->path, argv[2]) && strchr(argv[2], ' ')) {
-		qtinfo_err("invalid path '%s': surrounding blanks are not kept in a whitelist",
-			   argv[2]);
 		return QTINFO_EXIT_USAGE;
 	}
 	return 0;

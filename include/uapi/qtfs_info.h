@@ -95,6 +95,7 @@ enum qtfs_info_conn_state {
  * @inflight:    requests sent and not answered (client) or queued and
  *               running (server)
  * @max_msg:     negotiated largest message, in bytes
+ * @reserved:    zero
  * @peer:        NUL-terminated peer address: "vsock:CID:PORT" or
  *               "tcp:A.B.C.D:PORT"
  * @export:      client: NUL-terminated export path; server: empty

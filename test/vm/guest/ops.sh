@@ -276,10 +276,14 @@ ops_qtinfo_json_cmd() {
 
 ops_qtinfo_log_cmd() {
 	_p=/sys/module/qtfs_server/parameters/qtfs_log_level
-	qtinfo -s log DEBUG && [ "$(cat $_p)" = DEBUG ] &&
+	if ! { qtinfo -s log DEBUG && [ "$(cat $_p)" = DEBUG ] &&
 		[ "$(qtinfo -s log)" = "log_level DEBUG" ] &&
+		qtinfo -s --json log | grep -q '"log_level":"DEBUG"}$' &&
 		qtinfo -c log info &&
-		[ "$(cat /sys/module/qtfs/parameters/qtfs_log_level)" = INFO ] || return 1
+		[ "$(cat /sys/module/qtfs/parameters/qtfs_log_level)" = INFO ]; }; then
+		echo "log level: server $(cat $_p), qtinfo says: $(qtinfo -s log)"
+		return 1
+	fi
 	qtinfo -s log LOUD 2>/tmp/qtinfo.err
 	_rc=$?
 	cat /tmp/qtinfo.err
