@@ -176,6 +176,7 @@ static int qtfs_conn_hello_leg(struct qtfs_conn *conn, u32 features,
 	}
 	WRITE_ONCE(conn->max_msg, min3(max_msg, QTFS_MSG_MAX,
 				       conn->trans->maxsize));
+	WRITE_ONCE(conn->proto_minor, min_t(u16, minor, QTFS_PROTO_MINOR));
 	return 0;
 }
 
@@ -341,6 +342,7 @@ struct qtfs_conn *qtfs_conn_create(const struct qtfs_trans_ops *trans,
 	mutex_init(&conn->connect_lock);
 	mutex_init(&conn->send_lock);
 	xa_init_flags(&conn->reqs, XA_FLAGS_ALLOC1);
+	qtfs_info_add_conn(conn);
 	return conn;
 }
 
@@ -436,6 +438,7 @@ void qtfs_conn_abort(struct qtfs_conn *conn)
  */
 void qtfs_conn_destroy(struct qtfs_conn *conn)
 {
+	qtfs_info_del_conn(conn);
 	qtfs_conn_abort(conn);
 	WARN_ON_ONCE(!xa_empty(&conn->reqs));
 	xa_destroy(&conn->reqs);

@@ -9,6 +9,9 @@
  *   qtfs_conn.send_lock      (one message at a time on the transport)
  *   qtfs_conn.reqs xa_lock   (request table and connection state)
  * qtfs_inode.lock is a leaf spinlock: nothing is taken or sent under it.
+ *
+ * qtfs_info_lock (info.c, the list of all connections) is taken with no
+ * other qtfs lock held, and nests only the reqs xa_lock inside.
  */
 #ifndef _QTFS_I_H
 #define _QTFS_I_H
@@ -73,6 +76,9 @@ enum qtfs_conn_state {
  * @next_try:     jiffies before which no reconnect is attempted (backoff)
  * @backoff:      current reconnect backoff, in jiffies
  * @root_ino:     server inode number of the export root
+ * @proto_minor:  negotiated protocol minor version (written at HELLO)
+ * @info_node:    link in the connection list of info.c (qtfs_info_lock)
+ * @info_id:      mount number shown by qtinfo
  */
 struct qtfs_conn {
 	const struct qtfs_trans_ops *trans;
@@ -93,6 +99,9 @@ struct qtfs_conn {
 	unsigned long next_try;
 	unsigned long backoff;
 	u64 root_ino;
+	u16 proto_minor;
+	struct list_head info_node;
+	u32 info_id;
 };
 
 /* Request states, read and written with READ_ONCE()/WRITE_ONCE(). */
@@ -203,6 +212,12 @@ void qtfs_conn_abort(struct qtfs_conn *conn);
 void qtfs_conn_destroy(struct qtfs_conn *conn);
 int qtfs_conn_ready(struct qtfs_conn *conn);
 void qtfs_conn_fail(struct qtfs_conn *conn, u32 gen, int error);
+
+/* info.c */
+int qtfs_info_init(void);
+void qtfs_info_exit(void);
+void qtfs_info_add_conn(struct qtfs_conn *conn);
+void qtfs_info_del_conn(struct qtfs_conn *conn);
 
 /* req.c */
 struct qtfs_req *qtfs_req_new(struct qtfs_conn *conn, u16 opcode,

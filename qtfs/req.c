@@ -19,6 +19,7 @@
 #include <linux/slab.h>
 #include <linux/uidgid.h>
 #include "qtfs_i.h"
+#include "qtfs_stats.h"
 
 /* Size of a format's largest payload with each 'B' holding @blob bytes. */
 static u32 qtfs_fmt_size(const char *fmt, u32 blob)
@@ -270,6 +271,7 @@ static int qtfs_req_wait(struct qtfs_req *req)
  */
 int qtfs_req_run(struct qtfs_req *req)
 {
+	u64 start;
 	int ret;
 
 	if (req->out.err)
@@ -279,11 +281,14 @@ int qtfs_req_run(struct qtfs_req *req)
 		if (ret)
 			return ret;
 	}
+	start = qtfs_stats_start();
 	ret = qtfs_req_send(req);
-	if (ret)
-		return ret;
-	ret = qtfs_req_wait(req);
-	return ret ? ret : READ_ONCE(req->error);
+	if (!ret)
+		ret = qtfs_req_wait(req);
+	if (!ret)
+		ret = READ_ONCE(req->error);
+	qtfs_stats_account(req->opcode, start, ret);
+	return ret;
 }
 
 /**

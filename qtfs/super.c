@@ -374,11 +374,16 @@ static int __init qtfs_init(void)
 	ret = qtfs_trans_init();
 	if (ret)
 		goto out_cache;
-	ret = register_filesystem(&qtfs_fs_type);
+	ret = qtfs_info_init();
 	if (ret)
 		goto out_trans;
+	ret = register_filesystem(&qtfs_fs_type);
+	if (ret)
+		goto out_info;
 	return 0;
 
+out_info:
+	qtfs_info_exit();
 out_trans:
 	qtfs_trans_exit();
 out_cache:
@@ -389,6 +394,7 @@ out_cache:
 static void __exit qtfs_exit(void)
 {
 	unregister_filesystem(&qtfs_fs_type);
+	qtfs_info_exit();
 	qtfs_trans_exit();
 	/* free_inode callbacks still in flight must finish first */
 	rcu_barrier();

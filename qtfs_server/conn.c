@@ -397,6 +397,13 @@ static void qtsrv_hello_timeout(struct work_struct *work)
 	qtsrv_conn_kill(conn);
 }
 
+/* Record the negotiated version for diagnostics (qtinfo). */
+static void qtsrv_hello_done(struct qtsrv_conn *conn, u16 minor)
+{
+	conn->proto_minor = minor;
+	WRITE_ONCE(conn->proto_major, QTFS_PROTO_MAJOR);
+}
+
 /* Send our HELLO reply with @blob of @bloblen bytes. */
 static int qtsrv_hello_reply(struct qtsrv_conn *conn,
 			     const struct qtfs_msg_hdr *h, u16 minor,
@@ -487,6 +494,7 @@ static int qtsrv_hello(struct qtsrv_conn *conn, const struct qtfs_msg_hdr *h,
 		if (ret)
 			return ret;
 		conn->hello = QTSRV_HELLO_DONE;
+		qtsrv_hello_done(conn, minor);
 		qtsrv_info_rl("conn %u (%s): authenticated\n", conn->id, conn->peer);
 		return 0;
 	}
@@ -510,6 +518,7 @@ static int qtsrv_hello(struct qtsrv_conn *conn, const struct qtfs_msg_hdr *h,
 		if (ret)
 			return ret;
 		conn->hello = QTSRV_HELLO_DONE;
+		qtsrv_hello_done(conn, minor);
 		qtsrv_info("conn %u (%s): protocol %u.%u, max message %u\n",
 			   conn->id, conn->peer, QTFS_PROTO_MAJOR, minor,
 			   conn->max_msg);

@@ -34,6 +34,7 @@
 
 #define ENGINE_VERSION		"0.1.0"
 #define ENGINE_WHITELIST	"/etc/qtfs/whitelist"
+#define ENGINE_PIDFILE		"/run/qtfs/engine.pid"
 #define ENGINE_THREADS_DEF	16
 #define ENGINE_THREADS_MAX	1024
 #define ENGINE_UDS_THREADS_MAX	64
@@ -51,6 +52,7 @@
  * @have_uds:    the six positional values were given
  * @whitelist:   whitelist file
  * @device:      control device
+ * @pidfile:     file to write our pid to once serving ("" for none)
  */
 struct engine_opts {
 	unsigned long threads;
@@ -62,6 +64,7 @@ struct engine_opts {
 	bool have_uds;
 	const char *whitelist;
 	const char *device;
+	const char *pidfile;
 };
 
 static int dev_fd = -1;
@@ -104,13 +107,15 @@ static void usage(FILE *out)
 		"  -t, --threads N       worker threads (overrides THREADS; default %d)\n"
 		"  -w, --whitelist PATH  whitelist file (default %s)\n"
 		"  -d, --device PATH     control device (default %s)\n"
+		"  -p, --pidfile PATH    write the pid here once serving, for qtinfo wl\n"
+		"                        (default %s; \"\" for none)\n"
 		"  -h, --help            show this help\n"
 		"  -V, --version         show the version\n"
 		"\n"
 		"signals: SIGTERM/SIGINT stop the server and exit, SIGHUP reloads the\n"
 		"whitelist (a bad file is reported and the old rules stay).\n",
 		ENGINE_THREADS_MAX, ENGINE_UDS_THREADS_MAX, ENGINE_THREADS_DEF,
-		ENGINE_WHITELIST, QTSRV_DEV_PATH);
+		ENGINE_WHITELIST, QTSRV_DEV_PATH, ENGINE_PIDFILE);
 }
 
 /* A decimal number in [min, max]; exits 2 with a reason otherwise. */
@@ -137,6 +142,7 @@ static void parse_args(int argc, char **argv, struct engine_opts *o)
 		{ "threads", required_argument, NULL, 't' },
 		{ "whitelist", required_argument, NULL, 'w' },
 		{ "device", required_argument, NULL, 'd' },
+		{ "pidfile", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -147,8 +153,9 @@ static void parse_args(int argc, char **argv, struct engine_opts *o)
 	o->threads = ENGINE_THREADS_DEF;
 	o->whitelist = ENGINE_WHITELIST;
 	o->device = QTSRV_DEV_PATH;
+	o->pidfile = ENGINE_PIDFILE;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+t:w:d:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+t:w:d:p:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			threads = optarg;
@@ -158,6 +165,9 @@ static void parse_args(int argc, char **argv, struct engine_opts *o)
 			break;
 		case 'd':
 			o->device = optarg;
+			break;
+		case 'p':
+			o->pidfile = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -170,7 +180,7 @@ static void parse_args(int argc, char **argv, struct engine_opts *o)
 		default:
 			if (optopt)
 				elog("option -%c %s (see engine --help)", optopt,
-				     strchr("twd", optopt) ?
+				     strchr("twdp", optopt) ?
 				     "needs a value" : "is unknown");
 			else
 				elog("unknown or incomplete option '%s' (see engine --help)",
@@ -239,6 +249,55 @@ static int install_whitelist(const char *path)
 out_free:
 	qtsrv_wl_free(&set);
 	return ret;
+}
+
+/*
+ * Write our pid to @path atomically (temporary file + rename), creating
+ * its directory if needed.  Only qtinfo's reloads depend on it, so a
+ * failure is reported and serving goes on.
+ */
+static void pidfile_write(const char *path)
+{
+	char *tmp = NULL, *dir;
+	FILE *f;
+
+	if (!*path)
+		return;
+	dir = strdup(path);
+	if (dir && strrchr(dir, '/') && strrchr(dir, '/') != dir) {
+		*strrchr(dir, '/') = '\0';
+		mkdir(dir, 0755);
+	}
+	free(dir);
+	if (asprintf(&tmp, "%s.%d", path, (int)getpid()) < 0) {
+		elog("cannot write pidfile %s: out of memory", path);
+		return;
+	}
+	f = fopen(tmp, "we");
+	if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) ||
+	    rename(tmp, path)) {
+		elog("cannot write pidfile %s: %s (qtinfo wl cannot reload this engine; see --pidfile)",
+		     path, strerror(errno));
+		if (f)
+			unlink(tmp);
+	}
+	free(tmp);
+}
+
+/* Remove @path if it still names us (a newer engine may have replaced it). */
+static void pidfile_remove(const char *path)
+{
+	char buf[32] = "";
+	FILE *f;
+
+	if (!*path)
+		return;
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(buf, sizeof(buf), f) && atoi(buf) == (int)getpid())
+		unlink(path);
+	fclose(f);
 }
 
 static void kick_handler(int sig)
@@ -388,6 +447,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (n == o.threads) {
+		pidfile_write(o.pidfile);
 		elog("serving with %lu worker threads (protocol %d.%d)", n,
 		     QTFS_PROTO_MAJOR, QTFS_PROTO_MINOR);
 		if (o.have_uds)
@@ -412,6 +472,7 @@ int main(int argc, char **argv)
 		elog("stop failed: %s", strerror(errno));
 	join_workers(tids, n);
 	free(tids);
+	pidfile_remove(o.pidfile);
 	close(dev_fd);
 	return atomic_load(&failed) ? 1 : 0;
 }

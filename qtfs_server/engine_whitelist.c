@@ -42,6 +42,7 @@ static const char *const wl_class_names[__QTSRV_WL_MAX] = {
 	[QTSRV_WL_SETATTR] = "Setattr",
 	[QTSRV_WL_SETXATTR] = "Setxattr",
 	[QTSRV_WL_MOUNT] = "Mount",
+	[QTSRV_WL_DEVICE] = "Device",
 };
 
 /**
@@ -486,7 +487,7 @@ static int wl_parse(const char *file, const char *data,
 		cls = wl_class_by_name(groups[i]);
 		if (cls < 0) {
 			ret = wl_err(err, errlen, -EINVAL,
-				     "whitelist %s line %u: unknown section [%s] (known: Open Write Read Readdir Mkdir Rmdir Create Unlink Rename Setattr Setxattr Mount)",
+				     "whitelist %s line %u: unknown section [%s] (known: Open Write Read Readdir Mkdir Rmdir Create Unlink Rename Setattr Setxattr Mount Device)",
 				     file, wl_line_of(&l, groups[i], NULL),
 				     groups[i]);
 			break;

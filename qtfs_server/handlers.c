@@ -30,6 +30,7 @@
 #include <linux/xattr.h>
 #include "compat.h"
 #include "handlers.h"
+#include "qtfs_stats.h"
 
 /* &struct qtsrv_op flags */
 #define QTSRV_OP_NO_SESS	0x1	/* runs without a mount session */
@@ -103,29 +104,23 @@ int qtsrv_resolve(struct qtsrv_ctx *ctx, const char *rel, const char *name,
 	return ret;
 }
 
-/**
- * qtsrv_wl_check() - is an operation of class @cls allowed on a path?
- * @ctx:  request context
- * @cls:  whitelist class
- * @path: the object, or the parent directory when @name is given
- * @name: final component below @path, or NULL
- *
- * Checks the server-side absolute path (d_path() in the engine's root, so
- * symlinks inside the export cannot dodge a rule).  A class without rules
- * allows everything below the export root.
- *
- * Return: 0, -EPERM if no rule covers the path, or another -errno.
+/*
+ * The check behind qtsrv_wl_check() and qtsrv_wl_check_device(): with
+ * @strict, a class without rules allows nothing instead of everything.
  */
-int qtsrv_wl_check(struct qtsrv_ctx *ctx, enum qtsrv_wl_class cls,
-		   const struct path *path, const char *name)
+static int qtsrv_wl_check_cls(struct qtsrv_ctx *ctx, enum qtsrv_wl_class cls,
+			      const struct path *path, const char *name,
+			      bool strict)
 {
 	struct qtsrv_wl *wl = qtsrv_wl_get(ctx->srv);
 	size_t len, nlen;
 	char *buf, *p;
 	int ret = 0;
 
-	if (qtsrv_wl_empty(wl, cls))
+	if (qtsrv_wl_empty(wl, cls)) {
+		ret = strict ? -EPERM : 0;
 		goto out_put_wl;
+	}
 	ret = -ENOMEM;
 	buf = __getname();
 	if (!buf)
@@ -156,6 +151,43 @@ out_free:
 out_put_wl:
 	qtsrv_wl_put(wl);
 	return ret;
+}
+
+/**
+ * qtsrv_wl_check() - is an operation of class @cls allowed on a path?
+ * @ctx:  request context
+ * @cls:  whitelist class
+ * @path: the object, or the parent directory when @name is given
+ * @name: final component below @path, or NULL
+ *
+ * Checks the server-side absolute path (d_path() in the engine's root, so
+ * symlinks inside the export cannot dodge a rule).  A class without rules
+ * allows everything below the export root.
+ *
+ * Return: 0, -EPERM if no rule covers the path, or another -errno.
+ */
+int qtsrv_wl_check(struct qtsrv_ctx *ctx, enum qtsrv_wl_class cls,
+		   const struct path *path, const char *name)
+{
+	return qtsrv_wl_check_cls(ctx, cls, path, name, false);
+}
+
+/**
+ * qtsrv_wl_check_device() - may a device node at a path be opened or made?
+ * @ctx:  request context
+ * @path: the node, or the parent directory when @name is given
+ * @name: final component below @path, or NULL
+ *
+ * Opening a character or block device runs its driver on the server, so
+ * unlike every other class [Device] is closed by default: only paths a
+ * [Device] rule covers qualify.
+ *
+ * Return: 0, -EPERM if no [Device] rule covers the path, or another -errno.
+ */
+int qtsrv_wl_check_device(struct qtsrv_ctx *ctx, const struct path *path,
+			  const char *name)
+{
+	return qtsrv_wl_check_cls(ctx, QTSRV_WL_DEVICE, path, name, true);
 }
 
 /**
@@ -308,6 +340,7 @@ static int qtsrv_mount(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 	struct qtsrv_sess *sess;
 	char *buf, *rule, *rest;
 	struct qtsrv_wl *wl;
+	size_t elen;
 	int len, ret;
 
 	sess = qtsrv_sess_get(ctx->conn);
@@ -355,10 +388,12 @@ static int qtsrv_mount(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 		goto out_free_rule;
 
 	ret = -ENOMEM;
-	sess = kzalloc(sizeof(*sess), GFP_KERNEL);
+	elen = strlen(buf);
+	sess = kzalloc(struct_size(sess, export, elen + 1), GFP_KERNEL);
 	if (!sess)
 		goto out_put_root;
 	refcount_set(&sess->ref, 1);
+	memcpy(sess->export, buf, elen + 1);
 	sess->root = root;
 	xa_init_flags(&sess->files, XA_FLAGS_ALLOC1);
 	sess->gen = get_random_u32();
@@ -661,6 +696,10 @@ static int qtsrv_open(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 		return ret;
 	ret = qtsrv_wl_check_open(ctx, QTSRV_WL_OPEN, flags, &path, NULL,
 				  d_is_dir(path.dentry));
+	if (!ret && d_is_special(path.dentry) &&
+	    (S_ISCHR(d_inode(path.dentry)->i_mode) ||
+	     S_ISBLK(d_inode(path.dentry)->i_mode)))
+		ret = qtsrv_wl_check_device(ctx, &path, NULL);
 	if (ret)
 		goto out_put;
 	file = file_open_root(&path, "", flags, 0);
@@ -1288,6 +1327,13 @@ static int qtsrv_execute(struct qtsrv *srv, struct qtsrv_req *req,
 		err = -EPERM;
 		if (!ctx.sess)
 			goto out_put_cred;
+		/* the export must still be in [Mount] after a reload */
+		if (!qtsrv_wl_mount_ok(srv, ctx.sess->export,
+				       &ctx.sess->wl_gen)) {
+			qtsrv_dbg_rl("conn %u: %s no longer in [Mount]\n",
+				     req->conn->id, ctx.sess->export);
+			goto out_put_sess;
+		}
 	}
 	size = qtsrv_rsp_size(op, h->opcode, &a, req->conn, &ctx.blob_max);
 	err = -ENOMEM;
@@ -1329,10 +1375,12 @@ void qtsrv_dispatch(struct qtsrv *srv, struct qtsrv_req *req)
 	const struct qtfs_msg_hdr *h = &req->hdr;
 	struct qtsrv_conn *conn = req->conn;
 	struct qtfs_buf rsp;
+	u64 start;
 	int err;
 
 	if (test_bit(QTSRV_CONN_DEAD, &conn->flags))
 		goto out_free;
+	start = qtfs_stats_start();
 	err = qtsrv_execute(srv, req, &rsp);
 	if (qtsrv_err_restart(err) && signal_pending(current) &&
 	    !READ_ONCE(req->interrupted) && qtsrv_requeue_req(srv, req))
@@ -1347,6 +1395,7 @@ void qtsrv_dispatch(struct qtsrv *srv, struct qtsrv_req *req)
 			     qtfs_op_desc(h->opcode)->name, h->id, err);
 		qtsrv_send_error(conn, h, err);
 	}
+	qtfs_stats_account(h->opcode, start, err);
 out_free:
 	qtsrv_req_free(req);
 }

@@ -63,6 +63,8 @@ int qtsrv_resolve(struct qtsrv_ctx *ctx, const char *rel, const char *name,
 		  unsigned int flags, struct path *out);
 int qtsrv_wl_check(struct qtsrv_ctx *ctx, enum qtsrv_wl_class cls,
 		   const struct path *path, const char *name);
+int qtsrv_wl_check_device(struct qtsrv_ctx *ctx, const struct path *path,
+			  const char *name);
 int qtsrv_pack_attr(struct qtfs_buf *rsp, const struct path *path);
 int qtsrv_create_mode(const struct path *parent, u32 umask, umode_t *mode);
 struct file *qtsrv_handle_get(struct qtsrv_ctx *ctx, u64 handle);

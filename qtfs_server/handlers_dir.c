@@ -183,6 +183,11 @@ int qtsrv_mknod(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 	ret = qtsrv_child_start(ctx, a->s[0], a->s[1], QTSRV_WL_CREATE, &c);
 	if (ret)
 		return ret;
+	if (S_ISCHR(mode) || S_ISBLK(mode)) {
+		ret = qtsrv_wl_check_device(ctx, &c.parent, a->s[1]);
+		if (ret)
+			goto out_end;
+	}
 	ret = -EEXIST;
 	if (d_really_is_positive(c.dentry))
 		goto out_end;
@@ -334,7 +339,8 @@ out_put_old:
 
 /*
  * LINK "Cppn": s[0] existing path (not followed), s[1] new parent, s[2] new
- * name -> attributes.  (The protected_hardlinks sysctl is enforced by
+ * name -> attributes.  [Create] is checked on both names, [Device] on the
+ * new one when linking a device node.  (The protected_hardlinks sysctl is enforced by
  * linkat(2) only; vfs_link() does not check it, for nfsd neither.)
  */
 int qtsrv_link(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
@@ -347,9 +353,21 @@ int qtsrv_link(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 	ret = qtsrv_resolve(ctx, a->s[0], NULL, 0, &old);
 	if (ret)
 		return ret;
+	/* a link is a new name for @old: [Create] must cover both names */
+	ret = qtsrv_wl_check(ctx, QTSRV_WL_CREATE, &old, NULL);
+	if (ret)
+		goto out_put_old;
 	ret = qtsrv_child_start(ctx, a->s[1], a->s[2], QTSRV_WL_CREATE, &c);
 	if (ret)
 		goto out_put_old;
+	/* ... and a device node gets no new name outside [Device] */
+	if (d_is_special(old.dentry) &&
+	    (S_ISCHR(d_inode(old.dentry)->i_mode) ||
+	     S_ISBLK(d_inode(old.dentry)->i_mode))) {
+		ret = qtsrv_wl_check_device(ctx, &c.parent, a->s[2]);
+		if (ret)
+			goto out_end;
+	}
 	ret = -EXDEV;
 	if (old.mnt != c.parent.mnt)
 		goto out_end;

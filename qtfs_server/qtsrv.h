@@ -168,6 +168,9 @@ struct qtsrv {
  *         handles of another session or connection never resolve
  * @locks: POSIX lock owners of the session's clients (handlers_lock.c),
  *         allocated at the first LOCK; set once with cmpxchg
+ * @wl_gen: generation of the last whitelist found to admit @export under
+ *         [Mount] (READ_ONCE/WRITE_ONCE; see qtsrv_wl_mount_ok())
+ * @export: the normalised export path the client mounted
  *
  * Freed (with every file still open) when the last reference goes.
  */
@@ -177,6 +180,8 @@ struct qtsrv_sess {
 	struct xarray files;
 	u32 gen;
 	struct qtsrv_lock_tbl *locks;
+	u64 wl_gen;
+	char export[];
 };
 
 /* &qtsrv_conn.flags bits */
@@ -205,6 +210,9 @@ enum qtsrv_hello_state {
  * @flags:        QTSRV_CONN_* bits (atomic bitops)
  * @max_msg:      negotiated max message size; written by the receive thread
  *                at HELLO before any request is queued, read-only after
+ * @proto_major:  negotiated protocol major, 0 until HELLO succeeded;
+ *                written once by the receive thread, read by diagnostics
+ * @proto_minor:  negotiated protocol minor, set before @proto_major
  * @send_lock:    serialises whole messages on @tc
  * @reqs:         requests queued or running, by id, so that INTERRUPT can
  *                find them; its xa_lock also protects their @waiter and
@@ -232,6 +240,8 @@ struct qtsrv_conn {
 	char peer[64];
 	unsigned long flags;
 	u32 max_msg;
+	u16 proto_major;
+	u16 proto_minor;
 
 	struct mutex send_lock;		/* see above */
 	struct xarray reqs;
@@ -316,5 +326,7 @@ bool qtsrv_wl_empty(const struct qtsrv_wl *wl, enum qtsrv_wl_class cls);
 int qtsrv_wl_match(const struct qtsrv_wl *wl, enum qtsrv_wl_class cls,
 		   const char *path);
 int qtsrv_wl_normalize(char *path);
+long qtsrv_wl_copy_out(const struct qtsrv_wl *wl, void __user *uarg);
+bool qtsrv_wl_mount_ok(struct qtsrv *srv, const char *path, u64 *gen);
 
 #endif /* _QTSRV_H */

@@ -21,6 +21,8 @@
 #include <linux/uaccess.h>
 #include <linux/vm_sockets.h>
 #include "qtsrv.h"
+#include "qtfs_stats.h"
+#include "../include/uapi/qtfs_info.h"
 
 static unsigned int qtfs_server_vsock_cid = VMADDR_CID_ANY;
 module_param(qtfs_server_vsock_cid, uint, 0444);
@@ -350,6 +352,94 @@ static long qtsrv_ioc_serve(struct qtsrv *srv)
 	return ret;
 }
 
+/* Largest &struct qtfs_info_conns.cap honoured; more than can exist. */
+#define QTSRV_INFO_CONNS_MAX	QTSRV_MAX_CONN_LIMIT
+
+static void qtsrv_info_conn_fill(struct qtsrv_conn *conn,
+				 struct qtfs_info_conn *ic)
+{
+	memset(ic, 0, sizeof(*ic));
+	ic->id = conn->id;
+	ic->proto_major = READ_ONCE(conn->proto_major);
+	if (ic->proto_major) {
+		ic->proto_minor = conn->proto_minor;
+		ic->max_msg = conn->max_msg;
+	}
+	strscpy(ic->peer, conn->peer, sizeof(ic->peer));
+	spin_lock(&conn->lock);
+	ic->inflight = conn->inflight;
+	if (test_bit(QTSRV_CONN_DEAD, &conn->flags))
+		ic->state = QTFS_INFO_CONN_CLOSED;
+	else if (ic->proto_major && conn->sess)
+		ic->state = QTFS_INFO_CONN_UP;
+	else
+		ic->state = QTFS_INFO_CONN_HANDSHAKE;
+	spin_unlock(&conn->lock);
+}
+
+/*
+ * QTFS_INFO_IOC_CONNS: the connections of the running server (whichever
+ * open of the device started it).  Filled into a kernel buffer under the
+ * locks and copied out after, so no user fault happens under conn_lock.
+ */
+static long qtsrv_info_conns(void __user *uarg)
+{
+	struct qtfs_info_conn *buf = NULL;
+	struct qtfs_info_conns arg;
+	struct qtsrv_conn *conn;
+	struct qtsrv *srv;
+	u32 cap, nr = 0;
+	long ret = 0;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.version != QTFS_INFO_VERSION)
+		return -EINVAL;
+	cap = min_t(u32, arg.cap, QTSRV_INFO_CONNS_MAX);
+	if (cap) {
+		buf = kvcalloc(cap, sizeof(*buf), GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+	}
+	mutex_lock(&qtsrv_active_lock);
+	srv = qtsrv_active;
+	if (srv) {
+		mutex_lock(&srv->conn_lock);
+		list_for_each_entry(conn, &srv->conns, node) {
+			if (nr < cap)
+				qtsrv_info_conn_fill(conn, &buf[nr]);
+			nr++;
+		}
+		mutex_unlock(&srv->conn_lock);
+	}
+	mutex_unlock(&qtsrv_active_lock);
+	arg.nr = nr;
+	arg.filled = min(nr, cap);
+	if (arg.filled &&
+	    copy_to_user(u64_to_user_ptr(arg.conns), buf,
+			 array_size(arg.filled, sizeof(*buf))))
+		ret = -EFAULT;
+	else if (copy_to_user(uarg, &arg, sizeof(arg)))
+		ret = -EFAULT;
+	kvfree(buf);
+	return ret;
+}
+
+/* QTFS_INFO_IOC_WL_GET: the rule set in force on the running server. */
+static long qtsrv_info_wl(void __user *uarg)
+{
+	struct qtsrv_wl *wl = NULL;
+	long ret;
+
+	mutex_lock(&qtsrv_active_lock);
+	if (qtsrv_active)
+		wl = qtsrv_wl_get(qtsrv_active);
+	mutex_unlock(&qtsrv_active_lock);
+	ret = qtsrv_wl_copy_out(wl, uarg);
+	qtsrv_wl_put(wl);
+	return ret;
+}
+
 static long qtsrv_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct qtsrv *srv = file->private_data;
@@ -365,8 +455,12 @@ static long qtsrv_dev_ioctl(struct file *file, unsigned int cmd, unsigned long a
 	case QTSRV_IOC_STOP:
 		qtsrv_stop(srv);
 		return 0;
+	case QTFS_INFO_IOC_CONNS:
+		return qtsrv_info_conns(uarg);
+	case QTFS_INFO_IOC_WL_GET:
+		return qtsrv_info_wl(uarg);
 	default:
-		return -ENOTTY;
+		return qtfs_info_ioctl_common(cmd, uarg);
 	}
 }
 

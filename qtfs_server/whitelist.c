@@ -10,7 +10,8 @@
  * boundary: "/srv/share" matches "/srv/share" and "/srv/share/x" but not
  * "/srv/sharex"; "/" matches everything.  A class without rules restricts
  * nothing beyond the export root of the session, except [Mount], which
- * without rules allows no mount at all.
+ * without rules allows no mount at all, and [Device], which without rules
+ * lets no device node be opened or created.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -19,6 +20,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include "qtsrv.h"
+#include "../include/uapi/qtfs_info.h"
 
 /**
  * struct qtsrv_wl_ent - one rule
@@ -37,6 +39,7 @@ struct qtsrv_wl_ent {
  * @ref:   references: &qtsrv.wl and every qtsrv_wl_get() caller
  * @rcu:   frees the set after the last reference, once readers that found
  *         it through &qtsrv.wl are done
+ * @gen:   unique, increasing number of this set (see qtsrv_wl_mount_ok())
  * @nr:    entries in @ent
  * @count: rules per class
  * @ent:   the rules
@@ -44,10 +47,18 @@ struct qtsrv_wl_ent {
 struct qtsrv_wl {
 	refcount_t ref;
 	struct rcu_head rcu;
+	u64 gen;
 	u32 nr;
 	u32 count[__QTSRV_WL_MAX];
 	struct qtsrv_wl_ent ent[];
 };
+
+/*
+ * Generation of the next rule set, so that sessions can tell whether the
+ * set changed since they were last admitted.  Module-wide (a counter, no
+ * lock needed) so that numbers never repeat across server instances.
+ */
+static atomic64_t qtsrv_wl_next_gen = ATOMIC64_INIT(0);
 
 static void qtsrv_wl_free(struct qtsrv_wl *wl)
 {
@@ -132,6 +143,38 @@ int qtsrv_wl_match(const struct qtsrv_wl *wl, enum qtsrv_wl_class cls,
 			best = e->len;
 	}
 	return best;
+}
+
+/**
+ * qtsrv_wl_mount_ok() - does [Mount] still admit a session's export?
+ * @srv:  server
+ * @path: normalised export path of the session
+ * @gen:  the session's cache: generation of the last set that admitted
+ *        @path, updated when the current one does too
+ *
+ * A reload that drops an export from [Mount] must cut off the sessions
+ * already mounted there, not just new mounts.  The path is matched once
+ * per session and rule set; after that the check is a comparison under
+ * RCU, cheap enough for every request.
+ *
+ * Return: true if the current rule set admits @path.
+ */
+bool qtsrv_wl_mount_ok(struct qtsrv *srv, const char *path, u64 *gen)
+{
+	struct qtsrv_wl *wl;
+	bool ok;
+
+	rcu_read_lock();
+	wl = rcu_dereference(srv->wl);
+	if (wl && wl->gen == READ_ONCE(*gen)) {
+		ok = true;
+	} else {
+		ok = qtsrv_wl_match(wl, QTSRV_WL_MOUNT, path) >= 0;
+		if (ok)
+			WRITE_ONCE(*gen, wl->gen);
+	}
+	rcu_read_unlock();
+	return ok;
 }
 
 /**
@@ -260,6 +303,7 @@ int qtsrv_wl_set(struct qtsrv *srv,
 	if (!wl)
 		return -ENOMEM;
 	refcount_set(&wl->ref, 1);
+	wl->gen = atomic64_inc_return(&qtsrv_wl_next_gen);
 	tmp = kmalloc(sizeof(*tmp), GFP_KERNEL);
 	if (!tmp) {
 		ret = -ENOMEM;
@@ -284,6 +328,48 @@ out_free_tmp:
 	kfree(tmp);
 out_free_wl:
 	qtsrv_wl_free(wl);
+	return ret;
+}
+
+/**
+ * qtsrv_wl_copy_out() - QTFS_INFO_IOC_WL_GET: copy rules to user space
+ * @wl:   rule set, or NULL when none is installed
+ * @uarg: user's &struct qtfs_info_wl
+ *
+ * Return: 0 or -errno.
+ */
+long qtsrv_wl_copy_out(const struct qtsrv_wl *wl, void __user *uarg)
+{
+	struct qtsrv_wl_rule __user *urules;
+	struct qtsrv_wl_rule *tmp;
+	struct qtfs_info_wl arg;
+	long ret = 0;
+	u32 i;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.version != QTFS_INFO_VERSION)
+		return -EINVAL;
+	arg.nr = wl ? wl->nr : 0;
+	arg.filled = min(arg.nr, arg.cap);
+	urules = u64_to_user_ptr(arg.rules);
+	tmp = kzalloc(sizeof(*tmp), GFP_KERNEL);
+	if (!tmp)
+		return -ENOMEM;
+	for (i = 0; i < arg.filled; i++) {
+		memset(tmp, 0, sizeof(*tmp));
+		tmp->wl_class = wl->ent[i].wl_class;
+		tmp->path_len = wl->ent[i].len;
+		memcpy(tmp->path, wl->ent[i].path, wl->ent[i].len);
+		if (copy_to_user(&urules[i], tmp, sizeof(*tmp))) {
+			ret = -EFAULT;
+			goto out_free;
+		}
+	}
+	if (copy_to_user(uarg, &arg, sizeof(arg)))
+		ret = -EFAULT;
+out_free:
+	kfree(tmp);
 	return ret;
 }
 

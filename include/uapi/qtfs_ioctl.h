@@ -38,6 +38,7 @@ enum qtsrv_wl_class {
 	QTSRV_WL_SETATTR = 9,	/* [Setattr] */
 	QTSRV_WL_SETXATTR = 10,	/* [Setxattr] */
 	QTSRV_WL_MOUNT = 11,	/* [Mount] */
+	QTSRV_WL_DEVICE = 12,	/* [Device] */
 	__QTSRV_WL_MAX
 };
 

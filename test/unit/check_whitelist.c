@@ -67,7 +67,7 @@ START_TEST(valid_all_sections)
 {
 	static const char *const names[] = {
 		"Open", "Write", "Read", "Readdir", "Mkdir", "Rmdir", "Create",
-		"Unlink", "Rename", "Setattr", "Setxattr", "Mount",
+		"Unlink", "Rename", "Setattr", "Setxattr", "Mount", "Device",
 	};
 	char text[4096] = "# sample\n";
 	unsigned int i;

@@ -128,13 +128,16 @@ ping_peer() {
 }
 
 # The whitelist the engine serves from: test/itest/whitelist when the test
-# engineer ships one, else the minimal one exporting $SHARE.
+# engineer ships one, else the minimal one exporting $SHARE.  [Device] lets
+# the conformance suite make and open device nodes in the share as on a
+# local filesystem; the ops checks (ops.sh) test the class closed.
 write_whitelist() {
 	mkdir -p "$SHARE" /etc/qtfs
 	if [ -f /usr/share/qtfs/itest.whitelist ]; then
 		cp /usr/share/qtfs/itest.whitelist /etc/qtfs/whitelist
 	else
-		printf '[Mount]\nPath=%s\n' "$SHARE" >/etc/qtfs/whitelist
+		printf '[Mount]\nPath=%s\n[Device]\nPath=%s\n' "$SHARE" "$SHARE" \
+			>/etc/qtfs/whitelist
 	fi
 }
 

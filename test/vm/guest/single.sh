@@ -7,6 +7,8 @@
 . /guest/common.sh
 # shellcheck source=test/vm/guest/peers.sh
 . /guest/peers.sh
+# shellcheck source=test/vm/guest/ops.sh
+. /guest/ops.sh
 
 # qtfs_fsx: 100,000 random operations on one file of the mount (read, write,
 # truncate, fallocate, mapped read and write), checked against its model
@@ -29,12 +31,15 @@ vsock | tcp)
 		fi
 		hostile_client_steps "$QTFS_TRANS"
 		hostile_server_steps "$QTFS_TRANS"
+		[ "$QTFS_TRANS" = vsock ] && ops_checks
 		server_lifecycle
 	fi
 	client_stop
+	[ "$QTFS_TRANS" = vsock ] && [ "$CLIENT_MOD" = 0 ] && ops_client_gone
 	server_stop
 	if [ "$SERVER_MOD" = 0 ] && [ "$CLIENT_MOD" = 0 ]; then
 		if [ "$QTFS_TRANS" = vsock ]; then
+			ops_misconfig
 			cid_filter_steps
 		else
 			psk_steps
