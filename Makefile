@@ -42,7 +42,7 @@ CHECKPATCH_SRC ?= /usr/src/linux-source-6.1
 CHECKPATCH ?= $(CHECKPATCH_SRC)/scripts/checkpatch.pl
 CHECKPATCH_FILES = $(filter-out %.mod.c qtfs_server/engine%,$(wildcard qtfs/*.[ch] qtfs_server/*.[ch] common/*.[ch] include/uapi/*.h))
 
-.PHONY: all modules userspace tests check demo install clean checkpatch kdir
+.PHONY: all modules userspace tests check fuzz demo install clean checkpatch kdir
 
 all: modules userspace tests
 
@@ -62,6 +62,11 @@ tests:
 
 check:
 	test/run-all.sh
+
+# libFuzzer over the shared decoder, seeded from the round-trip tests;
+# FUZZ_SECS (default 60) bounds the run.
+fuzz:
+	$(MAKE) -C test/unit fuzz
 
 demo:
 	test/vm/demo.sh
