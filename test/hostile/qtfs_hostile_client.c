@@ -308,18 +308,19 @@ static void class_escape(void)
 	expect("GETATTR hx_up/passwd",
 	       call(&s, QTFS_OP_GETATTR, "pq", "hx_up/passwd", 0ULL), -EXDEV);
 	expect("CREATE in hx_abs",
-	       call(&s, QTFS_OP_CREATE, "pndd", "hx_abs", "hostile",
-		    QTFS_O_RDWR, 0644), -EXDEV);
+	       call(&s, QTFS_OP_CREATE, "pnddd", "hx_abs", "hostile",
+		    QTFS_O_RDWR, 0644, 022), -EXDEV);
 	expect("MKDIR in hx_up",
-	       call(&s, QTFS_OP_MKDIR, "pnd", "hx_up", "hostile", 0755),
+	       call(&s, QTFS_OP_MKDIR, "pndd", "hx_up", "hostile", 0755,
+		    022),
 	       -EXDEV);
 	expect("SETATTR hx_abs/passwd",
 	       call(&s, QTFS_OP_SETATTR, "pqddddqqdqd", "hx_abs/passwd", 0ULL,
 		    QTFS_SETATTR_MODE, 0777, 0, 0, 0ULL, 0ULL, 0, 0ULL, 0),
 	       -EXDEV);
 	expect("CREATE hx_file",
-	       call(&s, QTFS_OP_CREATE, "pndd", "", "hx_file", QTFS_O_RDWR,
-		    0644), 0);
+	       call(&s, QTFS_OP_CREATE, "pnddd", "", "hx_file", QTFS_O_RDWR,
+		    0644, 022), 0);
 	handle = 0;
 	{
 		struct qtfs_buf b;
@@ -381,8 +382,8 @@ static void class_handles(void)
 	if (sess_mount(&a))
 		return;
 	call(&a, QTFS_OP_UNLINK, "pn", "", "hx_h");
-	expect("CREATE hx_h", call(&a, QTFS_OP_CREATE, "pndd", "", "hx_h",
-				   QTFS_O_RDWR, 0644), 0);
+	expect("CREATE hx_h", call(&a, QTFS_OP_CREATE, "pnddd", "", "hx_h",
+				   QTFS_O_RDWR, 0644, 022), 0);
 	qtfs_buf_init(&b, rbuf, rlen);
 	check("CREATE reply decodes",
 	      !qtfs_proto_unpack(&b, "qAd", &h, &attr, &cflags));
