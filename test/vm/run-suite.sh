@@ -18,6 +18,9 @@
 #   --live             stream the whole console instead of only step lines
 #   --stream MODE      console streaming: steps (default), all, demo (no
 #                      ordinary kernel messages)
+# Environment: QTFS_GUEST_PARTS=part,part... runs only those parts of the
+# vsock/tcp suites (see test/vm/guest/single.sh), for focused runs while
+# developing; make check runs them all.
 #
 # Consoles go to test/vm/out/<suite>[-server|-client].log.  The suite fails
 # on any kernel splat (Oops, WARN, BUG, lockdep, KASAN, hung task, panic...),
@@ -163,7 +166,7 @@ two_guests() {
 }
 
 case $suite in
-vsock | tcp) one_guest role=single "trans=$suite" ;;
+vsock | tcp) one_guest role=single "trans=$suite" ${QTFS_GUEST_PARTS:+"arg=$QTFS_GUEST_PARTS"} ;;
 two) two_guests server client ;;
 smoke) one_guest role=smoke ;;
 smoke-two) two_guests smoke smoke ;;

@@ -18,31 +18,43 @@ fsx_cmd() {
 		rm "$MNT/fsx.file"
 }
 
+# part <name>: is this part of the suite to run?  qtfs_test.arg (set from
+# QTFS_GUEST_PARTS on the host) names the parts for a focused run; empty
+# runs them all.  Parts: conform itest fsx hostile-client hostile-server ops
+# lifecycle misconfig peers.
+part() {
+	[ -z "$QTFS_ARG" ] && return 0
+	case ",$QTFS_ARG," in
+	*",$1,"*) return 0 ;;
+	esac
+	return 1
+}
+
 case $QTFS_TRANS in
 vsock | tcp)
 	server_start "$QTFS_TRANS" 127.0.0.1 &&
 		client_start "$QTFS_TRANS" 127.0.0.1
-	[ "$QTFS_TRANS" = vsock ] && run_conform
-	run_itest 127.0.0.1
+	[ "$QTFS_TRANS" = vsock ] && part conform && run_conform
+	part itest && run_itest 127.0.0.1
 	if [ "$MOUNTED" = 1 ]; then
-		if [ "$QTFS_TRANS" = vsock ]; then
+		if [ "$QTFS_TRANS" = vsock ] && part fsx; then
 			heading "fsx"
 			step "qtfs_fsx 100000 ops" fsx_cmd
 		fi
-		hostile_client_steps "$QTFS_TRANS"
-		hostile_server_steps "$QTFS_TRANS"
-		[ "$QTFS_TRANS" = vsock ] && ops_checks
-		server_lifecycle
+		part hostile-client && hostile_client_steps "$QTFS_TRANS"
+		part hostile-server && hostile_server_steps "$QTFS_TRANS"
+		[ "$QTFS_TRANS" = vsock ] && part ops && ops_checks
+		part lifecycle && server_lifecycle
 	fi
 	client_stop
-	[ "$QTFS_TRANS" = vsock ] && [ "$CLIENT_MOD" = 0 ] && ops_client_gone
+	[ "$QTFS_TRANS" = vsock ] && [ "$CLIENT_MOD" = 0 ] && part ops && ops_client_gone
 	server_stop
 	if [ "$SERVER_MOD" = 0 ] && [ "$CLIENT_MOD" = 0 ]; then
 		if [ "$QTFS_TRANS" = vsock ]; then
-			ops_misconfig
-			cid_filter_steps
+			part misconfig && ops_misconfig
+			part peers && cid_filter_steps
 		else
-			psk_steps
+			part peers && psk_steps
 		fi
 	fi
 	;;
