@@ -128,15 +128,17 @@ ping_peer() {
 }
 
 # The whitelist the engine serves from: test/itest/whitelist when the test
-# engineer ships one, else the minimal one exporting $SHARE.  [Device] lets
-# the conformance suite make and open device nodes in the share as on a
-# local filesystem; the ops checks (ops.sh) test the class closed.
+# engineer ships one, else the minimal one exporting $SHARE and /proc (the
+# hostile checks attack the server through an exported /proc, as real
+# deployments export it).  [Device] lets the conformance suite make and open
+# device nodes in the share as on a local filesystem; the ops checks
+# (ops.sh) test the class closed.
 write_whitelist() {
 	mkdir -p "$SHARE" /etc/qtfs
 	if [ -f /usr/share/qtfs/itest.whitelist ]; then
 		cp /usr/share/qtfs/itest.whitelist /etc/qtfs/whitelist
 	else
-		printf '[Mount]\nPath=%s\n[Device]\nPath=%s\n' "$SHARE" "$SHARE" \
+		printf '[Mount]\nPath=%s;/proc\n[Device]\nPath=%s\n' "$SHARE" "$SHARE" \
 			>/etc/qtfs/whitelist
 	fi
 }

@@ -271,7 +271,7 @@ ops_qtinfo_json_cmd() {
 	*) echo "client JSON lacks fields: $_j"; return 1 ;;
 	esac
 	qtinfo wl list --json 2>/dev/null && return 1
-	qtinfo --json wl list | grep -q '^{"rules":\[{"class":"Mount","path":"'"$SHARE"'"},{"class":"Device","path":"'"$SHARE"'"}\]}$'
+	qtinfo --json wl list | grep -q '^{"rules":\[{"class":"Mount","path":"'"$SHARE"'"},{"class":"Mount","path":"/proc"},{"class":"Device","path":"'"$SHARE"'"}\]}$'
 }
 
 ops_qtinfo_log_cmd() {
