@@ -5,6 +5,7 @@
 #
 #   make [KDIR=...] [QTFS_TEST_MODE=1]   modules, engine, tools, test programs
 #   make check        everything in test mode + unit tests + guest suites
+#   make check-kasan  the same on a KASAN + lockdep + kmemleak guest kernel
 #   make demo         narrated qtfs session in a qemu guest
 #   make install      [INSTALL_MOD_PATH=...] [DESTDIR=...] [PREFIX=/usr/local]
 #                     [MODULE_SIGN=1]
@@ -42,7 +43,7 @@ CHECKPATCH_SRC ?= /usr/src/linux-source-6.1
 CHECKPATCH ?= $(CHECKPATCH_SRC)/scripts/checkpatch.pl
 CHECKPATCH_FILES = $(filter-out %.mod.c qtfs_server/engine%,$(wildcard qtfs/*.[ch] qtfs_server/*.[ch] common/*.[ch] include/uapi/*.h))
 
-.PHONY: all modules userspace tests check fuzz demo install clean checkpatch kdir
+.PHONY: all modules userspace tests check check-kasan fuzz demo install clean checkpatch kdir
 
 all: modules userspace tests
 
@@ -62,6 +63,11 @@ tests:
 
 check:
 	test/run-all.sh
+
+# The same tests on a KASAN + lockdep + kmemleak guest kernel, built once
+# from linux-source-6.1 and cached outside the clone.
+check-kasan:
+	test/vm/check-kasan.sh
 
 # libFuzzer over the shared decoder, seeded from the round-trip tests;
 # FUZZ_SECS (default 60) bounds the run.

@@ -48,7 +48,13 @@ qt_krel() {
 	printf '%s\n' "$dep"
 }
 
+# Build tree of the guest kernel: Debian's headers package, or the tree
+# given in QTFS_KDIR (the debug kernel of make check-kasan).
 qt_kdir() {
+	if [[ -n ${QTFS_KDIR:-} ]]; then
+		printf '%s\n' "$QTFS_KDIR"
+		return
+	fi
 	printf '/usr/src/linux-headers-%s\n' "$(qt_krel)"
 }
 

@@ -87,11 +87,22 @@ while read -r f; do
 	modpath[${n//-/_}]=$f
 done < <(find "$kmods/kernel" -name '*.ko*')
 
+declare -A builtin=()
+if [[ -f $kmods/modules.builtin ]]; then
+	while read -r f; do
+		n=${f##*/}
+		n=${n%%.ko*}
+		builtin[${n//-/_}]=1
+	done <"$kmods/modules.builtin"
+fi
+
 declare -A copied=()
 add_module() {
 	local name=${1//-/_} f dep
 	[[ -n ${copied[$name]:-} ]] && return 0
 	f=${modpath[$name]:-}
+	# built into the kernel (the debug kernel of check-kasan builds virtio in)
+	[[ -z $f && -n ${builtin[$name]:-} ]] && return 0
 	[[ -n $f ]] || qt_die "kernel module $name not found in $kmods"
 	copied[$name]=1
 	mkdir -p "$stage/lib/modules/$krel/$(dirname "${f#"$kmods"/}")"
