@@ -16,17 +16,8 @@ set -euo pipefail
 # shellcheck source=test/vm/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# packages first: the kernel build needs the source and a compiler
-"$QT_VM_DIR/setup-host.sh"
-missing=()
-for p in flex bison bc libelf-dev libssl-dev; do
-	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
-		missing+=("$p")
-done
-if [[ ${#missing[@]} -gt 0 ]]; then
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+# packages first: the host's, plus what a kernel build needs
+"$QT_VM_DIR/setup-host.sh" flex bison bc libelf-dev libssl-dev
 
 read -r rel tree < <("$QT_VM_DIR/kasan-kernel.sh" | tail -n 1)
 export QTFS_KREL=$rel QTFS_KDIR=$tree

@@ -9,7 +9,7 @@
 # Idempotent: when everything is present it only runs dpkg-query and stat,
 # so it never touches apt on a prepared machine.
 #
-# Usage: test/vm/setup-host.sh
+# Usage: test/vm/setup-host.sh [PACKAGE...]   (extra packages to install)
 set -euo pipefail
 
 # shellcheck source=test/vm/lib.sh
@@ -48,7 +48,7 @@ install_pkgs() {
 		apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-install_pkgs "${QT_HOST_PKGS[@]}"
+install_pkgs "${QT_HOST_PKGS[@]}" "$@"
 
 krel=$(qt_krel)
 kdir=$(qt_kdir)

@@ -410,6 +410,8 @@ kmemleak_check() {
 	heading "kmemleak"
 	# an object must be unreferenced for a while before it is reported
 	sleep 6
+	# kmemleak reports an object only when two scans in a row find it
+	# unreferenced
 	echo scan >"$KMEMLEAK"
 	echo scan >"$KMEMLEAK"
 	_n=$(grep -c '^unreferenced object' "$KMEMLEAK")
