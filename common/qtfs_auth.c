@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Pre-shared key authentication of a qtfs connection: HMAC-SHA256 proofs
- * over both ends' random nonces (see HELLO in include/uapi/qtfs_proto.h).
+ * over both ends' random nonces, then, where the transport asks for it,
+ * tags on every frame under a key derived for the connection (see HELLO
+ * in include/uapi/qtfs_proto.h).
  *
  * The key is the qtfs_auth_key module parameter, given as hex at load time
  * only.  Its permissions are 0 so that it never shows in sysfs, and it is
@@ -13,6 +15,8 @@
 #include <linux/kernel.h>
 #include <linux/moduleparam.h>
 #include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
 #include <linux/string.h>
 #include "qtfs_auth.h"
 
@@ -141,6 +145,170 @@ int qtfs_auth_check(const char *label, const u8 *cnonce, const u8 *snonce,
 	ret = qtfs_auth_mac(label, cnonce, snonce, want);
 	if (!ret && crypto_memneq(want, mac, QTFS_AUTH_MAC_SIZE))
 		ret = -EACCES;
+	memzero_explicit(want, sizeof(want));
+	return ret;
+}
+
+/**
+ * qtfs_fmac_new() - set up frame authentication after a keyed HELLO
+ * @cnonce: the client's nonce of the exchange
+ * @snonce: the server's nonce
+ * @server: true on the server's end of the connection
+ *
+ * Derives the session key from the pre-shared key and both nonces, so
+ * each connection authenticates its frames with a key of its own.
+ *
+ * Return: the state to hang on the connection, or an ERR_PTR().
+ */
+struct qtfs_fmac *qtfs_fmac_new(const u8 *cnonce, const u8 *snonce,
+				bool server)
+{
+	u8 key[QTFS_AUTH_MAC_SIZE];
+	struct qtfs_fmac *m;
+	int ret;
+
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	m->tx_dir = server ? 'S' : 'C';
+	m->tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
+	if (IS_ERR(m->tfm)) {
+		ret = PTR_ERR(m->tfm);
+		goto out_free;
+	}
+	m->rx = kzalloc(sizeof(*m->rx) + crypto_shash_descsize(m->tfm),
+			GFP_KERNEL);
+	if (!m->rx) {
+		ret = -ENOMEM;
+		goto out_tfm;
+	}
+	m->rx->tfm = m->tfm;
+	ret = qtfs_auth_mac(QTFS_AUTH_LABEL_SESSION, cnonce, snonce, key);
+	if (!ret)
+		ret = crypto_shash_setkey(m->tfm, key, sizeof(key));
+	memzero_explicit(key, sizeof(key));
+	if (ret)
+		goto out_rx;
+	return m;
+
+out_rx:
+	kfree(m->rx);
+out_tfm:
+	crypto_free_shash(m->tfm);
+out_free:
+	kfree(m);
+	return ERR_PTR(ret);
+}
+
+/**
+ * qtfs_fmac_free() - release frame authentication state
+ * @m: state from qtfs_fmac_new(), or NULL
+ */
+void qtfs_fmac_free(struct qtfs_fmac *m)
+{
+	if (!m)
+		return;
+	kfree_sensitive(m->rx);
+	crypto_free_shash(m->tfm);
+	kfree(m);
+}
+
+/* Start a tag: direction and sequence number come before the frame. */
+static int qtfs_fmac_begin(struct shash_desc *desc, u8 dir, u64 seq)
+{
+	__le64 lseq = cpu_to_le64(seq);
+
+	return crypto_shash_init(desc) ?:
+	       crypto_shash_update(desc, &dir, 1) ?:
+	       crypto_shash_update(desc, (const u8 *)&lseq, sizeof(lseq));
+}
+
+/* Finish a tag into @tag, cut to its wire size. */
+static int qtfs_fmac_final(struct shash_desc *desc,
+			   u8 tag[QTFS_FRAME_TAG_SIZE])
+{
+	u8 full[QTFS_AUTH_MAC_SIZE];
+	int ret;
+
+	ret = crypto_shash_final(desc, full);
+	memcpy(tag, full, QTFS_FRAME_TAG_SIZE);
+	memzero_explicit(full, sizeof(full));
+	return ret;
+}
+
+/**
+ * qtfs_fmac_sign() - tag the next frame this end sends
+ * @m:   frame authentication state
+ * @vec: the frame, header first
+ * @nr:  pieces in @vec
+ * @tag: receives the tag to send right after the frame
+ *
+ * Takes the next sequence number, so the caller must send the frame and
+ * the tag, in the order of the calls, or drop the connection.  Caller
+ * holds the connection's send lock.
+ *
+ * Return: 0 or the crypto API's error.
+ */
+int qtfs_fmac_sign(struct qtfs_fmac *m, const struct kvec *vec, size_t nr,
+		   u8 tag[QTFS_FRAME_TAG_SIZE])
+{
+	SHASH_DESC_ON_STACK(desc, m->tfm);
+	size_t i;
+	int ret;
+
+	desc->tfm = m->tfm;
+	ret = qtfs_fmac_begin(desc, m->tx_dir, m->tx_seq++);
+	for (i = 0; !ret && i < nr; i++)
+		ret = crypto_shash_update(desc, vec[i].iov_base,
+					  vec[i].iov_len);
+	if (!ret)
+		ret = qtfs_fmac_final(desc, tag);
+	shash_desc_zero(desc);
+	return ret;
+}
+
+/**
+ * qtfs_fmac_rx_begin() - start checking the next received frame
+ * @m: frame authentication state; receive thread only
+ *
+ * Return: 0 or the crypto API's error.
+ */
+int qtfs_fmac_rx_begin(struct qtfs_fmac *m)
+{
+	return qtfs_fmac_begin(m->rx, m->tx_dir == 'S' ? 'C' : 'S',
+			       m->rx_seq++);
+}
+
+/**
+ * qtfs_fmac_rx_update() - add received frame bytes to the running tag
+ * @m:    frame authentication state; receive thread only
+ * @data: bytes of the frame, in order
+ * @len:  their number
+ *
+ * Return: 0 or the crypto API's error.
+ */
+int qtfs_fmac_rx_update(struct qtfs_fmac *m, const void *data, size_t len)
+{
+	return crypto_shash_update(m->rx, data, len);
+}
+
+/**
+ * qtfs_fmac_rx_check() - compare the received tag with the frame's
+ * @m:   frame authentication state; receive thread only
+ * @tag: the %QTFS_FRAME_TAG_SIZE bytes that followed the frame
+ *
+ * Return: 0 if the frame is authentic, -EBADMSG if not, or the crypto
+ * API's error.
+ */
+int qtfs_fmac_rx_check(struct qtfs_fmac *m,
+		       const u8 tag[QTFS_FRAME_TAG_SIZE])
+{
+	u8 want[QTFS_FRAME_TAG_SIZE];
+	int ret;
+
+	ret = qtfs_fmac_final(m->rx, want);
+	if (!ret && crypto_memneq(want, tag, QTFS_FRAME_TAG_SIZE))
+		ret = -EBADMSG;
 	memzero_explicit(want, sizeof(want));
 	return ret;
 }

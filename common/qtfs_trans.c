@@ -8,6 +8,7 @@
 #include <linux/string.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
+#include "qtfs_auth.h"
 #include "qtfs_trans.h"
 
 extern struct qtfs_trans_ops qtfs_trans_vsock;
@@ -222,6 +223,44 @@ int qtfs_sock_accept(struct qtfs_tconn *listener, struct qtfs_tconn *tc)
 	return 0;
 }
 
+/* The frame pieces a sender passes, plus the tag. */
+#define QTFS_FRAME_VECS		4
+
+/**
+ * qtfs_frame_send() - send one whole message, tagged if frames are
+ * @tc:  connection
+ * @vec: the message, header first
+ * @nr:  pieces in @vec (fewer than %QTFS_FRAME_VECS)
+ * @len: total bytes
+ *
+ * Caller holds the connection's send lock: tags are numbered in the order
+ * frames reach the stream.  HELLO frames are never tagged, so the last
+ * HELLO may leave after the server turned authentication on.
+ *
+ * Return: 0, or -errno; after an error part of the message may have been
+ * sent, so the caller must drop the connection.
+ */
+int qtfs_frame_send(struct qtfs_tconn *tc, struct kvec *vec, size_t nr,
+		    size_t len)
+{
+	const struct qtfs_hdr *h = vec[0].iov_base;
+	struct kvec all[QTFS_FRAME_VECS];
+	u8 tag[QTFS_FRAME_TAG_SIZE];
+	int ret;
+
+	if (!tc->fmac || le16_to_cpu(h->opcode) == QTFS_OP_HELLO)
+		return tc->ops->send(tc, vec, nr, len);
+	if (WARN_ON_ONCE(nr >= QTFS_FRAME_VECS))
+		return -EINVAL;
+	ret = qtfs_fmac_sign(tc->fmac, vec, nr, tag);
+	if (ret)
+		return ret;
+	memcpy(all, vec, nr * sizeof(*vec));
+	all[nr].iov_base = tag;
+	all[nr].iov_len = sizeof(tag);
+	return tc->ops->send(tc, all, nr + 1, len + sizeof(tag));
+}
+
 /**
  * qtfs_frame_recv_hdr() - read and check the next message header
  * @tc:     connection
@@ -231,14 +270,17 @@ int qtfs_sock_accept(struct qtfs_tconn *listener, struct qtfs_tconn *tc)
  *
  * Reads one header and checks it with qtfs_proto_decode_hdr() and against
  * @maxlen; the caller then finds the buffer the @h->len - %QTFS_HDR_SIZE
- * payload bytes belong to (checking @h->len against it) and reads them with
- * @tc->ops->recv, or discards them with qtfs_frame_skip().
+ * payload bytes belong to (checking @h->len against it), reads them with
+ * qtfs_frame_recv() or discards them with qtfs_frame_skip(), and ends the
+ * frame with qtfs_frame_end() before acting on it.  Receive thread only.
  *
- * Return: 0, -EPROTO for a malformed header, or a transport error.
+ * Return: 0, -EPROTO for a malformed header (or a HELLO once frames are
+ * authenticated), or a transport error.
  */
 int qtfs_frame_recv_hdr(struct qtfs_tconn *tc, struct qtfs_msg_hdr *h,
 			void *raw, u32 maxlen)
 {
+	struct qtfs_fmac *m;
 	int ret = tc->ops->recv(tc, raw, QTFS_HDR_SIZE);
 
 	if (ret)
@@ -246,11 +288,43 @@ int qtfs_frame_recv_hdr(struct qtfs_tconn *tc, struct qtfs_msg_hdr *h,
 	ret = qtfs_proto_decode_hdr(raw, h);
 	if (ret)
 		return ret;
-	return h->len > maxlen ? -EPROTO : 0;
+	if (h->len > maxlen)
+		return -EPROTO;
+	/*
+	 * Pairs with qtfs_frame_auth_start(): this end turned authentication
+	 * on before it sent what these bytes answer.
+	 */
+	m = smp_load_acquire(&tc->fmac);
+	if (!m)
+		return 0;
+	if (h->opcode == QTFS_OP_HELLO)
+		return -EPROTO;
+	return qtfs_fmac_rx_begin(m) ?: qtfs_fmac_rx_update(m, raw,
+							     QTFS_HDR_SIZE);
 }
 
 /**
- * qtfs_frame_skip() - discard @len payload bytes
+ * qtfs_frame_recv() - receive @len payload bytes of the current frame
+ * @tc:  connection
+ * @buf: destination
+ * @len: bytes wanted
+ *
+ * Return: 0 or a transport error.
+ */
+int qtfs_frame_recv(struct qtfs_tconn *tc, void *buf, u32 len)
+{
+	int ret;
+
+	if (!len)
+		return 0;
+	ret = tc->ops->recv(tc, buf, len);
+	if (!ret && tc->fmac)
+		ret = qtfs_fmac_rx_update(tc->fmac, buf, len);
+	return ret;
+}
+
+/**
+ * qtfs_frame_skip() - discard @len payload bytes of the current frame
  * @tc:  connection
  * @len: bytes to drop
  *
@@ -264,10 +338,54 @@ int qtfs_frame_skip(struct qtfs_tconn *tc, u32 len)
 
 	while (len) {
 		n = min_t(u32, len, sizeof(scratch));
-		ret = tc->ops->recv(tc, scratch, n);
+		ret = qtfs_frame_recv(tc, scratch, n);
 		if (ret)
 			return ret;
 		len -= n;
 	}
 	return 0;
+}
+
+/**
+ * qtfs_frame_end() - finish receiving a frame: read and check its tag
+ * @tc: connection
+ *
+ * Nothing of a frame may be acted on before this returned 0.
+ *
+ * Return: 0, -EBADMSG for a frame that is not authentic, or a transport
+ * error.
+ */
+int qtfs_frame_end(struct qtfs_tconn *tc)
+{
+	u8 tag[QTFS_FRAME_TAG_SIZE];
+	int ret;
+
+	if (!tc->fmac)
+		return 0;
+	ret = tc->ops->recv(tc, tag, sizeof(tag));
+	return ret ?: qtfs_fmac_rx_check(tc->fmac, tag);
+}
+
+/**
+ * qtfs_frame_auth_start() - authenticate every later frame of @tc
+ * @tc: connection after a keyed HELLO that agreed on frame tags
+ * @m:  state from qtfs_fmac_new(); @tc owns it from now on
+ *
+ * Caller holds the send lock, and calls this before it sends (or, on the
+ * server, before it receives) the first frame to tag.
+ */
+void qtfs_frame_auth_start(struct qtfs_tconn *tc, struct qtfs_fmac *m)
+{
+	/* publish @m whole to qtfs_frame_recv_hdr()'s smp_load_acquire() */
+	smp_store_release(&tc->fmac, m);
+}
+
+/**
+ * qtfs_frame_auth_stop() - forget the frame authentication of @tc
+ * @tc: connection nothing sends on or receives from any more
+ */
+void qtfs_frame_auth_stop(struct qtfs_tconn *tc)
+{
+	qtfs_fmac_free(tc->fmac);
+	tc->fmac = NULL;
 }

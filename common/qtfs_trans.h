@@ -34,10 +34,14 @@ struct qtfs_trans_addr {
  * struct qtfs_tconn - one transport endpoint (connected or listening)
  * @ops:  transport it belongs to
  * @sock: the socket of stream transports
+ * @fmac: frame authentication once a keyed HELLO turned it on, else NULL;
+ *        set by qtfs_frame_auth_start() and freed by
+ *        qtfs_frame_auth_stop() when nothing sends or receives any more
  */
 struct qtfs_tconn {
 	const struct qtfs_trans_ops *ops;
 	struct socket *sock;
+	struct qtfs_fmac *fmac;
 };
 
 /**
@@ -45,6 +49,9 @@ struct qtfs_tconn {
  * @name:     name used by the trans= mount option and in logs
  * @owner:    module providing the transport
  * @maxsize:  largest message the transport can carry
+ * @frame_mac: others can reach the path (TCP), so a keyed connection must
+ *            authenticate every frame, not only HELLO; vsock's path is the
+ *            hypervisor's
  * @connect:  connect @tc to @addr; may sleep, returns -errno
  * @listen:   bind and listen on @addr
  * @accept:   wait for a connection on @listener and set up @tc for it;
@@ -67,6 +74,7 @@ struct qtfs_trans_ops {
 	const char *name;
 	struct module *owner;
 	u32 maxsize;
+	bool frame_mac;
 	int (*connect)(struct qtfs_tconn *tc, const struct qtfs_trans_addr *addr);
 	int (*listen)(struct qtfs_tconn *tc, const struct qtfs_trans_addr *addr);
 	int (*accept)(struct qtfs_tconn *listener, struct qtfs_tconn *tc);
@@ -94,6 +102,12 @@ void qtfs_sock_shutdown(struct qtfs_tconn *tc);
 void qtfs_sock_close(struct qtfs_tconn *tc);
 int qtfs_sock_accept(struct qtfs_tconn *listener, struct qtfs_tconn *tc);
 
+int qtfs_frame_send(struct qtfs_tconn *tc, struct kvec *vec, size_t nr,
+		    size_t len);
+int qtfs_frame_recv(struct qtfs_tconn *tc, void *buf, u32 len);
+int qtfs_frame_end(struct qtfs_tconn *tc);
+void qtfs_frame_auth_start(struct qtfs_tconn *tc, struct qtfs_fmac *m);
+void qtfs_frame_auth_stop(struct qtfs_tconn *tc);
 int qtfs_frame_recv_hdr(struct qtfs_tconn *tc, struct qtfs_msg_hdr *h,
 			void *raw, u32 maxlen);
 int qtfs_frame_skip(struct qtfs_tconn *tc, u32 len);

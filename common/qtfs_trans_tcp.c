@@ -65,6 +65,7 @@ struct qtfs_trans_ops qtfs_trans_tcp = {
 	.name = "tcp",
 	.owner = THIS_MODULE,
 	.maxsize = QTFS_MSG_MAX,
+	.frame_mac = true,
 	.connect = qtfs_tcp_connect,
 	.listen = qtfs_tcp_listen,
 	.accept = qtfs_tcp_accept,

@@ -34,7 +34,8 @@ static int qtfs_recv_unsolicited(struct qtfs_conn *conn,
 	if ((h->flags & QTFS_HDR_REPLY) || h->opcode != QTFS_OP_EVENT ||
 	    plen > sizeof(payload))
 		return -EPROTO;
-	ret = conn->tc.ops->recv(&conn->tc, payload, plen);
+	ret = qtfs_frame_recv(&conn->tc, payload, plen) ?:
+	      qtfs_frame_end(&conn->tc);
 	if (ret)
 		return ret;
 	/* nothing subscribes to events yet: validate and drop */
@@ -67,8 +68,11 @@ static int qtfs_recv_thread(void *data)
 			break;
 		}
 		memcpy(req->rsp, raw, QTFS_HDR_SIZE);
-		ret = conn->tc.ops->recv(&conn->tc, req->rsp + QTFS_HDR_SIZE,
-					 h.len - QTFS_HDR_SIZE);
+		ret = qtfs_frame_recv(&conn->tc, req->rsp + QTFS_HDR_SIZE,
+				      h.len - QTFS_HDR_SIZE) ?:
+		      qtfs_frame_end(&conn->tc);
+		if (ret == -EBADMSG)
+			qtfs_err("reply %llu failed authentication\n", h.id);
 		ret = qtfs_req_finish(req, &h, ret);
 		if (ret)
 			break;
@@ -127,6 +131,7 @@ static void qtfs_conn_teardown(struct qtfs_conn *conn)
 	}
 	mutex_lock(&conn->send_lock);
 	conn->trans->close(&conn->tc);
+	qtfs_frame_auth_stop(&conn->tc);
 	mutex_unlock(&conn->send_lock);
 	qtfs_req_fail_all(conn, -ENOTCONN);
 }
@@ -188,8 +193,9 @@ static int qtfs_conn_hello_leg(struct qtfs_conn *conn, u32 features,
 static int qtfs_conn_hello(struct qtfs_conn *conn)
 {
 	u8 cnonce[QTFS_AUTH_NONCE_SIZE], mac[QTFS_AUTH_MAC_SIZE];
+	u32 features, bloblen, want = QTFS_FEAT_AUTH;
+	struct qtfs_fmac *fmac = NULL;
 	struct qtfs_req *req = NULL;
-	u32 features, bloblen;
 	const u8 *blob;
 	int ret;
 
@@ -203,14 +209,22 @@ static int qtfs_conn_hello(struct qtfs_conn *conn)
 		goto out_put;
 	}
 
+	if (conn->trans->frame_mac)
+		want |= QTFS_FEAT_FRAME_MAC;
 	qtfs_auth_nonce(cnonce);
-	ret = qtfs_conn_hello_leg(conn, QTFS_FEAT_AUTH, cnonce, sizeof(cnonce),
+	ret = qtfs_conn_hello_leg(conn, want, cnonce, sizeof(cnonce),
 				  QTFS_AUTH_NONCE_SIZE + QTFS_AUTH_MAC_SIZE,
 				  &req, &features, &blob, &bloblen);
 	if (ret)
 		goto out_put;
 	if (!(features & QTFS_FEAT_AUTH)) {
 		qtfs_err("server is not authenticated; refusing it (qtfs_auth_key is set)\n");
+		ret = -EACCES;
+		goto out_put;
+	}
+	if ((features & want) != want) {
+		qtfs_err("server does not authenticate frames over %s; refusing it\n",
+			 conn->trans->name);
 		ret = -EACCES;
 		goto out_put;
 	}
@@ -225,6 +239,13 @@ static int qtfs_conn_hello(struct qtfs_conn *conn)
 		goto out_put;
 	}
 	ret = qtfs_auth_mac(QTFS_AUTH_LABEL_CLIENT, cnonce, blob, mac);
+	if (!ret && (want & QTFS_FEAT_FRAME_MAC)) {
+		fmac = qtfs_fmac_new(cnonce, blob, false);
+		if (IS_ERR(fmac)) {
+			ret = PTR_ERR(fmac);
+			fmac = NULL;
+		}
+	}
 	qtfs_req_put(req);
 	req = NULL;
 	if (ret)
@@ -233,9 +254,20 @@ static int qtfs_conn_hello(struct qtfs_conn *conn)
 				  &req, &features, &blob, &bloblen);
 	if (!ret && (!(features & QTFS_FEAT_AUTH) || bloblen))
 		ret = -EPROTO;
+	if (!ret && fmac) {
+		/*
+		 * The server tags what it sends from now on, but only in
+		 * answer to what we send next: nothing races with this.
+		 */
+		mutex_lock(&conn->send_lock);
+		qtfs_frame_auth_start(&conn->tc, fmac);
+		mutex_unlock(&conn->send_lock);
+		fmac = NULL;
+	}
 out_put:
 	if (req)
 		qtfs_req_put(req);
+	qtfs_fmac_free(fmac);
 	memzero_explicit(mac, sizeof(mac));
 	return ret;
 }

@@ -192,7 +192,7 @@ int qtfs_req_send(struct qtfs_req *req)
 	if (READ_ONCE(conn->gen) != gen)
 		ret = -ENOTCONN;
 	else
-		ret = conn->trans->send(&conn->tc, &vec, 1, vec.iov_len);
+		ret = qtfs_frame_send(&conn->tc, &vec, 1, vec.iov_len);
 	if (ret)
 		qtfs_conn_fail(conn, gen, ret);
 	mutex_unlock(&conn->send_lock);

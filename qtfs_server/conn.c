@@ -130,6 +130,7 @@ void qtsrv_conn_put(struct qtsrv_conn *conn)
 	/* a MOUNT that raced with the teardown may have left a session */
 	qtsrv_sess_put(conn->sess);
 	conn->tc.ops->close(&conn->tc);
+	qtfs_frame_auth_stop(&conn->tc);
 	kfree(conn);
 }
 
@@ -171,7 +172,7 @@ int qtsrv_conn_send(struct qtsrv_conn *conn, void *msg, u32 len)
 	if (test_bit(QTSRV_CONN_DEAD, &conn->flags))
 		ret = -ENOTCONN;
 	else
-		ret = conn->tc.ops->send(&conn->tc, &vec, 1, len);
+		ret = qtfs_frame_send(&conn->tc, &vec, 1, len);
 	mutex_unlock(&conn->send_lock);
 	if (!ret)
 		return 0;
@@ -438,6 +439,39 @@ static int qtsrv_hello_refuse(struct qtsrv_conn *conn,
 }
 
 /*
+ * The client proved it has the key: open the connection, tagging every
+ * later frame if the first leg agreed on it.  The last HELLO reply itself
+ * is never tagged, so it may leave after tagging started.
+ */
+static int qtsrv_hello_authenticated(struct qtsrv_conn *conn,
+				     const struct qtfs_msg_hdr *h, u16 minor)
+{
+	struct qtfs_fmac *fmac;
+	int ret;
+
+	if (conn->frame_mac) {
+		fmac = qtfs_fmac_new(conn->cnonce, conn->snonce, true);
+		if (IS_ERR(fmac)) {
+			qtsrv_warn_rl("conn %u (%s): no frame authentication: %ld, closing\n",
+				      conn->id, conn->peer, PTR_ERR(fmac));
+			qtsrv_send_error(conn, h, -EACCES);
+			return PTR_ERR(fmac);
+		}
+		mutex_lock(&conn->send_lock);
+		qtfs_frame_auth_start(&conn->tc, fmac);
+		mutex_unlock(&conn->send_lock);
+	}
+	ret = qtsrv_hello_reply(conn, h, minor, QTFS_FEAT_AUTH, NULL, 0);
+	if (ret)
+		return ret;
+	conn->hello = QTSRV_HELLO_DONE;
+	qtsrv_hello_done(conn, minor);
+	qtsrv_info_rl("conn %u (%s): authenticated%s\n", conn->id, conn->peer,
+		      conn->frame_mac ? ", frames tagged" : "");
+	return 0;
+}
+
+/*
  * HELLO: check the peer speaks our protocol, agree on the limits and, with
  * a key, run the exchange described in include/uapi/qtfs_proto.h.  A
  * refused HELLO is answered with the error, then the connection closes.
@@ -490,13 +524,7 @@ static int qtsrv_hello(struct qtsrv_conn *conn, const struct qtfs_msg_hdr *h,
 		if (ret)
 			return qtsrv_hello_refuse(conn, h,
 						  "client failed authentication (wrong key?)");
-		ret = qtsrv_hello_reply(conn, h, minor, QTFS_FEAT_AUTH, NULL, 0);
-		if (ret)
-			return ret;
-		conn->hello = QTSRV_HELLO_DONE;
-		qtsrv_hello_done(conn, minor);
-		qtsrv_info_rl("conn %u (%s): authenticated\n", conn->id, conn->peer);
-		return 0;
+		return qtsrv_hello_authenticated(conn, h, minor);
 	}
 
 	if (maxmsg < QTFS_MSG_MIN) {
@@ -532,6 +560,10 @@ static int qtsrv_hello(struct qtsrv_conn *conn, const struct qtfs_msg_hdr *h,
 	if (bloblen != QTFS_AUTH_NONCE_SIZE)
 		return qtsrv_hello_refuse(conn, h,
 					  "malformed authentication nonce");
+	conn->frame_mac = features & QTFS_FEAT_FRAME_MAC;
+	if (conn->tc.ops->frame_mac && !conn->frame_mac)
+		return qtsrv_hello_refuse(conn, h,
+					  "client does not authenticate frames (older qtfs.ko?)");
 	memcpy(conn->cnonce, blob, QTFS_AUTH_NONCE_SIZE);
 	qtfs_auth_nonce(conn->snonce);
 	memcpy(proof, conn->snonce, QTFS_AUTH_NONCE_SIZE);
@@ -543,10 +575,23 @@ static int qtsrv_hello(struct qtsrv_conn *conn, const struct qtfs_msg_hdr *h,
 		qtsrv_send_error(conn, h, -EACCES);
 		return ret;
 	}
-	ret = qtsrv_hello_reply(conn, h, minor, QTFS_FEAT_AUTH, proof,
-				sizeof(proof));
+	ret = qtsrv_hello_reply(conn, h, minor,
+				QTFS_FEAT_AUTH | (conn->frame_mac ?
+						  QTFS_FEAT_FRAME_MAC : 0),
+				proof, sizeof(proof));
 	if (!ret)
 		conn->hello = QTSRV_HELLO_CHALLENGED;
+	return ret;
+}
+
+/* Check the tag of the frame just read; a bad one ends the connection. */
+static int qtsrv_frame_end(struct qtsrv_conn *conn)
+{
+	int ret = qtfs_frame_end(&conn->tc);
+
+	if (ret == -EBADMSG)
+		qtsrv_warn_rl("conn %u (%s): frame failed authentication, closing\n",
+			      conn->id, conn->peer);
 	return ret;
 }
 
@@ -578,14 +623,14 @@ static int qtsrv_recv_one(struct qtsrv_conn *conn)
 	plen = h.len - QTFS_HDR_SIZE;
 	payload = kvmalloc(max_t(u32, plen, 1), GFP_KERNEL);
 	if (!payload) {
-		ret = qtfs_frame_skip(&conn->tc, plen);
+		ret = qtfs_frame_skip(&conn->tc, plen) ?:
+		      qtsrv_frame_end(conn);
 		return ret ?: qtsrv_send_error(conn, &h, -ENOMEM);
 	}
-	if (plen) {
-		ret = conn->tc.ops->recv(&conn->tc, payload, plen);
-		if (ret)
-			goto out_free;
-	}
+	ret = qtfs_frame_recv(&conn->tc, payload, plen) ?:
+	      qtsrv_frame_end(conn);
+	if (ret)
+		goto out_free;
 
 	if (conn->hello != QTSRV_HELLO_DONE) {
 		if (h.opcode != QTFS_OP_HELLO) {

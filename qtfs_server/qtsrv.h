@@ -224,6 +224,7 @@ enum qtsrv_hello_state {
  * @inflight_wq:  the receive thread waits here while over the in-flight
  *                limits
  * @hello:        &enum qtsrv_hello_state; receive thread only
+ * @frame_mac:    the first leg agreed on tagged frames; receive thread only
  * @cnonce:       the client's authentication nonce; receive thread only
  * @snonce:       our authentication nonce; receive thread only
  * @hello_timeout: kills the connection if HELLO is not done in
@@ -253,6 +254,7 @@ struct qtsrv_conn {
 	wait_queue_head_t inflight_wq;
 
 	enum qtsrv_hello_state hello;
+	bool frame_mac;
 	u8 cnonce[QTFS_AUTH_NONCE_SIZE];
 	u8 snonce[QTFS_AUTH_NONCE_SIZE];
 	struct delayed_work hello_timeout;

@@ -8,6 +8,8 @@
  *        first tagged release).
  *   1.1: HELLO ends with a blob carrying the pre-shared key exchange
  *        (%QTFS_FEAT_AUTH); still unreleased, so no 1.0 compat size.
+ *   1.1 + %QTFS_FEAT_FRAME_MAC: authenticated frames after a keyed HELLO
+ *        (a feature bit: no message changes layout).
  *
  * Negotiation:
  *   A connection starts with HELLO from the client (id 1, no credentials);
@@ -28,6 +30,25 @@
  *   Each side checks the other's proof, so both prove they know K; a
  *   failed proof, or a keyed peer meeting an unkeyed one, ends the
  *   exchange with -EACCES.  Without AUTH every HELLO blob is empty.
+ *
+ * Frame authentication (%QTFS_FEAT_FRAME_MAC, with AUTH):
+ *   The HELLO proofs show both ends know K, but on a transport others can
+ *   reach (TCP) they do not stop a host on the path from changing, adding,
+ *   dropping or replaying later frames.  A client offers FRAME_MAC in its
+ *   first HELLO next to AUTH, and the server's answer confirms it; on TCP
+ *   both ends require it, so a stripped bit ends the exchange (-EACCES).
+ *   Both ends then derive the session key
+ *     Ks = HMAC(K, "qtfs-session" || cnonce || snonce)
+ *   and every frame after the last HELLO, in both directions, is followed
+ *   by a %QTFS_FRAME_TAG_SIZE byte tag that the header's length does not
+ *   count:
+ *     tag = first 16 bytes of HMAC(Ks, dir || seq || header || payload)
+ *   dir is one byte, 'C' for client to server and 'S' for server to client
+ *   (a frame cannot be reflected); seq is the __le64 number of tagged
+ *   frames sent before this one in that direction (frames cannot be
+ *   dropped, reordered or replayed).  HELLO frames are never tagged: once
+ *   frames are, a HELLO, a wrong tag or a missing one closes the
+ *   connection.
  *
  * Framing:
  *   Every message is a &struct qtfs_hdr followed by a payload whose layout is
@@ -59,10 +80,13 @@
 
 /* HELLO feature bits */
 #define QTFS_FEAT_AUTH		0x0001	/* pre-shared key exchange, see above */
+#define QTFS_FEAT_FRAME_MAC	0x0002	/* tagged frames after HELLO, see above */
 
 /* Sizes of the authentication fields in HELLO blobs. */
 #define QTFS_AUTH_NONCE_SIZE	32
 #define QTFS_AUTH_MAC_SIZE	32
+/* Size of the tag after each frame with %QTFS_FEAT_FRAME_MAC. */
+#define QTFS_FRAME_TAG_SIZE	16
 
 /* Largest data payload of one READ/WRITE and largest blob of any kind. */
 #define QTFS_IO_MAX		(1U << 20)

@@ -50,6 +50,9 @@ extern const struct hostile_class __stop_hostile_classes[];
 extern struct hw_addr addr;
 extern const char *export;
 extern const char *mnt;
+/* The server's pre-shared key (--key), for classes that authenticate. */
+extern u8 key[64];
+extern size_t keylen;
 
 /* Last reply payload of the calling thread. */
 extern __thread unsigned char rbuf[QTFS_MSG_MAX];

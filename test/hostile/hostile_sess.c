@@ -15,6 +15,8 @@
 struct hw_addr addr;
 const char *export;
 const char *mnt;
+u8 key[64];
+size_t keylen;
 
 __thread unsigned char rbuf[QTFS_MSG_MAX];
 __thread u32 rlen;

@@ -5,13 +5,15 @@
  * closed connection while a well-behaved mount keeps being served.
  *
  *   qtfs_hostile_client --trans tcp|vsock --addr <ip|cid> --port <port>
- *                       --export <server path> [--mnt <qtfs mount>] <class>
+ *                       --export <server path> [--mnt <qtfs mount>]
+ *                       [--key <hex>] <class>
  *
  * The classes (hc_*.c) register themselves; usage lists them.  Each check
  * prints one line, and the program exits 0 only if all of them held (and,
  * with --mnt, the mount still works after).
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,11 +55,28 @@ static void usage(void)
 	const struct hostile_class *c;
 
 	fprintf(stderr, "usage: qtfs_hostile_client --trans tcp|vsock --addr <ip|cid> --port <port>\n"
-		"                           --export <path> [--mnt <dir>] <class>\nclasses:");
+		"                           --export <path> [--mnt <dir>] [--key <hex>] <class>\nclasses:");
 	for (c = __start_hostile_classes; c < __stop_hostile_classes; c++)
 		fprintf(stderr, " %s", c->name);
 	fprintf(stderr, "\n");
 	exit(2);
+}
+
+/* --key: the server's qtfs_auth_key, 16 to 64 bytes in hex. */
+static void parse_key(const char *hex)
+{
+	size_t n = strlen(hex);
+	unsigned int byte;
+
+	if (n % 2 || n < 32 || n > 2 * sizeof(key))
+		usage();
+	for (keylen = 0; keylen < n / 2; keylen++) {
+		if (!isxdigit(hex[2 * keylen]) ||
+		    !isxdigit(hex[2 * keylen + 1]) ||
+		    sscanf(hex + 2 * keylen, "%2x", &byte) != 1)
+			usage();
+		key[keylen] = byte;
+	}
 }
 
 int main(int argc, char **argv)
@@ -78,6 +97,8 @@ int main(int argc, char **argv)
 			export = argv[a + 1];
 		else if (!strcmp(argv[a], "--mnt"))
 			mnt = argv[a + 1];
+		else if (!strcmp(argv[a], "--key"))
+			parse_key(argv[a + 1]);
 		else
 			usage();
 	}

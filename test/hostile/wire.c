@@ -152,7 +152,7 @@ int hw_send(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-static int hw_recv_all(int fd, void *buf, size_t len)
+int hw_recv_all(int fd, void *buf, size_t len)
 {
 	char *p = buf;
 	ssize_t n;

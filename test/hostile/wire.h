@@ -46,6 +46,7 @@ int hw_parse_addr(struct hw_addr *a, const char *trans, const char *where,
 int hw_connect(const struct hw_addr *a);
 int hw_listen(const struct hw_addr *a);
 int hw_send(int fd, const void *buf, size_t len);
+int hw_recv_all(int fd, void *buf, size_t len);
 int hw_recv(int fd, struct qtfs_msg_hdr *h, void *payload, size_t max);
 int hw_wait_closed(int fd, int secs);
 

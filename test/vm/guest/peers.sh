@@ -148,7 +148,8 @@ key_hidden() {
 		! dmesg | grep -qi -e "$PSK1" -e "$PSK2"
 }
 
-# TCP: the pre-shared key, proven both ways in HELLO.
+# TCP: the pre-shared key, proven both ways in HELLO, then a tag on every
+# frame.
 psk_steps() {
 	heading "pre-shared key"
 	step "load warned that clients are not authenticated" \
@@ -160,7 +161,10 @@ psk_steps() {
 	step "key of odd length refused" sh -c "! insmod $EXTRA/qtfs.ko qtfs_auth_key=${PSK1}0"
 	if step "keyed server" peer_server_up tcp "qtfs_auth_key=$PSK1"; then
 		step "same key" peer_client_up tcp "qtfs_auth_key=$PSK1" &&
-			step "same key: mount works" mount_expect ok
+			step "same key: mount works (tagged frames)" mount_expect ok
+		step "hostile client: framemac" timeout 300 qtfs_hostile_client \
+			--trans tcp --addr 127.0.0.1 --port "$SRV_PORT" \
+			--export "$SHARE" --key "$PSK1" framemac
 		[ "$CLIENT_MOD" = 1 ] && step "key is not shown" key_hidden
 		[ "$CLIENT_MOD" = 1 ] && peer_client_down
 		step "other key" peer_client_up tcp "qtfs_auth_key=$PSK2" &&
