@@ -7,6 +7,7 @@
 #   make check        everything in test mode + unit tests + guest suites
 #   make check-kasan  the same on a KASAN + lockdep + kmemleak guest kernel
 #   make demo         narrated qtfs session in a qemu guest
+#   make bench        [BENCH_MIB=64] figures of qtfs per transport, in a guest
 #   make install      [INSTALL_MOD_PATH=...] [DESTDIR=...] [PREFIX=/usr/local]
 #                     [MODULE_SIGN=1]
 #   make checkpatch   checkpatch.pl --strict over the kernel code
@@ -43,7 +44,7 @@ CHECKPATCH_SRC ?= /usr/src/linux-source-6.1
 CHECKPATCH ?= $(CHECKPATCH_SRC)/scripts/checkpatch.pl
 CHECKPATCH_FILES = $(filter-out %.mod.c qtfs_server/engine%,$(wildcard qtfs/*.[ch] qtfs_server/*.[ch] common/*.[ch] include/uapi/*.h))
 
-.PHONY: all modules userspace tests check check-kasan fuzz demo install clean checkpatch kdir
+.PHONY: all modules userspace tests check check-kasan fuzz demo bench install clean checkpatch kdir
 
 all: modules userspace tests
 
@@ -76,6 +77,14 @@ fuzz:
 
 demo:
 	test/vm/demo.sh
+
+# Speed is measured here, never asserted by tests.  Builds in test mode
+# (the TCP rows need it).
+BENCH_MIB ?= 64
+bench:
+	test/vm/setup-host.sh
+	$(MAKE) QTFS_TEST_MODE=1 all
+	test/bench/run.sh $(BENCH_MIB)
 
 install: kdir
 	$(foreach d,$(MODULE_DIRS),$(KBUILD) M=$(CURDIR)/$(d) \

@@ -12,6 +12,8 @@
 #           selftest-{warn,panic,noresult,watchdog,hang}  misbehaving guests
 #                      that must be judged failed
 #           demo, demo-tcp  the guest half of test/vm/demo.sh
+#           bench      the figures of make bench (test/bench/run.sh);
+#                      $QTFS_BENCH_MIB sizes its file
 #   --initrd FILE      use this initramfs instead of building one
 #   --allow-missing    build the initramfs without project artifacts
 #   --timeout SECS     overall bound (default $QTFS_SUITE_TIMEOUT or 1200)
@@ -175,6 +177,7 @@ selftest-warn | selftest-panic | selftest-noresult | selftest-watchdog)
 selftest-hang) QTFS_GUEST_WATCHDOG=0 one_guest role=selftest arg=hang ;;
 demo) one_guest role=demo trans=vsock ;;
 demo-tcp) one_guest role=demo trans=tcp ;;
+bench) one_guest role=bench trans=vsock ${QTFS_BENCH_MIB:+"arg=$QTFS_BENCH_MIB"} ;;
 *) usage ;;
 esac
 

@@ -1,0 +1,46 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest role "bench" (make bench): qtfs_bench over the server's own
+# filesystem and over qtfs on each transport, one "QTFS-BENCH" line per
+# backend for test/bench/run.sh to gather.  qtfs_test.arg gives the MiB of
+# the sequential file (default 64).
+# shellcheck source=test/vm/guest/common.sh
+. /guest/common.sh
+# shellcheck source=test/vm/guest/peers.sh
+. /guest/peers.sh
+
+BENCH_MIB=${QTFS_ARG:-64}
+
+# bench_on <label> <dir>: one backend's figures.
+bench_on() {
+	_line=$(qtfs_bench "$1" "$2" "$BENCH_MIB") || return 1
+	echo "QTFS-BENCH $_line"
+}
+
+# bench_qtfs <label> <trans> [module params]: both modules, a mount, the
+# figures, and everything down again.
+bench_qtfs() {
+	_label=$1 _trans=$2
+	shift 2
+	heading "bench: $_label"
+	[ "$_trans" = vsock ] && modprobe vsock_loopback
+	write_whitelist
+	if step "$_label: server" peer_server_up "$_trans" "$@" &&
+		step "$_label: client" peer_client_up "$_trans" "$@" &&
+		step "$_label: mount" mount_retry; then
+		MOUNTED=1
+		step "$_label: qtfs_bench" bench_on "$_label" "$MNT"
+		step "$_label: umount" umount "$MNT" && MOUNTED=0
+	fi
+	[ "$CLIENT_MOD" = 1 ] && step "$_label: client down" peer_client_down
+	[ "$SERVER_MOD" = 1 ] && step "$_label: server down" peer_server_down
+}
+
+heading "bench: server filesystem"
+mkdir -p "$SHARE"
+step "local: qtfs_bench" bench_on "local (rootfs)" "$SHARE"
+bench_qtfs "qtfs vsock" vsock
+bench_qtfs "qtfs tcp" tcp
+bench_qtfs "qtfs tcp + key" tcp "qtfs_auth_key=$PSK1"
+finish
