@@ -59,7 +59,9 @@ modules: kdir
 userspace:
 	$(foreach d,$(USER_DIRS),$(MAKE) -C $(d) QTFS_TEST_MODE=$(QTFS_TEST_MODE) && ) true
 
-tests:
+# The unit tests link qtinfo's objects: building both at once under -j
+# had two makes write the same .o files.
+tests: userspace
 	$(MAKE) -C test
 
 check:
