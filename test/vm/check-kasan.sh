@@ -25,5 +25,8 @@ export QTFS_SUITE_TIMEOUT=${QTFS_SUITE_TIMEOUT:-4800}
 # KASAN's shadow memory comes out of the guest's RAM
 export QTFS_VM_MEM=${QTFS_VM_MEM:-2048}
 export QTFS_FUZZ=${QTFS_FUZZ:-0}
+# KASAN under TCG runs the integration tests ~10 times slower (a first
+# run timed out three Check tests at their normal bounds).
+export QTFS_GUEST_SLOW=${QTFS_GUEST_SLOW:-10}
 qt_log "check-kasan: guests boot $rel, modules build against $tree"
 exec "$QT_ROOT/test/run-all.sh"

@@ -123,10 +123,11 @@ qt_qemu_cmd() {
 }
 
 # qt_guest_args key=value...: kernel command line parameters for the guest's
-# /init (role, trans, net, arg, timeout, watchdog); see test/vm/init.
+# /init (role, trans, net, arg, timeout, watchdog, slow); see test/vm/init.
 qt_guest_args() {
 	local kv out="qtfs_test.timeout=${QTFS_GUEST_TIMEOUT:-900}"
 	out+=" qtfs_test.watchdog=${QTFS_GUEST_WATCHDOG:-0}"
+	out+=" qtfs_test.slow=${QTFS_GUEST_SLOW:-1}"
 	for kv in "$@"; do
 		out+=" qtfs_test.$kv"
 	done
