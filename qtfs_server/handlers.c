@@ -18,6 +18,7 @@
 #include <linux/errno.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/key.h>
 #include <linux/mm.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
@@ -1185,10 +1186,35 @@ static int qtsrv_args_unpack(const struct qtfs_msg_hdr *h, void *payload,
 	return ret;
 }
 
+/* No keyring of the engine may be reachable from a request. */
+static void qtsrv_cred_drop_keys(struct cred *cred)
+{
+#ifdef CONFIG_KEYS
+	key_put(cred->session_keyring);
+	key_put(cred->process_keyring);
+	key_put(cred->thread_keyring);
+	key_put(cred->request_key_auth);
+	cred->session_keyring = NULL;
+	cred->process_keyring = NULL;
+	cred->thread_keyring = NULL;
+	cred->request_key_auth = NULL;
+#endif
+}
+
 /*
- * The caller's credentials, as nfsd_setuser() builds them.  With root
- * squash on, client uid 0 and gid 0 (as fsgid or supplementary group)
- * become the squash ids, as nfsd's root_squash export option does.
+ * The identity a request runs as, built in this one place as
+ * nfsd_setuser() builds it: the ids the client states (AUTH_SYS: the key
+ * authenticates the machine, not its users), with root squash on, uid 0
+ * and gid 0 (also as a supplementary group) become the squash ids.
+ *
+ * The result is that identity in every field (uid, euid, suid, fsuid and
+ * the gid equivalents: procfs and sysctl check euid), without the engine's
+ * keyrings, and with no capabilities at all unless it is the caller's
+ * (unsquashed) root, which keeps the engine's as nfsd's root does.  nfsd
+ * drops only the filesystem capabilities; we drop everything, which e.g.
+ * also guards trusted.* xattrs (CAP_SYS_ADMIN).  cred->user (the
+ * user_struct, for rlimit accounting) stays the engine's: nothing a module
+ * may call builds one, and nfsd keeps its threads' too.
  */
 static struct cred *qtsrv_cred_new(const struct qtfs_cred *c)
 {
@@ -1224,16 +1250,22 @@ static struct cred *qtsrv_cred_new(const struct qtfs_cred *c)
 	groups_sort(gi);
 	set_groups(cred, gi);
 	put_group_info(gi);
+	cred->uid = uid;
+	cred->euid = uid;
+	cred->suid = uid;
 	cred->fsuid = uid;
+	cred->gid = gid;
+	cred->egid = gid;
+	cred->sgid = gid;
 	cred->fsgid = gid;
-	/*
-	 * Only the caller's root keeps the engine's capabilities; anyone else
-	 * gets none, as if the operation ran in an unprivileged process on
-	 * the server (nfsd drops only the filesystem set; we also drop e.g.
-	 * CAP_SYS_ADMIN, which guards trusted.* xattrs).
-	 */
-	if (!uid_eq(uid, make_kuid(ns, 0)))
+	qtsrv_cred_drop_keys(cred);
+	if (!uid_eq(uid, make_kuid(ns, 0))) {
 		cap_clear(cred->cap_effective);
+		cap_clear(cred->cap_permitted);
+		cap_clear(cred->cap_inheritable);
+		cap_clear(cred->cap_ambient);
+		cap_clear(cred->cap_bset);
+	}
 	return cred;
 
 out_abort:

@@ -6,7 +6,9 @@
 
 HOSTILE_PORT=12400	# the fake server of qtfs_hostile_server
 HOSTILE_MNT=/mnt/hostile
-HOSTILE_CLASSES="escape handles truncated oversized strings opcodes version prehello burst hellotimeout"
+PROC_MNT=/mnt/qproc		# the server's /proc, mounted through qtfs
+CORE_PATTERN=/proc/sys/kernel/core_pattern
+HOSTILE_CLASSES="escape handles truncated oversized strings opcodes version prehello burst hellotimeout creds"
 HOSTILE_SCENARIOS="short long overmax unknown-id dup-id huge-count huge-dirent errno-positive errno-big errno-restartsys error-with-payload reply-to-nothing garbage unsolicited wrong-opcode bad-hello"
 # Test keys: 16 bytes each, in hex.
 PSK1=00112233445566778899aabbccddeeff
@@ -43,9 +45,43 @@ hostile_client_steps() {
 			--trans "$1" --addr "$(peer_addr "$1")" --port "$SRV_PORT" \
 			--export "$SHARE" --mnt "$MNT" "$_c"
 	done
+	proc_mount_steps
 	# prehello alone provokes over 100 "before HELLO" warnings
 	step "server warnings are ratelimited" log_bound "$_pre" 'before HELLO' 40
 	step "server log stays bounded" log_bound "$_all" 'qtfs_server: ' 150
+}
+
+# as_user <cmd>: run a shell command as qtfs1 (uid/gid 1000) of the guest.
+as_user() {
+	su qtfs1 -c "$1"
+}
+
+# An unprivileged user of the qtfs mount of /proc reads core_pattern but
+# cannot write it (the server checks euid); root of the client can.
+proc_core_pattern_cmd() {
+	_before=$(cat $CORE_PATTERN)
+	_seen=$(as_user "cat $PROC_MNT/sys/kernel/core_pattern") &&
+		[ "$_seen" = "$_before" ] ||
+		{ echo "uid 1000 reads '$_seen', server has '$_before'"; return 1; }
+	_out=$(as_user "echo '|/bin/false qtfs' >$PROC_MNT/sys/kernel/core_pattern" 2>&1)
+	_rc=$?
+	_after=$(cat $CORE_PATTERN)
+	[ "$_after" = "$_before" ] ||
+		{ echo "uid 1000 changed core_pattern to '$_after'"; echo "$_before" >$CORE_PATTERN; return 1; }
+	[ $_rc != 0 ] || { echo "uid 1000 wrote core_pattern"; return 1; }
+	case $_out in
+	*"ermission denied"*) ;;
+	*) echo "uid 1000 write failed, but not with EACCES: $_out"; return 1 ;;
+	esac
+	echo "$_before" >$PROC_MNT/sys/kernel/core_pattern ||
+		{ echo "client root cannot write core_pattern"; return 1; }
+}
+
+proc_mount_steps() {
+	mkdir -p $PROC_MNT
+	step "mount the server's /proc" mount -t qtfs /proc $PROC_MNT || return
+	step "uid 1000 cannot write core_pattern through qtfs" proc_core_pattern_cmd
+	step "umount the server's /proc" umount $PROC_MNT
 }
 
 # qtfs.ko mounts from a fake server that sends malformed replies.
