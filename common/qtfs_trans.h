@@ -31,6 +31,18 @@ struct qtfs_trans_addr {
 };
 
 /**
+ * struct qtfs_trans_peer - identity of the peer of a connection
+ * @family: AF_VSOCK or AF_INET
+ * @addr:   vsock context id, or IPv4 address in network byte order
+ *
+ * What the server's peer restriction compares; the port is not part of it.
+ */
+struct qtfs_trans_peer {
+	u32 family;
+	u32 addr;
+};
+
+/**
  * struct qtfs_tconn - one transport endpoint (connected or listening)
  * @ops:  transport it belongs to
  * @sock: the socket of stream transports
@@ -66,8 +78,8 @@ struct qtfs_tconn {
  *            leaves the stream undefined, so callers drop the connection
  * @recv:     receive exactly @len bytes into @buf; -ECONNRESET on EOF
  * @show:     print the peer address into @buf (at most @len bytes)
- * @peer_cid: vsock context id of the connected peer, for the server's CID
- *            filter; NULL on transports without CIDs
+ * @peer:     identity of the peer of connected @tc (&struct
+ *            qtfs_trans_peer), for the server's peer restriction
  * @list:     registry linkage, protected by the registry mutex
  */
 struct qtfs_trans_ops {
@@ -84,7 +96,7 @@ struct qtfs_trans_ops {
 		    size_t len);
 	int (*recv)(struct qtfs_tconn *tc, void *buf, size_t len);
 	int (*show)(struct qtfs_tconn *tc, char *buf, size_t len);
-	int (*peer_cid)(struct qtfs_tconn *tc, u32 *cid);
+	int (*peer)(struct qtfs_tconn *tc, struct qtfs_trans_peer *peer);
 	struct list_head list;
 };
 

@@ -61,6 +61,22 @@ static int qtfs_tcp_show(struct qtfs_tconn *tc, char *buf, size_t len)
 	return snprintf(buf, len, "tcp:%pISpc", &sa);
 }
 
+static int qtfs_tcp_peer(struct qtfs_tconn *tc, struct qtfs_trans_peer *peer)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sa = (struct sockaddr_in *)&ss;
+	int ret;
+
+	ret = kernel_getpeername(tc->sock, (struct sockaddr *)&ss);
+	if (ret < 0)
+		return ret;
+	if (sa->sin_family != AF_INET)
+		return -EAFNOSUPPORT;
+	peer->family = AF_INET;
+	peer->addr = (__force u32)sa->sin_addr.s_addr;
+	return 0;
+}
+
 struct qtfs_trans_ops qtfs_trans_tcp = {
 	.name = "tcp",
 	.owner = THIS_MODULE,
@@ -74,4 +90,5 @@ struct qtfs_trans_ops qtfs_trans_tcp = {
 	.send = qtfs_sock_send,
 	.recv = qtfs_sock_recv,
 	.show = qtfs_tcp_show,
+	.peer = qtfs_tcp_peer,
 };

@@ -42,7 +42,7 @@ static int qtfs_vsock_show(struct qtfs_tconn *tc, char *buf, size_t len)
 	return snprintf(buf, len, "vsock:%u:%u", sa.svm_cid, sa.svm_port);
 }
 
-static int qtfs_vsock_peer_cid(struct qtfs_tconn *tc, u32 *cid)
+static int qtfs_vsock_peer(struct qtfs_tconn *tc, struct qtfs_trans_peer *peer)
 {
 	struct sockaddr_vm sa;
 	int ret;
@@ -50,7 +50,8 @@ static int qtfs_vsock_peer_cid(struct qtfs_tconn *tc, u32 *cid)
 	ret = kernel_getpeername(tc->sock, (struct sockaddr *)&sa);
 	if (ret < 0)
 		return ret;
-	*cid = sa.svm_cid;
+	peer->family = AF_VSOCK;
+	peer->addr = sa.svm_cid;
 	return 0;
 }
 
@@ -66,5 +67,5 @@ struct qtfs_trans_ops qtfs_trans_vsock = {
 	.send = qtfs_sock_send,
 	.recv = qtfs_sock_recv,
 	.show = qtfs_vsock_show,
-	.peer_cid = qtfs_vsock_peer_cid,
+	.peer = qtfs_vsock_peer,
 };

@@ -368,21 +368,23 @@ int qtsrv_peers_init(void)
 /* Does the CID filter let this connection in?  Logs when it does not. */
 static bool qtsrv_peer_allowed(struct qtfs_tconn *tc)
 {
+	struct qtfs_trans_peer peer;
 	unsigned int i;
-	u32 cid;
 
 	/* TCP (test mode) has no CID; the pre-shared key guards it */
-	if (!qtsrv_nr_allowed_cids || !tc->ops->peer_cid)
+	if (!qtsrv_nr_allowed_cids)
 		return true;
-	if (tc->ops->peer_cid(tc, &cid)) {
-		qtsrv_warn_rl("refusing a vsock peer whose CID is unknown\n");
+	if (tc->ops->peer(tc, &peer)) {
+		qtsrv_warn_rl("refusing a peer whose address is unknown\n");
 		return false;
 	}
+	if (peer.family != AF_VSOCK)
+		return true;
 	for (i = 0; i < qtsrv_nr_allowed_cids; i++)
-		if (qtsrv_allowed_cids[i] == cid)
+		if (qtsrv_allowed_cids[i] == peer.addr)
 			return true;
 	qtsrv_warn_rl("refusing vsock peer CID %u: not in qtfs_server_allowed_cids\n",
-		      cid);
+		      peer.addr);
 	return false;
 }
 
