@@ -26,7 +26,6 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
-#include <linux/vm_sockets.h>
 #include "qtfs_auth.h"
 #include "qtsrv.h"
 
@@ -322,71 +321,7 @@ static bool qtsrv_conn_room(struct qtsrv_conn *conn, u32 len)
 	return room;
 }
 
-/* ----- peers: CID filter, HELLO, authentication ----- */
-
-#define QTSRV_MAX_ALLOWED_CIDS	16
-
-/* Set at load only (0444), read without locking. */
-static unsigned int qtsrv_allowed_cids[QTSRV_MAX_ALLOWED_CIDS];
-static unsigned int qtsrv_nr_allowed_cids;
-module_param_array_named(qtfs_server_allowed_cids, qtsrv_allowed_cids, uint,
-			 &qtsrv_nr_allowed_cids, 0444);
-MODULE_PARM_DESC(qtfs_server_allowed_cids,
-		 "comma-separated vsock CIDs of the clients allowed to connect (default: any)");
-
-/**
- * qtsrv_peers_init() - check the peer parameters at module load
- *
- * Says once in the log when the server takes vsock connections from any
- * CID, or connections without authentication.
- *
- * Return: 0, or -EINVAL for a CID list that cannot be meant or a malformed
- * qtfs_auth_key.
- */
-int qtsrv_peers_init(void)
-{
-	unsigned int i;
-	int ret;
-
-	ret = qtfs_auth_init();
-	if (ret)
-		return ret;
-	for (i = 0; i < qtsrv_nr_allowed_cids; i++) {
-		if (qtsrv_allowed_cids[i] == VMADDR_CID_ANY) {
-			pr_err("qtfs_server_allowed_cids: %u (VMADDR_CID_ANY) is not a peer CID\n",
-			       VMADDR_CID_ANY);
-			return -EINVAL;
-		}
-	}
-	if (!qtsrv_nr_allowed_cids)
-		pr_warn("accepting vsock clients from any CID; set qtfs_server_allowed_cids to restrict\n");
-	if (!qtfs_auth_keyed())
-		pr_warn("no qtfs_auth_key: clients are not authenticated\n");
-	return 0;
-}
-
-/* Does the CID filter let this connection in?  Logs when it does not. */
-static bool qtsrv_peer_allowed(struct qtfs_tconn *tc)
-{
-	struct qtfs_trans_peer peer;
-	unsigned int i;
-
-	/* TCP (test mode) has no CID; the pre-shared key guards it */
-	if (!qtsrv_nr_allowed_cids)
-		return true;
-	if (tc->ops->peer(tc, &peer)) {
-		qtsrv_warn_rl("refusing a peer whose address is unknown\n");
-		return false;
-	}
-	if (peer.family != AF_VSOCK)
-		return true;
-	for (i = 0; i < qtsrv_nr_allowed_cids; i++)
-		if (qtsrv_allowed_cids[i] == peer.addr)
-			return true;
-	qtsrv_warn_rl("refusing vsock peer CID %u: not in qtfs_server_allowed_cids\n",
-		      peer.addr);
-	return false;
-}
+/* ----- HELLO and authentication ----- */
 
 /* Closes connections that sit in HELLO too long (or never send it). */
 static void qtsrv_hello_timeout(struct work_struct *work)
@@ -764,17 +699,19 @@ void qtsrv_reap_work(struct work_struct *work)
 }
 
 /*
- * A new connection.  References: one for the receive thread, owned from
- * here until qtsrv_reap_work() has stopped that thread; one per queued or
- * running request (qtsrv_recv_one() to qtsrv_req_free()).
+ * A new connection, admitted by the peer restriction.  References: one for
+ * the receive thread, owned from here until qtsrv_reap_work() has stopped
+ * that thread; one per queued or running request (qtsrv_recv_one() to
+ * qtsrv_req_free()).
  */
 static void qtsrv_conn_new(struct qtsrv *srv, struct qtfs_tconn *tc)
 {
+	struct qtfs_trans_peer id;
 	struct task_struct *task;
 	struct qtsrv_conn *conn;
 	unsigned int max_conn;
 
-	if (!qtsrv_peer_allowed(tc)) {
+	if (!qtsrv_peer_admit(srv, tc, &id)) {
 		tc->ops->close(tc);
 		return;
 	}

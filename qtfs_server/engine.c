@@ -13,8 +13,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -28,44 +26,14 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "engine_cli.h"
 #include "engine_whitelist.h"
 #include "../include/uapi/qtfs_ioctl.h"
 #include "../include/uapi/qtfs_proto.h"
 
 #define ENGINE_VERSION		"0.1.0"
-#define ENGINE_WHITELIST	"/etc/qtfs/whitelist"
-#define ENGINE_PIDFILE		"/run/qtfs/engine.pid"
-#define ENGINE_THREADS_DEF	16
-#define ENGINE_THREADS_MAX	1024
-#define ENGINE_UDS_THREADS_MAX	64
 #define ENGINE_ERRLEN		512
 #define ENGINE_KICK_NS		(100 * 1000 * 1000)	/* worker kick period */
-
-/**
- * struct engine_opts - the command line
- * @threads:     worker threads in QTSRV_IOC_SERVE
- * @uds_threads: uds-proxy threads (recorded for the uds proxy)
- * @local_cid:   uds-proxy local vsock CID (recorded)
- * @local_port:  uds-proxy local port (recorded)
- * @peer_cid:    uds-proxy peer vsock CID (recorded)
- * @peer_port:   uds-proxy peer port (recorded)
- * @have_uds:    the six positional values were given
- * @whitelist:   whitelist file
- * @device:      control device
- * @pidfile:     file to write our pid to once serving ("" for none)
- */
-struct engine_opts {
-	unsigned long threads;
-	unsigned long uds_threads;
-	unsigned long local_cid;
-	unsigned long local_port;
-	unsigned long peer_cid;
-	unsigned long peer_port;
-	bool have_uds;
-	const char *whitelist;
-	const char *device;
-	const char *pidfile;
-};
 
 static int dev_fd = -1;
 static atomic_bool stopping;
@@ -98,10 +66,11 @@ static void usage(FILE *out)
 		"  UDS_THREADS  unix-socket proxy threads, 1..%d\n"
 		"  LOCAL_CID    local vsock CID of the unix-socket proxy channel\n"
 		"  LOCAL_PORT   its local port, 1..4294967294\n"
-		"  PEER_CID     peer vsock CID of the channel\n"
-		"  PEER_PORT    its peer port, 1..4294967294\n"
-		"  The five unix-socket proxy values are validated and recorded for the\n"
-		"  uds proxy, which this engine does not run yet.\n"
+		"  PEER_CID     the client: the only peer served (with --peer: one of\n"
+		"               them), a vsock CID, or an IPv4 address in TCP test mode\n"
+		"  PEER_PORT    peer port of the channel, 1..4294967294\n"
+		"  The unix-socket proxy values are validated and recorded for the uds\n"
+		"  proxy, which this engine does not run yet.\n"
 		"\n"
 		"options:\n"
 		"  -t, --threads N       worker threads (overrides THREADS; default %d)\n"
@@ -109,110 +78,19 @@ static void usage(FILE *out)
 		"  -d, --device PATH     control device (default %s)\n"
 		"  -p, --pidfile PATH    write the pid here once serving, for qtinfo wl\n"
 		"                        (default %s; \"\" for none)\n"
+		"      --peer CID|IPV4   serve this client too (repeatable, at most %d\n"
+		"                        peers with PEER_CID); others are refused\n"
+		"      --insecure        with no peer named and no qtfs_auth_key on the\n"
+		"                        module, serve anyone, unauthenticated (without\n"
+		"                        it such a server refuses to start)\n"
 		"  -h, --help            show this help\n"
 		"  -V, --version         show the version\n"
 		"\n"
 		"signals: SIGTERM/SIGINT stop the server and exit, SIGHUP reloads the\n"
 		"whitelist (a bad file is reported and the old rules stay).\n",
 		ENGINE_THREADS_MAX, ENGINE_UDS_THREADS_MAX, ENGINE_THREADS_DEF,
-		ENGINE_WHITELIST, QTSRV_DEV_PATH, ENGINE_PIDFILE);
-}
-
-/* A decimal number in [min, max]; exits 2 with a reason otherwise. */
-static unsigned long parse_num(const char *s, const char *what,
-			       unsigned long min, unsigned long max)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end || errno == ERANGE || v < min ||
-	    v > max) {
-		elog("invalid %s '%s': expected a number from %lu to %lu (see engine --help)",
-		     what, s, min, max);
-		exit(2);
-	}
-	return v;
-}
-
-static void parse_args(int argc, char **argv, struct engine_opts *o)
-{
-	static const struct option longopts[] = {
-		{ "threads", required_argument, NULL, 't' },
-		{ "whitelist", required_argument, NULL, 'w' },
-		{ "device", required_argument, NULL, 'd' },
-		{ "pidfile", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *threads = NULL;
-	int c, npos;
-
-	o->threads = ENGINE_THREADS_DEF;
-	o->whitelist = ENGINE_WHITELIST;
-	o->device = QTSRV_DEV_PATH;
-	o->pidfile = ENGINE_PIDFILE;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+t:w:d:p:hV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			threads = optarg;
-			break;
-		case 'w':
-			o->whitelist = optarg;
-			break;
-		case 'd':
-			o->device = optarg;
-			break;
-		case 'p':
-			o->pidfile = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'V':
-			printf("engine (qtfs) %s, protocol %d.%d\n",
-			       ENGINE_VERSION, QTFS_PROTO_MAJOR,
-			       QTFS_PROTO_MINOR);
-			exit(0);
-		default:
-			if (optopt)
-				elog("option -%c %s (see engine --help)", optopt,
-				     strchr("twdp", optopt) ?
-				     "needs a value" : "is unknown");
-			else
-				elog("unknown or incomplete option '%s' (see engine --help)",
-				     argv[optind - 1]);
-			exit(2);
-		}
-	}
-	npos = argc - optind;
-	if (npos != 0 && npos != 6) {
-		elog("expected 0 or 6 positional values (THREADS UDS_THREADS LOCAL_CID LOCAL_PORT PEER_CID PEER_PORT), got %d (see engine --help)",
-		     npos);
-		exit(2);
-	}
-	if (npos == 6) {
-		o->threads = parse_num(argv[optind], "worker thread count", 1,
-				       ENGINE_THREADS_MAX);
-		o->uds_threads = parse_num(argv[optind + 1],
-					   "uds-proxy thread count", 1,
-					   ENGINE_UDS_THREADS_MAX);
-		o->local_cid = parse_num(argv[optind + 2], "local CID", 0,
-					 UINT32_MAX);
-		o->local_port = parse_num(argv[optind + 3], "local port", 1,
-					  UINT32_MAX - 1);
-		o->peer_cid = parse_num(argv[optind + 4], "peer CID", 0,
-					UINT32_MAX);
-		o->peer_port = parse_num(argv[optind + 5], "peer port", 1,
-					 UINT32_MAX - 1);
-		o->have_uds = true;
-	}
-	if (threads)
-		o->threads = parse_num(threads, "--threads value", 1,
-				       ENGINE_THREADS_MAX);
+		ENGINE_WHITELIST, QTSRV_DEV_PATH, ENGINE_PIDFILE,
+		QTSRV_PEERS_MAX);
 }
 
 /* Parse @path and install it in the module.  Return: 0 or -errno. */
@@ -338,13 +216,25 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static int start_server(void)
+static int start_server(const struct engine_opts *o)
 {
 	struct qtsrv_ioc_start arg = {};
 
-	if (!ioctl(dev_fd, QTSRV_IOC_START, &arg))
+	arg.flags = o->insecure ? QTSRV_START_INSECURE : 0;
+	arg.nr_peers = o->nr_peers;
+	memcpy(arg.peers, o->peers, sizeof(o->peers));
+	if (!ioctl(dev_fd, QTSRV_IOC_START, &arg)) {
+		if (o->insecure && !o->nr_peers)
+			elog("WARNING: --insecure: unless qtfs_server.ko has qtfs_auth_key or qtfs_server_allowed_cids, every peer that reaches the listeners is served, unauthenticated (see dmesg)");
 		return 0;
+	}
 	switch (errno) {
+	case ENOKEY:
+		elog("cannot start: no peer named and no qtfs_auth_key, so anyone could connect; name the client (PEER_CID of the positional form or --peer CID|IPV4, or qtfs_server_allowed_cids=), load qtfs_server.ko with qtfs_auth_key=, or pass --insecure to serve anyone");
+		break;
+	case EAFNOSUPPORT:
+		elog("cannot start: an IPv4 peer needs a qtfs_server.ko built with QTFS_TEST_MODE=1 (TCP)");
+		break;
 	case EBUSY:
 		elog("cannot start: another engine is running");
 		break;
@@ -392,7 +282,20 @@ int main(int argc, char **argv)
 	unsigned long n;
 	int sig;
 
-	parse_args(argc, argv, &o);
+	switch (engine_parse_args(argc, argv, &o, err, sizeof(err))) {
+	case ENGINE_CLI_OK:
+		break;
+	case ENGINE_CLI_HELP:
+		usage(stdout);
+		return 0;
+	case ENGINE_CLI_VERSION:
+		printf("engine (qtfs) %s, protocol %d.%d\n", ENGINE_VERSION,
+		       QTFS_PROTO_MAJOR, QTFS_PROTO_MINOR);
+		return 0;
+	case ENGINE_CLI_BAD:
+		elog("%s", err);
+		return 2;
+	}
 
 	/* fail on the whitelist before anything needs the module */
 	if (qtsrv_wl_load(o.whitelist, &set, err, sizeof(err))) {
@@ -426,7 +329,7 @@ int main(int argc, char **argv)
 			     " (run as root)" : "");
 		return 1;
 	}
-	if (install_whitelist(o.whitelist) || start_server()) {
+	if (install_whitelist(o.whitelist) || start_server(&o)) {
 		close(dev_fd);
 		return 1;
 	}
@@ -451,9 +354,9 @@ int main(int argc, char **argv)
 		elog("serving with %lu worker threads (protocol %d.%d)", n,
 		     QTFS_PROTO_MAJOR, QTFS_PROTO_MINOR);
 		if (o.have_uds)
-			elog("uds-proxy settings recorded, proxy not started: %lu threads, local %lu:%lu, peer %lu:%lu",
-			     o.uds_threads, o.local_cid, o.local_port,
-			     o.peer_cid, o.peer_port);
+			elog("uds-proxy settings recorded, proxy not started: %lu threads, local %lu:%lu, peer %s:%lu",
+			     o.uds_threads, o.local_cid, o.local_port, o.peer,
+			     o.peer_port);
 	}
 
 	while (!atomic_load(&failed)) {

@@ -118,6 +118,9 @@ enum qtsrv_state {
  *               workers see it with the queue)
  * @wl:          current whitelist, RCU; see whitelist.c
  * @lis:         listeners
+ * @peers:       the peers named at start (see peers.c); set before the
+ *               listeners start, read-only while they run
+ * @nr_peers:    entries of @peers in use
  * @conn_lock:   protects @conns, @dead_conns, @nr_conns, @next_conn_id and
  *               @accepting
  * @accepting:   new connections are accepted (false once stopping)
@@ -140,6 +143,8 @@ struct qtsrv {
 	enum qtsrv_state state;
 	struct qtsrv_wl __rcu *wl;
 	struct qtsrv_listener lis[QTSRV_NR_LISTENERS];
+	struct qtfs_trans_peer peers[QTSRV_PEERS_MAX];
+	unsigned int nr_peers;
 
 	struct mutex conn_lock;		/* see above */
 	bool accepting;
@@ -286,8 +291,14 @@ struct qtsrv_req {
 void qtsrv_queue_req(struct qtsrv *srv, struct qtsrv_req *req);
 bool qtsrv_requeue_req(struct qtsrv *srv, struct qtsrv_req *req);
 
-/* conn.c */
+/* peers.c */
 int qtsrv_peers_init(void);
+int qtsrv_peers_valid(const struct qtsrv_ioc_start *arg);
+int qtsrv_peers_start(struct qtsrv *srv, const struct qtsrv_ioc_start *arg);
+bool qtsrv_peer_admit(struct qtsrv *srv, struct qtfs_tconn *tc,
+		      struct qtfs_trans_peer *id);
+
+/* conn.c */
 int qtsrv_listen(struct qtsrv *srv, struct qtsrv_listener *l,
 		 const char *trans, const struct qtfs_trans_addr *addr);
 void qtsrv_unlisten(struct qtsrv_listener *l);

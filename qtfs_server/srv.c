@@ -204,8 +204,10 @@ static int qtsrv_ioc_start(struct qtsrv *srv, void __user *uarg)
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
-	if (arg.flags || arg.reserved)
-		return -EINVAL;
+	/* a bad argument is reported as such even while another server runs */
+	ret = qtsrv_peers_valid(&arg);
+	if (ret)
+		return ret;
 
 	mutex_lock(&qtsrv_active_lock);
 	mutex_lock(&srv->ctl_lock);
@@ -214,6 +216,9 @@ static int qtsrv_ioc_start(struct qtsrv *srv, void __user *uarg)
 		goto out_unlock;
 	ret = -EINVAL;
 	if (srv->state != QTSRV_IDLE)
+		goto out_unlock;
+	ret = qtsrv_peers_start(srv, &arg);
+	if (ret)
 		goto out_unlock;
 
 	mutex_lock(&srv->conn_lock);

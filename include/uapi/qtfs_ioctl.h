@@ -72,16 +72,51 @@ struct qtsrv_ioc_whitelist {
 	__u64 rules;
 };
 
+/* Most peers one %QTSRV_IOC_START names. */
+#define QTSRV_PEERS_MAX		16
+
+/**
+ * struct qtsrv_peer - a client the server serves
+ * @family: AF_VSOCK (40) or AF_INET (2, TCP test mode only)
+ * @addr:   the client's vsock CID (not 0, not VMADDR_CID_ANY), or its
+ *          unicast IPv4 address in network byte order
+ */
+struct qtsrv_peer {
+	__u32 family;
+	__u32 addr;
+};
+
+/* &struct qtsrv_ioc_start flags */
+/*
+ * Serve without a peer list and without a key: every peer that reaches a
+ * listener is served, unauthenticated.  The module logs a warning at each
+ * start; without this flag such a start fails with ENOKEY.
+ */
+#define QTSRV_START_INSECURE	(1U << 0)
+#define QTSRV_START_FLAGS	QTSRV_START_INSECURE
+
 /**
  * struct qtsrv_ioc_start - argument of %QTSRV_IOC_START
- * @flags:    must be zero
- * @reserved: must be zero
+ * @flags:    QTSRV_START_* bits
+ * @nr_peers: entries of @peers in use, at most %QTSRV_PEERS_MAX
+ * @peers:    the only clients served, besides the module parameter
+ *            qtfs_server_allowed_cids; unused entries must be zero
  *
- * Listen addresses come from the module parameters.
+ * Listen addresses come from the module parameters.  A connection from a
+ * peer that is not listed is closed right after accept.  With no peer
+ * listed anywhere, the server serves only clients that prove the module's
+ * qtfs_auth_key, or, with neither, anyone if %QTSRV_START_INSECURE is set.
+ *
+ * Errors: EINVAL for unknown flags, @nr_peers above the maximum, a used
+ * entry of an unknown family, CID 0 or VMADDR_CID_ANY, a non-unicast IPv4
+ * address, or a non-zero unused entry; EAFNOSUPPORT for an IPv4 peer on a
+ * module without TCP; ENOKEY for no peer, no key and no
+ * %QTSRV_START_INSECURE.  Nothing is started on any error.
  */
 struct qtsrv_ioc_start {
 	__u32 flags;
-	__u32 reserved;
+	__u32 nr_peers;
+	struct qtsrv_peer peers[QTSRV_PEERS_MAX];
 };
 
 /*

@@ -7,12 +7,14 @@
  * Registered only where the device exists (single-guest runs).
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "itest.h"
@@ -104,20 +106,96 @@ START_TEST(test_ctl_bad_whitelist_header)
 }
 END_TEST
 
-START_TEST(test_ctl_bad_start)
+/* One start argument naming peer 1 (vsock loopback), broken as @i says. */
+static const char *it_ctl_bad_start_arg(int i, struct qtsrv_ioc_start *st)
 {
-	struct qtsrv_ioc_start st = { .flags = 1 };
+	memset(st, 0, sizeof(*st));
+	st->nr_peers = 1;
+	st->peers[0].family = AF_VSOCK;
+	st->peers[0].addr = 1;
+	switch (i) {
+	case 0:
+		st->flags = 1U << 31;
+		return "START unknown flag";
+	case 1:
+		st->nr_peers = QTSRV_PEERS_MAX + 1;
+		return "START too many peers";
+	case 2:
+		st->nr_peers = UINT32_MAX;
+		return "START peer count ~0";
+	case 3:
+		st->peers[0].family = AF_INET6;
+		return "START peer of another family";
+	case 4:
+		st->peers[0].family = 0;
+		return "START peer without a family";
+	case 5:
+		st->peers[0].addr = 0;
+		return "START peer CID 0 (hypervisor)";
+	case 6:
+		st->peers[0].addr = UINT32_MAX;
+		return "START peer CID VMADDR_CID_ANY";
+	case 7:
+		st->peers[0].family = AF_INET;
+		st->peers[0].addr = htonl(INADDR_ANY);
+		return "START peer 0.0.0.0";
+	case 8:
+		st->peers[0].family = AF_INET;
+		st->peers[0].addr = htonl(0x00010203);
+		return "START peer 0.1.2.3";
+	case 9:
+		st->peers[0].family = AF_INET;
+		st->peers[0].addr = htonl(INADDR_BROADCAST);
+		return "START peer 255.255.255.255";
+	case 10:
+		st->peers[0].family = AF_INET;
+		st->peers[0].addr = htonl(0xe0000001);
+		return "START peer 224.0.0.1 (multicast)";
+	case 11:
+		st->peers[1].family = AF_VSOCK;
+		st->peers[1].addr = 3;
+		return "START entry beyond nr_peers set";
+	case 12:
+		st->peers[QTSRV_PEERS_MAX - 1].addr = 3;
+		return "START last entry beyond nr_peers set";
+	}
+	return NULL;
+}
+
+#define IT_CTL_BAD_STARTS	13
+
+/*
+ * A bad start argument is EINVAL and starts nothing, even while the engine
+ * serves (the argument is checked before anything else).
+ */
+START_TEST(test_ctl_bad_start_arg)
+{
+	struct qtsrv_ioc_start st;
+	const char *what = it_ctl_bad_start_arg(_i, &st);
 	int fd = it_ctl_open();
 
-	it_ctl_expect(fd, QTSRV_IOC_START, &st, EINVAL, "START flags");
-	st.flags = 0;
-	st.reserved = 1;
-	it_ctl_expect(fd, QTSRV_IOC_START, &st, EINVAL, "START reserved");
+	it_ctl_expect(fd, QTSRV_IOC_START, &st, EINVAL, what);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_ctl_bad_start)
+{
+	struct qtsrv_ioc_start st;
+	int fd = it_ctl_open();
+
 	it_ctl_expect(fd, QTSRV_IOC_START, (void *)8, EFAULT,
 		      "START bad argument");
-	st.reserved = 0;
+	it_ctl_bad_start_arg(-1, &st);	/* valid */
 	it_ctl_expect(fd, QTSRV_IOC_START, &st, EBUSY,
 		      "START while the engine serves");
+	st.nr_peers = QTSRV_PEERS_MAX;	/* a full list of valid peers */
+	for (unsigned int i = 0; i < QTSRV_PEERS_MAX; i++) {
+		st.peers[i].family = i % 2 ? AF_INET : AF_VSOCK;
+		st.peers[i].addr = i % 2 ? htonl(0x7f000001 + i) : i + 1;
+	}
+	it_ctl_expect(fd, QTSRV_IOC_START, &st, EBUSY,
+		      "START with 16 peers while the engine serves");
 	it_ctl_expect(fd, _IO(QTSRV_IOC_MAGIC, 99), NULL, ENOTTY,
 		      "unknown ioctl");
 	close(fd);
@@ -136,5 +214,6 @@ void it_add_ctl_tests(Suite *s)
 	tc = it_tcase(s, "ctl", IT_TMO_SHORT, false);
 	tcase_add_loop_test(tc, test_ctl_bad_rule, 0, IT_CTL_BAD_RULES);
 	tcase_add_test(tc, test_ctl_bad_whitelist_header);
+	tcase_add_loop_test(tc, test_ctl_bad_start_arg, 0, IT_CTL_BAD_STARTS);
 	tcase_add_test(tc, test_ctl_bad_start);
 }

@@ -29,6 +29,7 @@ CLIENT_MOD=0
 MOUNTED=0
 ENGINE_PID=
 PEER_PID=
+ENGINE_PEER=	# the client the engine serves; server_start sets a default
 
 echo "qtfs-guest: start of role $QTFS_ROLE" >/dev/kmsg
 
@@ -150,9 +151,15 @@ write_whitelist() {
 	fi
 }
 
+# engine_start_cmd [engine args...]: start the engine in the background,
+# by default with the documented positional line naming $ENGINE_PEER (the
+# client: CID 1 over vsock loopback, its IPv4 address over TCP) as the one
+# peer it serves.
 engine_start_cmd() {
 	command -v engine >/dev/null || { echo "engine not in image"; return 1; }
-	engine 4 1 1 "$ENGINE_PORT" 1 "$ENGINE_PORT" >/tmp/engine.log 2>&1 &
+	[ $# -gt 0 ] || set -- 4 1 1 "$ENGINE_PORT" "$ENGINE_PEER" "$ENGINE_PORT"
+	echo "engine $*"
+	engine "$@" >/tmp/engine.log 2>&1 &
 	ENGINE_PID=$!
 	sleep 2
 	if ! proc_alive "$ENGINE_PID"; then
@@ -173,15 +180,19 @@ testpeer_start_cmd() {
 }
 
 # server_start <vsock|tcp> <ip>: qtfs_server.ko, whitelist, engine, testpeer.
-# The testpeer listens on <ip> (127.0.0.1 in single-guest runs).
+# The testpeer listens on <ip> (127.0.0.1 in single-guest runs).  The engine
+# serves $ENGINE_PEER, by default the client of a single guest: CID 1 over
+# vsock loopback, <ip> over TCP.
 server_start() {
 	_ip=$2
 	heading "server setup ($1)"
 	if [ "$1" = vsock ]; then
 		step "modprobe vsock_loopback" modprobe vsock_loopback || return 1
 		set -- "qtfs_server_vsock_cid=1" "qtfs_server_vsock_port=$SRV_PORT"
+		: "${ENGINE_PEER:=1}"
 	else
 		set -- "qtfs_server_ip=$_ip" "qtfs_server_port=$SRV_PORT"
+		: "${ENGINE_PEER:=$_ip}"
 	fi
 	step "insmod qtfs_server" insmod_with_deps "$EXTRA/qtfs_server.ko" "$@" || return 1
 	SERVER_MOD=1

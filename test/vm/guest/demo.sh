@@ -42,9 +42,11 @@ if [ "$T" = vsock ]; then
 	step "modprobe vsock_loopback" show modprobe vsock_loopback
 	srv_args="qtfs_server_vsock_cid=1 qtfs_server_vsock_port=$SRV_PORT"
 	cli_args="qtfs_server_vsock_cid=1 qtfs_server_vsock_port=$SRV_PORT"
+	ENGINE_PEER=1	# the client: this guest over vsock loopback
 else
 	srv_args="qtfs_server_ip=127.0.0.1 qtfs_server_port=$SRV_PORT"
 	cli_args="qtfs_server_ip=127.0.0.1 qtfs_server_port=$SRV_PORT"
+	ENGINE_PEER=127.0.0.1
 fi
 
 heading "server: load qtfs_server.ko"
@@ -58,7 +60,6 @@ for s in Open Write Read Readdir Mkdir Rmdir Create Unlink Rename Setattr Setxat
 	printf '[%s]\nPath=%s\n' "$s" "$SHARE"
 done >/etc/qtfs/whitelist
 show cat /etc/qtfs/whitelist
-echo "# engine 4 1 1 $ENGINE_PORT 1 $ENGINE_PORT &"
 step "engine start" engine_start_cmd
 
 heading "client: load qtfs.ko and mount the server's $SHARE"

@@ -345,7 +345,7 @@ engine_refused() {
 
 ops_bad_cid_cmd() {
 	insmod "$EXTRA/qtfs_server.ko" qtfs_server_vsock_cid=77 || return 1
-	engine_refused "qtfs_server_vsock_cid" --threads 1 --pidfile ""
+	engine_refused "qtfs_server_vsock_cid" --threads 1 --pidfile "" --peer 1
 	_rc=$?
 	rmmod qtfs_server && return $_rc
 }
@@ -356,9 +356,18 @@ ops_port_in_use_cmd() {
 	wait_listen 12399 10 || { kill $_nc; return 1; }
 	insmod "$EXTRA/qtfs_server.ko" qtfs_server_vsock_cid=1 \
 		qtfs_server_ip=127.0.0.1 qtfs_server_port=12399 || { kill $_nc; return 1; }
-	engine_refused "port in use" --threads 1 --pidfile ""
+	engine_refused "port in use" --threads 1 --pidfile "" --peer 1
 	_rc=$?
 	kill $_nc
+	rmmod qtfs_server && return $_rc
+}
+
+# Secure by default: no peer, no key and no --insecure is no server at all.
+ops_no_peer_cmd() {
+	insmod "$EXTRA/qtfs_server.ko" qtfs_server_vsock_cid=1 || return 1
+	engine_refused "no peer named and no qtfs_auth_key" --threads 1 --pidfile ""
+	_rc=$?
+	dmesg | grep -q "refusing to start: no peer named" || _rc=1
 	rmmod qtfs_server && return $_rc
 }
 
@@ -375,4 +384,5 @@ ops_misconfig() {
 	step "engine: unreadable whitelist" ops_unreadable_wl_cmd
 	step "engine: bad vsock CID" ops_bad_cid_cmd
 	step "engine: port in use" ops_port_in_use_cmd
+	step "engine: no peer, no key, no --insecure" ops_no_peer_cmd
 }

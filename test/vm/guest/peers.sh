@@ -125,14 +125,22 @@ server_params() {
 	fi
 }
 
-# peer_server_up <trans> [params...]: qtfs_server.ko and an engine.
+# peer_server_up <trans> [params...] [-- engine args...]: qtfs_server.ko
+# with <params> and an engine (by default the harness's line, which names
+# $ENGINE_PEER).
 peer_server_up() {
 	_t=$1
 	shift
-	# shellcheck disable=SC2046 # word list
-	insmod "$EXTRA/qtfs_server.ko" $(server_params "$_t") "$@" || return 1
+	_params=
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		_params="$_params $1"
+		shift
+	done
+	[ "$1" = -- ] && shift
+	# shellcheck disable=SC2046,SC2086 # word lists
+	insmod "$EXTRA/qtfs_server.ko" $(server_params "$_t") $_params || return 1
 	SERVER_MOD=1
-	engine_start_cmd
+	engine_start_cmd "$@"
 }
 
 peer_server_down() {
@@ -154,28 +162,75 @@ peer_client_down() {
 	rmmod qtfs && CLIENT_MOD=0
 }
 
-# vsock: the server admits only the CIDs of qtfs_server_allowed_cids.
-cid_filter_steps() {
-	heading "vsock CID filter"
-	step "load warned that any CID is accepted" \
-		log_has 'accepting vsock clients from any CID'
+# peer_case <name> <trans> <mount outcome> <server args...>: a server
+# started with <server args> (peer_server_up), a client module, and one
+# mount with the expected outcome (mount_expect).
+peer_case() {
+	_pc_name=$1
+	_pc_t=$2
+	_pc_want=$3
+	shift 3
+	step "$_pc_name: server" peer_server_up "$_pc_t" "$@" &&
+		step "$_pc_name: client module" peer_client_up "$_pc_t" &&
+		step "$_pc_name: mount ${_pc_want}" mount_expect "$_pc_want"
+	_pc_rc=$?
+	[ "$CLIENT_MOD" = 1 ] && peer_client_down
+	[ "$SERVER_MOD" = 1 ] && step "$_pc_name: server down" peer_server_down
+	return $_pc_rc
+}
+
+insecure_warned() {
+	grep "WARNING: --insecure" /tmp/engine.log &&
+		log_has 'INSECURE (engine --insecure)'
+}
+
+REFUSED="Transport endpoint is not connected"
+
+# vsock: only the peers the engine names (PEER_CID, --peer) and the CIDs of
+# qtfs_server_allowed_cids are served; with none of them and no key, only
+# an explicit --insecure serves anyone.
+peer_vsock_steps() {
+	heading "vsock peer restriction"
 	step "CID list 'abc' refused" \
 		sh -c "! insmod $EXTRA/qtfs_server.ko qtfs_server_allowed_cids=abc"
 	step "CID VMADDR_CID_ANY refused" \
 		sh -c "! insmod $EXTRA/qtfs_server.ko qtfs_server_allowed_cids=4294967295"
-	step "server allowing CIDs 3,4" peer_server_up vsock qtfs_server_allowed_cids=3,4 &&
-		step "client module" peer_client_up vsock &&
-		step "mount from CID 1 refused (ENOTCONN)" \
-			mount_expect "Transport endpoint is not connected" &&
-		step "refusal logged with the CID" \
-			log_has 'refusing vsock peer CID 1'
-	[ "$CLIENT_MOD" = 1 ] && peer_client_down
-	[ "$SERVER_MOD" = 1 ] && step "server down" peer_server_down
-	step "server allowing CIDs 2,1" peer_server_up vsock qtfs_server_allowed_cids=2,1 &&
-		step "client module" peer_client_up vsock &&
-		step "mount from CID 1 allowed" mount_expect ok
-	[ "$CLIENT_MOD" = 1 ] && peer_client_down
-	[ "$SERVER_MOD" = 1 ] && step "server down" peer_server_down
+	step "CID 0 refused" \
+		sh -c "! insmod $EXTRA/qtfs_server.ko qtfs_server_allowed_cids=0"
+	# the documented command line serves its PEER_CID 10, not us (CID 1)
+	peer_case "engine 16 1 2 12121 10 12121" vsock "$REFUSED" \
+		-- 16 1 2 "$ENGINE_PORT" 10 "$ENGINE_PORT" &&
+		step "refusal logged with the CID" log_has 'refusing vsock peer CID 1'
+	peer_case "engine 16 1 2 12121 1 12121" vsock ok \
+		-- 16 1 2 "$ENGINE_PORT" 1 "$ENGINE_PORT"
+	peer_case "engine --peer 3 --peer 4" vsock "$REFUSED" \
+		-- --threads 4 --peer 3 --peer 4
+	peer_case "engine --peer 3 --peer 1" vsock ok \
+		-- --threads 4 --peer 3 --peer 1
+	peer_case "qtfs_server_allowed_cids=3,4, no engine peer" vsock "$REFUSED" \
+		qtfs_server_allowed_cids=3,4 -- --threads 4
+	peer_case "qtfs_server_allowed_cids=2,1, no engine peer" vsock ok \
+		qtfs_server_allowed_cids=2,1 -- --threads 4
+	_warn=$(log_count 'INSECURE (engine --insecure)')
+	peer_case "engine --insecure" vsock ok -- --threads 4 --insecure
+	step "--insecure start warned (engine and kernel log)" insecure_warned
+	step "the kernel warned at that start" \
+		test "$(log_count 'INSECURE (engine --insecure)')" -gt "$_warn"
+}
+
+# TCP test mode: PEER_CID and --peer take IPv4 addresses.
+peer_tcp_steps() {
+	heading "TCP peer restriction"
+	peer_case "engine 4 1 1 12121 127.0.0.2 12121" tcp "$REFUSED" \
+		-- 4 1 1 "$ENGINE_PORT" 127.0.0.2 "$ENGINE_PORT" &&
+		step "refusal logged with the address" \
+			log_has 'refusing tcp peer 127.0.0.1'
+	peer_case "engine 4 1 1 12121 127.0.0.1 12121" tcp ok \
+		-- 4 1 1 "$ENGINE_PORT" 127.0.0.1 "$ENGINE_PORT"
+	peer_case "engine --peer 1 (a CID only)" tcp "$REFUSED" \
+		-- --threads 4 --peer 1
+	peer_case "engine --peer 10.0.0.1 --peer 127.0.0.1" tcp ok \
+		-- --threads 4 --peer 10.0.0.1 --peer 127.0.0.1
 }
 
 key_hidden() {
@@ -188,14 +243,14 @@ key_hidden() {
 # frame.
 psk_steps() {
 	heading "pre-shared key"
-	step "load warned that clients are not authenticated" \
-		log_has 'clients are not authenticated'
 	step "key 'xyz' refused" sh -c "! insmod $EXTRA/qtfs.ko qtfs_auth_key=xyz"
 	step "server key 'xyz' refused" \
 		sh -c "! insmod $EXTRA/qtfs_server.ko qtfs_auth_key=xyz"
 	step "key of 4 bytes refused" sh -c "! insmod $EXTRA/qtfs.ko qtfs_auth_key=00112233"
 	step "key of odd length refused" sh -c "! insmod $EXTRA/qtfs.ko qtfs_auth_key=${PSK1}0"
-	if step "keyed server" peer_server_up tcp "qtfs_auth_key=$PSK1"; then
+	# the key alone is enough: the engine names no peer
+	if step "keyed server, no peer named" peer_server_up tcp "qtfs_auth_key=$PSK1" \
+		-- --threads 4; then
 		step "same key" peer_client_up tcp "qtfs_auth_key=$PSK1" &&
 			step "same key: mount works (tagged frames)" mount_expect ok
 		step "hostile client: framemac" timeout 300 qtfs_hostile_client \

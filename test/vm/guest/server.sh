@@ -7,6 +7,8 @@
 # shellcheck source=test/vm/guest/common.sh
 . /guest/common.sh
 
+# the engine serves the client guest only
+ENGINE_PEER=$CLIENT_IP
 if net_up "$SERVER_IP" && server_start tcp "$SERVER_IP"; then
 	serve_until_done
 else

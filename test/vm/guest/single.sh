@@ -52,9 +52,9 @@ vsock | tcp)
 	if [ "$SERVER_MOD" = 0 ] && [ "$CLIENT_MOD" = 0 ]; then
 		if [ "$QTFS_TRANS" = vsock ]; then
 			part misconfig && ops_misconfig
-			part peers && cid_filter_steps
+			part peers && peer_vsock_steps
 		else
-			part peers && psk_steps
+			part peers && { peer_tcp_steps; psk_steps; }
 		fi
 	fi
 	;;
