@@ -59,6 +59,7 @@ struct qtsrv_sess *qtsrv_sess_get(struct qtsrv_conn *conn)
  */
 void qtsrv_sess_put(struct qtsrv_sess *sess)
 {
+	unsigned int nr = 0;
 	struct file *file;
 	unsigned long idx;
 
@@ -67,8 +68,10 @@ void qtsrv_sess_put(struct qtsrv_sess *sess)
 	xa_for_each(&sess->files, idx, file) {
 		qtsrv_lock_forget_file(file);
 		fput(file);
+		nr++;
 	}
 	xa_destroy(&sess->files);
+	qtsrv_handles_uncharge(sess, nr);
 	qtsrv_lock_sess_end(sess);
 	path_put(&sess->root);
 	kfree(sess);
@@ -316,7 +319,8 @@ static bool qtsrv_conn_room(struct qtsrv_conn *conn, u32 len)
 	spin_lock(&conn->lock);
 	room = conn->inflight < QTSRV_CONN_MAX_INFLIGHT &&
 	       (!conn->inflight ||
-		conn->inflight_bytes + len <= QTSRV_CONN_MAX_INFLIGHT_BYTES);
+		conn->inflight_bytes + len <=
+		qtsrv_limit(qtsrv_conn_max_inflight_bytes));
 	spin_unlock(&conn->lock);
 	return room;
 }

@@ -247,6 +247,48 @@ void qtsrv_rsp_set_d(struct qtfs_buf *rsp, u32 pos, u32 val)
 
 /* ----- file handles ----- */
 
+/* Handles open in all sessions, at most qtfs_server_max_handles. */
+static atomic_t qtsrv_nr_handles = ATOMIC_INIT(0);
+
+/*
+ * Reserve a handle of @sess before its file is opened, so that a client
+ * over a limit opens (or creates) nothing: qtfs_sess_max_handles per
+ * session, qtfs_server_max_handles in all.  The engine is root, so the
+ * host's file-max does not stop it; these limits do.
+ *
+ * Return: 0, -EMFILE or -ENFILE.
+ */
+static int qtsrv_handle_charge(struct qtsrv_sess *sess)
+{
+	if (atomic_inc_return(&sess->nr_files) >
+	    qtsrv_limit(qtsrv_sess_max_handles)) {
+		atomic_dec(&sess->nr_files);
+		qtsrv_dbg_rl("session %s: qtfs_sess_max_handles reached\n",
+			     sess->export);
+		return -EMFILE;
+	}
+	if (atomic_inc_return(&qtsrv_nr_handles) >
+	    qtsrv_limit(qtsrv_max_handles)) {
+		atomic_dec(&qtsrv_nr_handles);
+		atomic_dec(&sess->nr_files);
+		qtsrv_warn_rl("qtfs_server_max_handles (%u) reached\n",
+			      qtsrv_limit(qtsrv_max_handles));
+		return -ENFILE;
+	}
+	return 0;
+}
+
+/**
+ * qtsrv_handles_uncharge() - give back handles reserved by qtsrv_handle_charge()
+ * @sess: session
+ * @nr:   how many
+ */
+void qtsrv_handles_uncharge(struct qtsrv_sess *sess, unsigned int nr)
+{
+	atomic_sub(nr, &sess->nr_files);
+	atomic_sub(nr, &qtsrv_nr_handles);
+}
+
 static int qtsrv_handle_new(struct qtsrv_ctx *ctx, struct file *file,
 			    u64 *handle)
 {
@@ -295,8 +337,9 @@ struct file *qtsrv_handle_get(struct qtsrv_ctx *ctx, u64 handle)
 }
 
 /*
- * Register @file (whose reference the session takes) and reply "qA" (OPEN),
- * or "qAd" with the QTFS_CREATE_* flags (CREATE).
+ * Register @file (whose reference the session takes) in the handle the
+ * caller charged, and reply "qA" (OPEN), or "qAd" with the QTFS_CREATE_*
+ * flags (CREATE).  On an error the file and the charge are released.
  */
 static int qtsrv_reply_open(struct qtsrv_ctx *ctx, struct file *file,
 			    struct qtfs_buf *rsp, bool create)
@@ -309,6 +352,7 @@ static int qtsrv_reply_open(struct qtsrv_ctx *ctx, struct file *file,
 	ret = qtsrv_handle_new(ctx, file, &handle);
 	if (ret) {
 		fput(file);
+		qtsrv_handles_uncharge(ctx->sess, 1);
 		return ret;
 	}
 	ret = qtfs_proto_pack(rsp, "q", handle);
@@ -317,8 +361,10 @@ static int qtsrv_reply_open(struct qtsrv_ctx *ctx, struct file *file,
 	if (!ret && create)
 		ret = qtfs_proto_pack(rsp, "d", cflags);
 	if (ret && qtsrv_handle_idx(ctx, handle, &idx) &&
-	    xa_erase(&ctx->sess->files, idx))
+	    xa_erase(&ctx->sess->files, idx)) {
 		fput(file);
+		qtsrv_handles_uncharge(ctx->sess, 1);
+	}
 	return ret;
 }
 
@@ -397,6 +443,7 @@ static int qtsrv_mount(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 	memcpy(sess->export, buf, elen + 1);
 	sess->root = root;
 	xa_init_flags(&sess->files, XA_FLAGS_ALLOC1);
+	atomic_set(&sess->nr_files, 0);
 	sess->gen = get_random_u32();
 	ret = qtsrv_pack_attr(rsp, &root);
 	if (!ret)
@@ -701,10 +748,13 @@ static int qtsrv_open(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 	    (S_ISCHR(d_inode(path.dentry)->i_mode) ||
 	     S_ISBLK(d_inode(path.dentry)->i_mode)))
 		ret = qtsrv_wl_check_device(ctx, &path, NULL);
+	if (!ret)
+		ret = qtsrv_handle_charge(ctx->sess);
 	if (ret)
 		goto out_put;
 	file = file_open_root(&path, "", flags, 0);
 	if (IS_ERR(file)) {
+		qtsrv_handles_uncharge(ctx->sess, 1);
 		ret = PTR_ERR(file);
 		goto out_put;
 	}
@@ -777,10 +827,13 @@ static int qtsrv_create(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 				  a->s[1], false);
 	if (!ret)
 		ret = qtsrv_create_mode(&parent, a->d[2], &mode);
+	if (!ret)
+		ret = qtsrv_handle_charge(ctx->sess);
 	if (ret)
 		goto out_put;
 	file = file_open_root(&parent, a->s[1], flags, mode & S_IALLUGO);
 	if (IS_ERR(file)) {
+		qtsrv_handles_uncharge(ctx->sess, 1);
 		ret = PTR_ERR(file);
 		goto out_put;
 	}
@@ -802,6 +855,7 @@ static int qtsrv_release(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 	file = xa_erase(&ctx->sess->files, idx);
 	if (!file)
 		return -EBADF;
+	qtsrv_handles_uncharge(ctx->sess, 1);
 	qtsrv_lock_forget_file(file);
 	fput(file);
 	return 0;

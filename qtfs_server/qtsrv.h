@@ -46,6 +46,28 @@
 #include "../include/uapi/qtfs_ioctl.h"
 
 extern unsigned int qtsrv_max_conn;
+
+/**
+ * struct qtsrv_limit - a bounded, writable module parameter
+ * @val: current value; read with qtsrv_limit() (READ_ONCE), so a change
+ *       applies to the next check
+ * @min: smallest value accepted
+ * @max: largest value accepted
+ *
+ * Values outside [@min, @max] are refused at insmod and on writes to
+ * /sys/module/qtfs_server/parameters/, with a log line naming the range.
+ */
+struct qtsrv_limit {
+	unsigned int val;
+	unsigned int min;
+	unsigned int max;
+};
+
+#define qtsrv_limit(l)	READ_ONCE((l).val)
+
+extern struct qtsrv_limit qtsrv_sess_max_handles;
+extern struct qtsrv_limit qtsrv_max_handles;
+extern struct qtsrv_limit qtsrv_conn_max_inflight_bytes;
 extern bool qtsrv_root_squash;
 extern unsigned int qtsrv_squash_uid;
 extern unsigned int qtsrv_squash_gid;
@@ -77,11 +99,16 @@ extern unsigned int qtsrv_squash_gid;
 /* Listeners: vsock always, TCP in test mode. */
 #define QTSRV_NR_LISTENERS	2
 
-/* Back-pressure on one connection: requests and bytes queued or running. */
+/*
+ * Back-pressure on one connection: requests queued or running (their
+ * payload bytes are bounded by qtfs_conn_max_inflight_bytes).
+ */
 #define QTSRV_CONN_MAX_INFLIGHT		256
-#define QTSRV_CONN_MAX_INFLIGHT_BYTES	(16U << 20)
 
-/* Open files per session; handles are (generation << 32) | index. */
+/*
+ * Largest handle index, the ceiling of qtfs_sess_max_handles; handles are
+ * (generation << 32) | index.
+ */
 #define QTSRV_HANDLES_MAX	SZ_1M
 
 /**
@@ -169,6 +196,8 @@ struct qtsrv {
  * @root:  export root, resolved at MOUNT
  * @files: handle index -> struct file *; the xarray's own lock makes lookup
  *         plus get_file() atomic against RELEASE
+ * @nr_files: handles in @files or being added, at most
+ *         qtfs_sess_max_handles (see qtsrv_handle_charge())
  * @gen:   random generation in the upper 32 bits of every handle, so
  *         handles of another session or connection never resolve
  * @locks: POSIX lock owners of the session's clients (handlers_lock.c),
@@ -183,6 +212,7 @@ struct qtsrv_sess {
 	refcount_t ref;
 	struct path root;
 	struct xarray files;
+	atomic_t nr_files;
 	u32 gen;
 	struct qtsrv_lock_tbl *locks;
 	u64 wl_gen;
@@ -320,6 +350,7 @@ struct qtsrv_sess *qtsrv_sess_detach(struct qtsrv_conn *conn);
 
 /* handlers.c */
 int qtsrv_handlers_init(void);
+void qtsrv_handles_uncharge(struct qtsrv_sess *sess, unsigned int nr);
 void qtsrv_dispatch(struct qtsrv *srv, struct qtsrv_req *req);
 
 /* handlers_lock.c */

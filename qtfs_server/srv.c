@@ -69,6 +69,61 @@ MODULE_PARM_DESC(qtfs_conn_max_conn,
 		 "maximum concurrent client connections (default 16)");
 
 /*
+ * Limits on what peers can make the server hold, each a bounded module
+ * parameter (struct qtsrv_limit), writable at run time.
+ */
+static int qtsrv_limit_set(const char *val, const struct kernel_param *kp)
+{
+	struct qtsrv_limit *l = kp->arg;
+	unsigned int v;
+
+	if (kstrtouint(val, 0, &v) || v < l->min || v > l->max) {
+		pr_err("invalid %s '%s': use %u..%u\n", kp->name, val, l->min,
+		       l->max);
+		return -EINVAL;
+	}
+	WRITE_ONCE(l->val, v);
+	return 0;
+}
+
+static int qtsrv_limit_get(char *buf, const struct kernel_param *kp)
+{
+	const struct qtsrv_limit *l = kp->arg;
+
+	return scnprintf(buf, PAGE_SIZE, "%u\n", READ_ONCE(l->val));
+}
+
+static const struct kernel_param_ops qtsrv_limit_ops = {
+	.set = qtsrv_limit_set,
+	.get = qtsrv_limit_get,
+};
+
+struct qtsrv_limit qtsrv_sess_max_handles = {
+	.val = 4096, .min = 1, .max = QTSRV_HANDLES_MAX,
+};
+module_param_cb(qtfs_sess_max_handles, &qtsrv_limit_ops,
+		&qtsrv_sess_max_handles, 0644);
+MODULE_PARM_DESC(qtfs_sess_max_handles,
+		 "open files per mount session; more give EMFILE (default 4096)");
+
+struct qtsrv_limit qtsrv_max_handles = {
+	.val = 65536, .min = 1, .max = 1U << 24,
+};
+module_param_cb(qtfs_server_max_handles, &qtsrv_limit_ops,
+		&qtsrv_max_handles, 0644);
+MODULE_PARM_DESC(qtfs_server_max_handles,
+		 "open files of all sessions together; more give ENFILE (default 65536)");
+
+struct qtsrv_limit qtsrv_conn_max_inflight_bytes = {
+	.val = 8U << 20, .min = QTFS_MSG_MAX, .max = 1U << 30,
+};
+module_param_cb(qtfs_conn_max_inflight_bytes, &qtsrv_limit_ops,
+		&qtsrv_conn_max_inflight_bytes, 0644);
+MODULE_PARM_DESC(qtfs_conn_max_inflight_bytes,
+		 "request bytes one connection may have queued or running (default 8 MiB)");
+
+
+/*
  * Root squash, read with READ_ONCE() when a request's credentials are
  * built, so a change applies to the next request.
  */

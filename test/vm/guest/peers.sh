@@ -8,7 +8,7 @@ HOSTILE_PORT=12400	# the fake server of qtfs_hostile_server
 HOSTILE_MNT=/mnt/hostile
 PROC_MNT=/mnt/qproc		# the server's /proc, mounted through qtfs
 CORE_PATTERN=/proc/sys/kernel/core_pattern
-HOSTILE_CLASSES="escape handles truncated oversized strings opcodes version prehello burst hellotimeout creds"
+HOSTILE_CLASSES="escape handles truncated oversized strings opcodes version prehello burst hellotimeout creds limits"
 HOSTILE_SCENARIOS="short long overmax unknown-id dup-id huge-count huge-dirent errno-positive errno-big errno-restartsys error-with-payload reply-to-nothing garbage unsolicited wrong-opcode bad-hello"
 # Test keys: 16 bytes each, in hex.
 PSK1=00112233445566778899aabbccddeeff
@@ -231,6 +231,48 @@ peer_tcp_steps() {
 		-- --threads 4 --peer 1
 	peer_case "engine --peer 10.0.0.1 --peer 127.0.0.1" tcp ok \
 		-- --threads 4 --peer 10.0.0.1 --peer 127.0.0.1
+}
+
+# Every limit parameter refuses 0 and values beyond its range, at load and
+# at run time, and keeps its value when a write is refused.  Entries are
+# name:default:another valid value.
+LIMIT_PARAMS="qtfs_sess_max_handles:4096:9 qtfs_server_max_handles:65536:9
+qtfs_conn_max_inflight_bytes:8388608:2097152"
+
+limit_param_cmd() {
+	_p=${1%%:*}
+	_other=${1##*:}
+	_def=${1#*:}
+	_def=${_def%:*}
+	for _v in 0 4294967295 99999999999 -1 abc; do
+		if insmod "$EXTRA/qtfs_server.ko" "$_p=$_v" 2>/dev/null; then
+			rmmod qtfs_server
+			echo "insmod $_p=$_v succeeded"
+			return 1
+		fi
+	done
+	insmod "$EXTRA/qtfs_server.ko" || return 1
+	_f=/sys/module/qtfs_server/parameters/$_p
+	_rc=0
+	[ "$(cat "$_f")" = "$_def" ] || { echo "$_p: default $(cat "$_f"), want $_def"; _rc=1; }
+	for _v in 0 4294967295 abc; do
+		if echo "$_v" >"$_f" 2>/dev/null; then
+			echo "writing $_v to $_p succeeded"
+			_rc=1
+		fi
+	done
+	[ "$(cat "$_f")" = "$_def" ] || { echo "$_p: changed to $(cat "$_f")"; _rc=1; }
+	{ echo "$_other" >"$_f" && [ "$(cat "$_f")" = "$_other" ]; } ||
+		{ echo "$_p: $_other not taken"; _rc=1; }
+	rmmod qtfs_server || return 1
+	return $_rc
+}
+
+limit_param_steps() {
+	heading "limit parameters"
+	for _lp in $LIMIT_PARAMS; do
+		step "${_lp%%:*}: 0 and huge values refused" limit_param_cmd "$_lp"
+	done
 }
 
 key_hidden() {

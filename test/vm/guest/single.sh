@@ -52,7 +52,7 @@ vsock | tcp)
 	if [ "$SERVER_MOD" = 0 ] && [ "$CLIENT_MOD" = 0 ]; then
 		if [ "$QTFS_TRANS" = vsock ]; then
 			part misconfig && ops_misconfig
-			part peers && peer_vsock_steps
+			part peers && { peer_vsock_steps; limit_param_steps; }
 		else
 			part peers && { peer_tcp_steps; psk_steps; }
 		fi
