@@ -339,13 +339,6 @@ static void qtsrv_hello_timeout(struct work_struct *work)
 	qtsrv_conn_kill(conn);
 }
 
-/* Record the negotiated version for diagnostics (qtinfo). */
-static void qtsrv_hello_done(struct qtsrv_conn *conn, u16 minor)
-{
-	conn->proto_minor = minor;
-	WRITE_ONCE(conn->proto_major, QTFS_PROTO_MAJOR);
-}
-
 /* Send our HELLO reply with @blob of @bloblen bytes. */
 static int qtsrv_hello_reply(struct qtsrv_conn *conn,
 			     const struct qtfs_msg_hdr *h, u16 minor,
@@ -370,6 +363,38 @@ static int qtsrv_hello_reply(struct qtsrv_conn *conn,
 	return ret;
 }
 
+/*
+ * HELLO succeeded: the connection leaves the pre-auth pool, or is refused
+ * with the pool's error (answered here) and closes.
+ */
+static int qtsrv_hello_admit(struct qtsrv_conn *conn,
+			     const struct qtfs_msg_hdr *h)
+{
+	int ret;
+
+	ret = qtsrv_preauth_done(conn);
+	if (ret)
+		qtsrv_send_error(conn, h, ret);
+	return ret;
+}
+
+/* The final HELLO reply, of an admitted connection; requests may flow. */
+static int qtsrv_hello_accept(struct qtsrv_conn *conn,
+			      const struct qtfs_msg_hdr *h, u16 minor,
+			      u32 features)
+{
+	int ret;
+
+	ret = qtsrv_hello_reply(conn, h, minor, features, NULL, 0);
+	if (ret)
+		return ret;
+	conn->hello = QTSRV_HELLO_DONE;
+	/* the negotiated version, for diagnostics (qtinfo) */
+	conn->proto_minor = minor;
+	WRITE_ONCE(conn->proto_major, QTFS_PROTO_MAJOR);
+	return 0;
+}
+
 /* Refuse authentication: answer -EACCES, then the connection closes. */
 static int qtsrv_hello_refuse(struct qtsrv_conn *conn,
 			      const struct qtfs_msg_hdr *h, const char *why)
@@ -390,6 +415,9 @@ static int qtsrv_hello_authenticated(struct qtsrv_conn *conn,
 	struct qtfs_fmac *fmac;
 	int ret;
 
+	ret = qtsrv_hello_admit(conn, h);
+	if (ret)
+		return ret;
 	if (conn->frame_mac) {
 		fmac = qtfs_fmac_new(conn->cnonce, conn->snonce, true);
 		if (IS_ERR(fmac)) {
@@ -402,11 +430,9 @@ static int qtsrv_hello_authenticated(struct qtsrv_conn *conn,
 		qtfs_frame_auth_start(&conn->tc, fmac);
 		mutex_unlock(&conn->send_lock);
 	}
-	ret = qtsrv_hello_reply(conn, h, minor, QTFS_FEAT_AUTH, NULL, 0);
+	ret = qtsrv_hello_accept(conn, h, minor, QTFS_FEAT_AUTH);
 	if (ret)
 		return ret;
-	conn->hello = QTSRV_HELLO_DONE;
-	qtsrv_hello_done(conn, minor);
 	qtsrv_info_rl("conn %u (%s): authenticated%s\n", conn->id, conn->peer,
 		      conn->frame_mac ? ", frames tagged" : "");
 	return 0;
@@ -483,11 +509,10 @@ static int qtsrv_hello(struct qtsrv_conn *conn, const struct qtfs_msg_hdr *h,
 		if (bloblen)
 			return qtsrv_hello_refuse(conn, h,
 						  "authentication data without QTFS_FEAT_AUTH");
-		ret = qtsrv_hello_reply(conn, h, minor, 0, NULL, 0);
+		ret = qtsrv_hello_admit(conn, h) ?:
+		      qtsrv_hello_accept(conn, h, minor, 0);
 		if (ret)
 			return ret;
-		conn->hello = QTSRV_HELLO_DONE;
-		qtsrv_hello_done(conn, minor);
 		qtsrv_info("conn %u (%s): protocol %u.%u, max message %u\n",
 			   conn->id, conn->peer, QTFS_PROTO_MAJOR, minor,
 			   conn->max_msg);
@@ -671,6 +696,7 @@ static int qtsrv_recv_thread(void *data)
 	qtsrv_sess_put(qtsrv_sess_detach(conn));
 
 	mutex_lock(&srv->conn_lock);
+	qtsrv_preauth_forget(srv, conn);
 	list_move_tail(&conn->node, &srv->dead_conns);
 	WRITE_ONCE(srv->nr_conns, srv->nr_conns - 1);
 	/* both under conn_lock: see qtsrv_conns_shutdown() */
@@ -703,17 +729,16 @@ void qtsrv_reap_work(struct work_struct *work)
 }
 
 /*
- * A new connection, admitted by the peer restriction.  References: one for
- * the receive thread, owned from here until qtsrv_reap_work() has stopped
- * that thread; one per queued or running request (qtsrv_recv_one() to
- * qtsrv_req_free()).
+ * A new connection, admitted by the peer restriction; it joins the
+ * pre-auth pool until its HELLO is done.  References: one for the receive
+ * thread, owned from here until qtsrv_reap_work() has stopped that thread;
+ * one per queued or running request (qtsrv_recv_one() to qtsrv_req_free()).
  */
 static void qtsrv_conn_new(struct qtsrv *srv, struct qtfs_tconn *tc)
 {
 	struct qtfs_trans_peer id;
 	struct task_struct *task;
 	struct qtsrv_conn *conn;
-	unsigned int max_conn;
 
 	if (!qtsrv_peer_admit(srv, tc, &id)) {
 		tc->ops->close(tc);
@@ -728,7 +753,9 @@ static void qtsrv_conn_new(struct qtsrv *srv, struct qtfs_tconn *tc)
 	refcount_set(&conn->ref, 1);
 	conn->srv = srv;
 	conn->tc = *tc;
+	conn->peer_id = id;
 	INIT_LIST_HEAD(&conn->node);
+	INIT_LIST_HEAD(&conn->preauth_node);
 	conn->max_msg = QTFS_MSG_MIN;	/* until HELLO */
 	mutex_init(&conn->send_lock);
 	xa_init(&conn->reqs);
@@ -740,12 +767,8 @@ static void qtsrv_conn_new(struct qtsrv *srv, struct qtfs_tconn *tc)
 		strscpy(conn->peer, "?", sizeof(conn->peer));
 
 	mutex_lock(&srv->conn_lock);
-	max_conn = READ_ONCE(qtsrv_max_conn);
-	if (!srv->accepting || srv->nr_conns >= max_conn) {
+	if (!srv->accepting) {
 		mutex_unlock(&srv->conn_lock);
-		if (srv->accepting)
-			qtsrv_warn_rl("refusing %s: %u connections open (qtfs_conn_max_conn)\n",
-				      conn->peer, max_conn);
 		goto out_free;
 	}
 	conn->id = ++srv->next_conn_id;
@@ -759,6 +782,7 @@ static void qtsrv_conn_new(struct qtsrv *srv, struct qtfs_tconn *tc)
 	}
 	get_task_struct(task);
 	conn->task = task;
+	qtsrv_preauth_add(srv, conn);
 	list_add_tail(&conn->node, &srv->conns);
 	WRITE_ONCE(srv->nr_conns, srv->nr_conns + 1);
 	mutex_unlock(&srv->conn_lock);

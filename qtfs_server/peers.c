@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Who may talk to the server.
+ * Who may talk to the server, and how many of them before HELLO.
  *
  * Peer restriction: the engine names the clients it serves when it starts
  * the server (the PEER_CID of its documented command line, --peer), and
@@ -9,6 +9,17 @@
  * only clients proving qtfs_auth_key in HELLO are served; with no key
  * either, the server refuses to start unless the engine opts in to serving
  * everyone (QTSRV_START_INSECURE), which is logged at every start.
+ *
+ * Pre-authentication pool: a connection is in &qtsrv.preauth from accept
+ * until its HELLO (and the key exchange) is done; only then does it count
+ * against qtfs_conn_max_conn.  The pool holds at most
+ * qtfs_conn_max_preauth_per_peer connections of one peer and
+ * qtfs_conn_max_preauth in all.  A new connection always gets in: when its
+ * peer's share is used up, that peer's oldest pre-auth connection is
+ * evicted; when the pool is full, the oldest one of the peer holding the
+ * most slots.  So connections that never send HELLO cannot keep a real
+ * client (which finishes HELLO at once) from mounting, and one peer cannot
+ * evict another's connections while it holds fewer slots than that peer.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -232,4 +243,128 @@ bool qtsrv_peer_admit(struct qtsrv *srv, struct qtfs_tconn *tc,
 	else
 		qtsrv_warn_rl("refusing tcp peer %pI4: not a listed peer\n", &ip);
 	return false;
+}
+
+static bool qtsrv_peer_same(const struct qtfs_trans_peer *a,
+			    const struct qtfs_trans_peer *b)
+{
+	return a->family == b->family && a->addr == b->addr;
+}
+
+/* Pre-auth connections of @id; *@oldest is set to the first of them. */
+static unsigned int qtsrv_preauth_count(struct qtsrv *srv,
+					const struct qtfs_trans_peer *id,
+					struct qtsrv_conn **oldest)
+{
+	struct qtsrv_conn *c;
+	unsigned int n = 0;
+
+	*oldest = NULL;
+	list_for_each_entry(c, &srv->preauth, preauth_node) {
+		if (!qtsrv_peer_same(&c->peer_id, id))
+			continue;
+		if (!n++)
+			*oldest = c;
+	}
+	return n;
+}
+
+/*
+ * The pre-auth connection to evict so that one more of @id fits, or NULL
+ * if it fits.  Quadratic in the pool size, which qtfs_conn_max_preauth
+ * bounds; it runs only when the pool is full.
+ */
+static struct qtsrv_conn *qtsrv_preauth_victim(struct qtsrv *srv,
+					       const struct qtfs_trans_peer *id)
+{
+	struct qtsrv_conn *c, *oldest, *victim = NULL;
+	unsigned int n, most = 0;
+
+	if (qtsrv_preauth_count(srv, id, &oldest) >=
+	    qtsrv_limit(qtsrv_max_preauth_per_peer))
+		return oldest;
+	if (srv->nr_preauth < qtsrv_limit(qtsrv_max_preauth))
+		return NULL;
+	list_for_each_entry(c, &srv->preauth, preauth_node) {
+		n = qtsrv_preauth_count(srv, &c->peer_id, &oldest);
+		if (n > most) {
+			most = n;
+			victim = oldest;
+		}
+	}
+	return victim;
+}
+
+/**
+ * qtsrv_preauth_add() - put a new connection into the pre-auth pool
+ * @srv:  server
+ * @conn: the new connection, not on any list yet
+ *
+ * Evicts (kills) the pre-auth connections that must make room for it, see
+ * the top of this file.
+ */
+void qtsrv_preauth_add(struct qtsrv *srv, struct qtsrv_conn *conn)
+{
+	struct qtsrv_conn *victim;
+
+	lockdep_assert_held(&srv->conn_lock);
+	while ((victim = qtsrv_preauth_victim(srv, &conn->peer_id))) {
+		qtsrv_warn_rl("conn %u (%s): no HELLO yet and pre-auth slots full, closing\n",
+			      victim->id, victim->peer);
+		list_del_init(&victim->preauth_node);
+		srv->nr_preauth--;
+		qtsrv_conn_kill(victim);
+	}
+	list_add_tail(&conn->preauth_node, &srv->preauth);
+	srv->nr_preauth++;
+}
+
+/**
+ * qtsrv_preauth_done() - move a connection that finished HELLO out of the pool
+ * @conn: connection whose HELLO (and key exchange) succeeded
+ *
+ * Called before the final HELLO reply goes out; on an error the caller
+ * answers the HELLO with it and closes the connection.
+ *
+ * Return: 0, -EUSERS if qtfs_conn_max_conn connections are past HELLO
+ * already, -ENOTCONN if @conn was evicted meanwhile.
+ */
+int qtsrv_preauth_done(struct qtsrv_conn *conn)
+{
+	unsigned int max_conn = READ_ONCE(qtsrv_max_conn);
+	struct qtsrv *srv = conn->srv;
+	int ret = 0;
+
+	mutex_lock(&srv->conn_lock);
+	if (list_empty(&conn->preauth_node)) {
+		ret = -ENOTCONN;
+	} else if (srv->nr_authed >= max_conn) {
+		ret = -EUSERS;
+	} else {
+		list_del_init(&conn->preauth_node);
+		srv->nr_preauth--;
+		srv->nr_authed++;
+		conn->authed = true;
+	}
+	mutex_unlock(&srv->conn_lock);
+	if (ret == -EUSERS)
+		qtsrv_warn_rl("conn %u (%s): refused: %u connections open (qtfs_conn_max_conn)\n",
+			      conn->id, conn->peer, max_conn);
+	return ret;
+}
+
+/**
+ * qtsrv_preauth_forget() - uncount a connection whose receive thread ends
+ * @srv:  server
+ * @conn: connection leaving &qtsrv.conns
+ */
+void qtsrv_preauth_forget(struct qtsrv *srv, struct qtsrv_conn *conn)
+{
+	lockdep_assert_held(&srv->conn_lock);
+	if (!list_empty(&conn->preauth_node)) {
+		list_del_init(&conn->preauth_node);
+		srv->nr_preauth--;
+	} else if (conn->authed) {
+		srv->nr_authed--;
+	}
 }

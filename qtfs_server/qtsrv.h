@@ -68,6 +68,8 @@ struct qtsrv_limit {
 extern struct qtsrv_limit qtsrv_sess_max_handles;
 extern struct qtsrv_limit qtsrv_max_handles;
 extern struct qtsrv_limit qtsrv_conn_max_inflight_bytes;
+extern struct qtsrv_limit qtsrv_max_preauth;
+extern struct qtsrv_limit qtsrv_max_preauth_per_peer;
 extern bool qtsrv_root_squash;
 extern unsigned int qtsrv_squash_uid;
 extern unsigned int qtsrv_squash_gid;
@@ -148,13 +150,18 @@ enum qtsrv_state {
  * @peers:       the peers named at start (see peers.c); set before the
  *               listeners start, read-only while they run
  * @nr_peers:    entries of @peers in use
- * @conn_lock:   protects @conns, @dead_conns, @nr_conns, @next_conn_id and
- *               @accepting
+ * @conn_lock:   protects @conns, @dead_conns, @nr_conns, @preauth,
+ *               @nr_preauth, @nr_authed, @next_conn_id and @accepting
  * @accepting:   new connections are accepted (false once stopping)
  * @conns:       connections whose receive thread runs
  * @dead_conns:  connections whose receive thread has finished, waiting for
  *               @reap_work to stop it and drop the list reference
- * @nr_conns:    entries on @conns, at most qtfs_conn_max_conn
+ * @nr_conns:    entries on @conns
+ * @preauth:     connections of @conns that have not finished HELLO, oldest
+ *               first: the pre-authentication pool (peers.c)
+ * @nr_preauth:  entries on @preauth, at most qtfs_conn_max_preauth
+ * @nr_authed:   connections of @conns past HELLO, at most
+ *               qtfs_conn_max_conn
  * @next_conn_id: id of the next connection, for logs
  * @conn_wq:     woken when a connection leaves @conns
  * @reap_work:   reaps @dead_conns
@@ -178,6 +185,9 @@ struct qtsrv {
 	struct list_head conns;
 	struct list_head dead_conns;
 	unsigned int nr_conns;
+	struct list_head preauth;
+	unsigned int nr_preauth;
+	unsigned int nr_authed;
 	unsigned int next_conn_id;
 	wait_queue_head_t conn_wq;
 	struct work_struct reap_work;
@@ -242,6 +252,11 @@ enum qtsrv_hello_state {
  * @task:         receive thread (referenced)
  * @id:           connection number for logs
  * @peer:         peer address for logs
+ * @peer_id:      peer identity, for the peer restriction and the
+ *                pre-authentication pool
+ * @preauth_node: link in &qtsrv.preauth from accept until HELLO is done
+ *                or the connection is evicted; empty after (conn_lock)
+ * @authed:       counted in &qtsrv.nr_authed (conn_lock)
  * @flags:        QTSRV_CONN_* bits (atomic bitops)
  * @max_msg:      negotiated max message size; written by the receive thread
  *                at HELLO before any request is queued, read-only after
@@ -274,6 +289,9 @@ struct qtsrv_conn {
 	struct task_struct *task;
 	unsigned int id;
 	char peer[64];
+	struct qtfs_trans_peer peer_id;
+	struct list_head preauth_node;
+	bool authed;
 	unsigned long flags;
 	u32 max_msg;
 	u16 proto_major;
@@ -327,6 +345,9 @@ int qtsrv_peers_valid(const struct qtsrv_ioc_start *arg);
 int qtsrv_peers_start(struct qtsrv *srv, const struct qtsrv_ioc_start *arg);
 bool qtsrv_peer_admit(struct qtsrv *srv, struct qtfs_tconn *tc,
 		      struct qtfs_trans_peer *id);
+void qtsrv_preauth_add(struct qtsrv *srv, struct qtsrv_conn *conn);
+int qtsrv_preauth_done(struct qtsrv_conn *conn);
+void qtsrv_preauth_forget(struct qtsrv *srv, struct qtsrv_conn *conn);
 
 /* conn.c */
 int qtsrv_listen(struct qtsrv *srv, struct qtsrv_listener *l,

@@ -66,7 +66,7 @@ static const struct kernel_param_ops qtsrv_max_conn_ops = {
 module_param_cb(qtfs_conn_max_conn, &qtsrv_max_conn_ops, &qtsrv_max_conn,
 		0644);
 MODULE_PARM_DESC(qtfs_conn_max_conn,
-		 "maximum concurrent client connections (default 16)");
+		 "maximum client connections past HELLO (default 16)");
 
 /*
  * Limits on what peers can make the server hold, each a bounded module
@@ -122,6 +122,21 @@ module_param_cb(qtfs_conn_max_inflight_bytes, &qtsrv_limit_ops,
 MODULE_PARM_DESC(qtfs_conn_max_inflight_bytes,
 		 "request bytes one connection may have queued or running (default 8 MiB)");
 
+struct qtsrv_limit qtsrv_max_preauth = {
+	.val = 64, .min = 1, .max = 1024,
+};
+module_param_cb(qtfs_conn_max_preauth, &qtsrv_limit_ops, &qtsrv_max_preauth,
+		0644);
+MODULE_PARM_DESC(qtfs_conn_max_preauth,
+		 "connections before HELLO, all peers together (default 64)");
+
+struct qtsrv_limit qtsrv_max_preauth_per_peer = {
+	.val = 8, .min = 1, .max = 1024,
+};
+module_param_cb(qtfs_conn_max_preauth_per_peer, &qtsrv_limit_ops,
+		&qtsrv_max_preauth_per_peer, 0644);
+MODULE_PARM_DESC(qtfs_conn_max_preauth_per_peer,
+		 "connections before HELLO from one peer (default 8)");
 
 /*
  * Root squash, read with READ_ONCE() when a request's credentials are
@@ -204,6 +219,7 @@ static int qtsrv_dev_open(struct inode *inode, struct file *file)
 	mutex_init(&srv->conn_lock);
 	INIT_LIST_HEAD(&srv->conns);
 	INIT_LIST_HEAD(&srv->dead_conns);
+	INIT_LIST_HEAD(&srv->preauth);
 	init_waitqueue_head(&srv->conn_wq);
 	INIT_WORK(&srv->reap_work, qtsrv_reap_work);
 	spin_lock_init(&srv->q_lock);

@@ -8,7 +8,7 @@ HOSTILE_PORT=12400	# the fake server of qtfs_hostile_server
 HOSTILE_MNT=/mnt/hostile
 PROC_MNT=/mnt/qproc		# the server's /proc, mounted through qtfs
 CORE_PATTERN=/proc/sys/kernel/core_pattern
-HOSTILE_CLASSES="escape handles truncated oversized strings opcodes version prehello burst hellotimeout creds limits"
+HOSTILE_CLASSES="escape handles truncated oversized strings opcodes version prehello burst hellotimeout creds limits preauth"
 HOSTILE_SCENARIOS="short long overmax unknown-id dup-id huge-count huge-dirent errno-positive errno-big errno-restartsys error-with-payload reply-to-nothing garbage unsolicited wrong-opcode bad-hello"
 # Test keys: 16 bytes each, in hex.
 PSK1=00112233445566778899aabbccddeeff
@@ -237,7 +237,8 @@ peer_tcp_steps() {
 # at run time, and keeps its value when a write is refused.  Entries are
 # name:default:another valid value.
 LIMIT_PARAMS="qtfs_sess_max_handles:4096:9 qtfs_server_max_handles:65536:9
-qtfs_conn_max_inflight_bytes:8388608:2097152"
+qtfs_conn_max_inflight_bytes:8388608:2097152 qtfs_conn_max_preauth:64:9
+qtfs_conn_max_preauth_per_peer:8:9"
 
 limit_param_cmd() {
 	_p=${1%%:*}
