@@ -110,6 +110,7 @@ static void usage(FILE *out)
 		"\n"
 		"commands (default: show):\n"
 		"  show               version, connections, per-op counters, log level\n"
+		"                     (and, on the server, its limits)\n"
 		"  version            module and protocol versions\n"
 		"  conns              connections: peer, state, protocol, requests in flight\n"
 		"  stats              per-op counters: count, errors, mean and max latency\n"
@@ -369,6 +370,47 @@ static int qtinfo_show_level(const struct qtinfo_side *side, bool json)
 	return 0;
 }
 
+/*
+ * The server's limits, as its module parameters read now; a parameter this
+ * module does not have is left out.  Text: one "limits key=value ..." line.
+ */
+static void qtinfo_show_limits(bool json)
+{
+	static const char *const params[][2] = {
+		{ "max_conn", "qtfs_conn_max_conn" },
+		{ "max_preauth", "qtfs_conn_max_preauth" },
+		{ "max_preauth_per_peer", "qtfs_conn_max_preauth_per_peer" },
+		{ "max_inflight_bytes", "qtfs_conn_max_inflight_bytes" },
+		{ "sess_max_handles", "qtfs_sess_max_handles" },
+		{ "max_handles", "qtfs_server_max_handles" },
+	};
+	unsigned long v;
+	bool first = true;
+	char path[128];
+	size_t i;
+	FILE *f;
+	int n;
+
+	printf(json ? "\"limits\":{" : "limits");
+	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s",
+			 qtinfo_server.module, params[i][1]);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		n = fscanf(f, "%lu", &v);
+		fclose(f);
+		if (n != 1)
+			continue;
+		if (json)
+			printf("%s\"%s\":%lu", first ? "" : ",", params[i][0], v);
+		else
+			printf(" %s=%lu", params[i][0], v);
+		first = false;
+	}
+	printf(json ? "}" : "\n");
+}
+
 /* A log level name, case-insensitive; NULL if it is none. */
 static const char *qtinfo_level_name(const char *s)
 {
@@ -443,6 +485,10 @@ static int qtinfo_show(int fd, const struct qtinfo_side *side, int cmd,
 	if (!ret && (cmd == QTINFO_SHOW || cmd == QTINFO_LOG)) {
 		printf("%s", json ? "," : "");
 		ret = qtinfo_show_level(side, json);
+	}
+	if (!ret && cmd == QTINFO_SHOW && side == &qtinfo_server) {
+		printf("%s", json ? "," : "");
+		qtinfo_show_limits(json);
 	}
 	if (json)
 		printf("}\n");

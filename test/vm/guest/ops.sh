@@ -250,7 +250,9 @@ ops_qtinfo_show_cmd() {
 	qtinfo -s version | grep -q "^version info=1 protocol=1\.1 " &&
 		qtinfo -c version | grep -q "^version info=1 protocol=1\.1 " &&
 		qtinfo -s conns | grep -q "^conn id=[0-9]* state=up protocol=1\.1 inflight=[0-9]* max_msg=[1-9]" &&
-		qtinfo -c conns | grep -q "^conn id=[0-9]* state=up protocol=1\.1 .*peer=vsock:1:$SRV_PORT export=$SHARE\$"
+		qtinfo -c conns | grep -q "^conn id=[0-9]* state=up protocol=1\.1 .*peer=vsock:1:$SRV_PORT export=$SHARE\$" &&
+		qtinfo -s | grep -qx "limits max_conn=16 max_preauth=64 max_preauth_per_peer=8 max_inflight_bytes=8388608 sess_max_handles=4096 max_handles=65536" &&
+		! qtinfo -c | grep -q "^limits"
 }
 
 ops_qtinfo_json_cmd() {
@@ -262,8 +264,8 @@ ops_qtinfo_json_cmd() {
 	*) echo "server JSON lacks fields"; return 1 ;;
 	esac
 	case $_j in
-	*'"STATFS":{"count":'"$_n"',"errors":'*'}},"log_level":"'*'"}') ;;
-	*) echo "server JSON: STATFS count $_n or log_level missing"; return 1 ;;
+	*'"STATFS":{"count":'"$_n"',"errors":'*'}},"log_level":"'*'","limits":{"max_conn":16,'*',"max_handles":65536}}') ;;
+	*) echo "server JSON: STATFS count $_n, log_level or limits missing"; return 1 ;;
 	esac
 	_j=$(qtinfo -c --json) || return 1
 	case $_j in
