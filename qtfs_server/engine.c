@@ -114,6 +114,7 @@ static int install_whitelist(const char *path)
 		goto out_free;
 	}
 	arg.nr_rules = set.nr;
+	arg.rule_size = sizeof(*rules);
 	arg.rules = (uintptr_t)rules;
 	if (ioctl(dev_fd, QTSRV_IOC_WL_SET, &arg)) {
 		ret = -errno;

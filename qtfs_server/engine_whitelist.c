@@ -9,6 +9,11 @@
  * comment line.  GLib's GKeyFile does the parsing; a line scan of our own
  * only supplies line numbers for error messages, which GKeyFile lacks.
  *
+ * A [Mount] entry may end in export options as exports(5) writes them:
+ * "/srv/share(all_squash,anonuid=1000)".  In [Mount] every '(' starts the
+ * options, so an exported path cannot contain one; elsewhere an entry
+ * that looks like options is refused rather than taken as a path.
+ *
  * Every function returns 0 or -errno and, on error, a one-line reason in
  * the caller's buffer; nothing here prints or exits.
  */
@@ -336,16 +341,254 @@ static int wl_read_file(const char *path, char **data, char *err,
 	return 0;
 }
 
+/*
+ * The export options, in the order qtsrv_export_opts_format() prints them;
+ * @flag is the option's QTSRV_EXPORT_* bit, @value whether it takes "=".
+ */
+static const struct {
+	const char *name;
+	unsigned int flag;
+	int value;
+} wl_opts[] = {
+	{ "root_squash", QTSRV_EXPORT_ROOT_SQUASH, 0 },
+	{ "no_root_squash", QTSRV_EXPORT_NO_ROOT_SQUASH, 0 },
+	{ "all_squash", QTSRV_EXPORT_ALL_SQUASH, 0 },
+	{ "anonuid", QTSRV_EXPORT_ANONUID, 1 },
+	{ "anongid", QTSRV_EXPORT_ANONGID, 1 },
+	{ "uids", QTSRV_EXPORT_UIDS, 1 },
+};
+
+#define WL_OPTS_KNOWN \
+	"root_squash no_root_squash all_squash anonuid=N anongid=N uids=MIN-MAX"
+
+/* A decimal id 0..QTSRV_EXPORT_ID_MAX, all of @s up to @end. */
+static int wl_parse_id(const char *s, const char *end, unsigned int *id)
+{
+	unsigned long long v = 0;
+
+	if (s == end)
+		return -EINVAL;
+	for (; s < end; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (*s - '0');
+		if (v > QTSRV_EXPORT_ID_MAX)
+			return -ERANGE;
+	}
+	*id = v;
+	return 0;
+}
+
+/* The value of option @name=@val into @o; @path names the entry. */
+static int wl_parse_opt_value(const char *name, const char *val,
+			      const char *path, struct qtsrv_export_opts *o,
+			      char *err, size_t errlen)
+{
+	const char *end = val + strlen(val), *dash = NULL;
+	unsigned int *id = NULL;
+	int ret;
+
+	if (!strcmp(name, "anonuid"))
+		id = &o->anonuid;
+	else if (!strcmp(name, "anongid"))
+		id = &o->anongid;
+	if (id) {
+		ret = wl_parse_id(val, end, id);
+		if (ret)
+			return wl_err(err, errlen, -EINVAL,
+				      "%s=%s for %s: %s (use 0..%u)", name,
+				      val, path, ret == -ERANGE ?
+				      "out of range" : "not a number",
+				      QTSRV_EXPORT_ID_MAX);
+		return 0;
+	}
+	/* uids=MIN-MAX */
+	dash = strchr(val, '-');
+	if (!dash)
+		return wl_err(err, errlen, -EINVAL,
+			      "uids=%s for %s: use uids=MIN-MAX", val, path);
+	ret = wl_parse_id(val, dash, &o->uid_min);
+	if (!ret)
+		ret = wl_parse_id(dash + 1, end, &o->uid_max);
+	if (ret)
+		return wl_err(err, errlen, -EINVAL,
+			      "uids=%s for %s: %s (use uids=MIN-MAX with MIN and MAX in 0..%u)",
+			      val, path, ret == -ERANGE ? "out of range" :
+			      "not a range of numbers", QTSRV_EXPORT_ID_MAX);
+	if (o->uid_min > o->uid_max)
+		return wl_err(err, errlen, -EINVAL,
+			      "uids=%s for %s: the range is inverted (MIN above MAX)",
+			      val, path);
+	return 0;
+}
+
+/* The comma-separated options @s of entry @path into @o. */
+static int wl_parse_opts(char *s, const char *path,
+			 struct qtsrv_export_opts *o, char *err,
+			 size_t errlen)
+{
+	char *tok, *next, *eq;
+	size_t i;
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	if (!*g_strstrip(s))
+		return 0;
+	for (tok = s; tok; tok = next) {
+		next = strchr(tok, ',');
+		if (next)
+			*next++ = '\0';
+		tok = g_strstrip(tok);
+		eq = strchr(tok, '=');
+		if (eq)
+			*eq = '\0';
+		g_strstrip(tok);
+		if (!*tok)
+			return wl_err(err, errlen, -EINVAL,
+				      "empty export option for %s", path);
+		for (i = 0; i < sizeof(wl_opts) / sizeof(wl_opts[0]); i++)
+			if (!strcmp(tok, wl_opts[i].name))
+				break;
+		if (i == sizeof(wl_opts) / sizeof(wl_opts[0]))
+			return wl_err(err, errlen, -EINVAL,
+				      "unknown export option '%s' for %s (known: %s)",
+				      tok, path, WL_OPTS_KNOWN);
+		if (o->flags & wl_opts[i].flag)
+			return wl_err(err, errlen, -EINVAL,
+				      "export option '%s' given twice for %s",
+				      tok, path);
+		if (!wl_opts[i].value && eq)
+			return wl_err(err, errlen, -EINVAL,
+				      "export option '%s' for %s takes no value",
+				      tok, path);
+		if (wl_opts[i].value && !eq)
+			return wl_err(err, errlen, -EINVAL,
+				      "export option '%s' for %s needs a value: %s=%s",
+				      tok, path, tok,
+				      wl_opts[i].flag == QTSRV_EXPORT_UIDS ?
+				      "MIN-MAX" : "N");
+		if (eq) {
+			ret = wl_parse_opt_value(tok, g_strstrip(eq + 1), path,
+						 o, err, errlen);
+			if (ret)
+				return ret;
+		}
+		o->flags |= wl_opts[i].flag;
+	}
+	if ((o->flags & QTSRV_EXPORT_NO_ROOT_SQUASH) &&
+	    (o->flags & (QTSRV_EXPORT_ROOT_SQUASH | QTSRV_EXPORT_ALL_SQUASH)))
+		return wl_err(err, errlen, -EINVAL,
+			      "export options no_root_squash and %s for %s conflict",
+			      o->flags & QTSRV_EXPORT_ROOT_SQUASH ?
+			      "root_squash" : "all_squash", path);
+	return 0;
+}
+
+/**
+ * qtsrv_wl_parse_entry() - split one Path list entry into path and options
+ * @entry:    the entry, blanks stripped; modified
+ * @wl_class: &enum qtsrv_wl_class of its section
+ * @norm:     result: the normalised path
+ * @normlen:  size of @norm
+ * @opts:     result: the export options (all zero outside [Mount])
+ * @err:      buffer for a one-line reason on error
+ * @errlen:   its size
+ *
+ * Return: 0 or -errno (-EINVAL, or -ENAMETOOLONG for a path too long).
+ */
+int qtsrv_wl_parse_entry(char *entry, unsigned int wl_class, char *norm,
+			 size_t normlen, struct qtsrv_export_opts *opts,
+			 char *err, size_t errlen)
+{
+	char *open = strchr(entry, '('), *close, *p;
+	size_t len = strlen(entry);
+
+	memset(opts, 0, sizeof(*opts));
+	close = len ? entry + len - 1 : entry;
+	if (wl_class != QTSRV_WL_MOUNT && open && *close == ')')
+		return wl_err(err, errlen, -EINVAL,
+			      "export options in '%s' are only allowed in [Mount]",
+			      entry);
+	if (wl_class != QTSRV_WL_MOUNT)
+		open = NULL;
+	if (open && (*close != ')' || strchr(open + 1, '(')))
+		return wl_err(err, errlen, -EINVAL,
+			      "'%s': export options go in one '(...)' at the end of the path",
+			      entry);
+	if (open) {
+		*open = '\0';
+		*close = '\0';
+	}
+	p = g_strstrip(entry);
+	if (!*p)
+		return wl_err(err, errlen, -EINVAL, "empty path in Path list");
+	if (strlen(p) >= WL_PATH_MAX)
+		return wl_err(err, errlen, -ENAMETOOLONG,
+			      "path is too long (%zu bytes, at most %u)",
+			      strlen(p), WL_PATH_MAX - 1);
+	switch (qtsrv_wl_normalize(p, norm, normlen)) {
+	case 0:
+		break;
+	case -EINVAL:
+		return wl_err(err, errlen, -EINVAL, "path '%s' is not absolute",
+			      p);
+	case -EPERM:
+		return wl_err(err, errlen, -EINVAL,
+			      "path '%s' has a '..' component", p);
+	default:
+		return wl_err(err, errlen, -ENAMETOOLONG, "path is too long");
+	}
+	return open ? wl_parse_opts(open + 1, norm, opts, err, errlen) : 0;
+}
+
+/**
+ * qtsrv_export_opts_format() - export options as the whitelist spells them
+ * @o:   options
+ * @buf: result: comma-separated options, "" for none
+ * @len: size of @buf
+ *
+ * Return: @buf.
+ */
+char *qtsrv_export_opts_format(const struct qtsrv_export_opts *o, char *buf,
+			       size_t len)
+{
+	size_t i, n = 0;
+
+	if (!len)
+		return buf;
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(wl_opts) / sizeof(wl_opts[0]); i++) {
+		if (!(o->flags & wl_opts[i].flag) || n >= len)
+			continue;
+		n += snprintf(buf + n, len - n, "%s%s", n ? "," : "",
+			      wl_opts[i].name);
+		if (n >= len)
+			break;
+		if (wl_opts[i].flag == QTSRV_EXPORT_ANONUID)
+			n += snprintf(buf + n, len - n, "=%u", o->anonuid);
+		else if (wl_opts[i].flag == QTSRV_EXPORT_ANONGID)
+			n += snprintf(buf + n, len - n, "=%u", o->anongid);
+		else if (wl_opts[i].flag == QTSRV_EXPORT_UIDS)
+			n += snprintf(buf + n, len - n, "=%u-%u", o->uid_min,
+				      o->uid_max);
+	}
+	return buf;
+}
+
+/* Add a rule; the same path twice in a class must carry the same options. */
 static int wl_add(struct qtsrv_wl_set *set, unsigned int wl_class,
-		  const char *path)
+		  const char *path, const struct qtsrv_export_opts *opts)
 {
 	struct qtsrv_wl_entry *r;
 	size_t i;
 
-	for (i = 0; i < set->nr; i++)
-		if (set->rules[i].wl_class == wl_class &&
-		    !strcmp(set->rules[i].path, path))
-			return 0;
+	for (i = 0; i < set->nr; i++) {
+		if (set->rules[i].wl_class != wl_class ||
+		    strcmp(set->rules[i].path, path))
+			continue;
+		return memcmp(&set->rules[i].opts, opts, sizeof(*opts)) ?
+		       -EEXIST : 0;
+	}
 	if (set->nr >= QTSRV_WL_RULES_MAX)
 		return -E2BIG;
 	r = realloc(set->rules, (set->nr + 1) * sizeof(*r));
@@ -356,6 +599,7 @@ static int wl_add(struct qtsrv_wl_set *set, unsigned int wl_class,
 	if (!r[set->nr].path)
 		return -ENOMEM;
 	r[set->nr].wl_class = wl_class;
+	r[set->nr].opts = *opts;
 	set->nr++;
 	return 0;
 }
@@ -366,12 +610,12 @@ static int wl_parse_paths(GKeyFile *kf, const struct wl_lines *l,
 			  unsigned int cls, struct qtsrv_wl_set *set,
 			  char *err, size_t errlen)
 {
-	char norm[WL_PATH_MAX];
+	char norm[WL_PATH_MAX], why[WL_PATH_MAX + 256];
+	struct qtsrv_export_opts opts;
 	unsigned int line, first;
 	GError *gerr = NULL;
 	gsize i, n = 0;
 	char **list;
-	char *p;
 	int ret = 0;
 
 	line = wl_line_dup_path(l, group, &first);
@@ -399,41 +643,21 @@ static int wl_parse_paths(GKeyFile *kf, const struct wl_lines *l,
 		return 0;
 	}
 	for (i = 0; i < n && !ret; i++) {
-		p = g_strstrip(list[i]);
-		if (!*p) {
-			ret = wl_err(err, errlen, -EINVAL,
-				     "whitelist %s line %u: empty path in [%s] Path list",
-				     file, line, group);
+		ret = qtsrv_wl_parse_entry(g_strstrip(list[i]), cls, norm,
+					   sizeof(norm), &opts, why,
+					   sizeof(why));
+		if (ret) {
+			wl_err(err, errlen, ret,
+			       "whitelist %s line %u: [%s]: %s", file, line,
+			       group, why);
 			break;
 		}
-		if (strlen(p) >= WL_PATH_MAX) {
-			ret = wl_err(err, errlen, -ENAMETOOLONG,
-				     "whitelist %s line %u: path in [%s] is too long (%zu bytes, at most %u)",
-				     file, line, group, strlen(p),
-				     WL_PATH_MAX - 1);
-			break;
-		}
-		switch (qtsrv_wl_normalize(p, norm, sizeof(norm))) {
-		case 0:
-			break;
-		case -EINVAL:
+		ret = wl_add(set, cls, norm, &opts);
+		if (ret == -EEXIST)
 			ret = wl_err(err, errlen, -EINVAL,
-				     "whitelist %s line %u: path '%s' in [%s] is not absolute",
-				     file, line, p, group);
-			continue;
-		case -EPERM:
-			ret = wl_err(err, errlen, -EINVAL,
-				     "whitelist %s line %u: path '%s' in [%s] has a '..' component",
-				     file, line, p, group);
-			continue;
-		default:
-			ret = wl_err(err, errlen, -ENAMETOOLONG,
-				     "whitelist %s line %u: path in [%s] is too long",
-				     file, line, group);
-			continue;
-		}
-		ret = wl_add(set, cls, norm);
-		if (ret == -E2BIG)
+				     "whitelist %s line %u: [%s]: %s is listed twice with conflicting export options",
+				     file, line, group, norm);
+		else if (ret == -E2BIG)
 			wl_err(err, errlen, ret,
 			       "whitelist %s line %u: more than %u rules",
 			       file, line, QTSRV_WL_RULES_MAX);
@@ -590,6 +814,7 @@ struct qtsrv_wl_rule *qtsrv_wl_to_ioctl(const struct qtsrv_wl_set *set)
 		r[i].wl_class = set->rules[i].wl_class;
 		r[i].path_len = len;
 		memcpy(r[i].path, set->rules[i].path, len + 1);
+		r[i].export = set->rules[i].opts;
 	}
 	return r;
 }

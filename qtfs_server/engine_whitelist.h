@@ -13,10 +13,12 @@
  * struct qtsrv_wl_entry - one parsed rule
  * @wl_class: &enum qtsrv_wl_class
  * @path:     normalised absolute path (malloc'd)
+ * @opts:     export options ([Mount] only, else zero)
  */
 struct qtsrv_wl_entry {
 	unsigned int wl_class;
 	char *path;
+	struct qtsrv_export_opts opts;
 };
 
 /**
@@ -36,5 +38,10 @@ size_t qtsrv_wl_count(const struct qtsrv_wl_set *set, unsigned int wl_class);
 const char *qtsrv_wl_class_name(unsigned int wl_class);
 int qtsrv_wl_normalize(const char *in, char *out, size_t outlen);
 struct qtsrv_wl_rule *qtsrv_wl_to_ioctl(const struct qtsrv_wl_set *set);
+int qtsrv_wl_parse_entry(char *entry, unsigned int wl_class, char *norm,
+			 size_t normlen, struct qtsrv_export_opts *opts,
+			 char *err, size_t errlen);
+char *qtsrv_export_opts_format(const struct qtsrv_export_opts *o, char *buf,
+			       size_t len);
 
 #endif /* QTSRV_ENGINE_WHITELIST_H */

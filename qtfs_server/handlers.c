@@ -36,6 +36,9 @@
 /* &struct qtsrv_op flags */
 #define QTSRV_OP_NO_SESS	0x1	/* runs without a mount session */
 #define QTSRV_OP_BLOB		0x2	/* reply ends in a blob of at most d[0] */
+#define QTSRV_OP_ANY_UID	0x4	/* only frees session state: exempt
+					 * from the export's uids= range
+					 */
 
 /**
  * struct qtsrv_op - how the server runs one opcode
@@ -383,6 +386,7 @@ static int qtsrv_reply_open(struct qtsrv_ctx *ctx, struct file *file,
 static int qtsrv_mount(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 		       struct qtfs_buf *rsp)
 {
+	struct qtsrv_export_opts opts;
 	struct path rule_root, root;
 	struct qtsrv_sess *sess;
 	char *buf, *rule, *rest;
@@ -445,7 +449,11 @@ static int qtsrv_mount(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 	xa_init_flags(&sess->files, XA_FLAGS_ALLOC1);
 	atomic_set(&sess->nr_files, 0);
 	sess->gen = get_random_u32();
-	ret = qtsrv_pack_attr(rsp, &root);
+	seqlock_init(&sess->opts_lock);
+	/* the export's options; a reload in between may have dropped it */
+	ret = qtsrv_wl_sess_export(ctx->srv, sess, &opts);
+	if (!ret)
+		ret = qtsrv_pack_attr(rsp, &root);
 	if (!ret)
 		ret = qtsrv_sess_install(ctx->conn, sess);
 	if (ret)
@@ -1154,12 +1162,12 @@ out_put:
 
 static const struct qtsrv_op qtsrv_ops[QTFS_OP_MAX + 1] = {
 	[QTFS_OP_MOUNT]		= { qtsrv_mount, QTSRV_OP_NO_SESS },
-	[QTFS_OP_UMOUNT]	= { qtsrv_umount },
+	[QTFS_OP_UMOUNT]	= { qtsrv_umount, QTSRV_OP_ANY_UID },
 	[QTFS_OP_LOOKUP]	= { qtsrv_lookup },
 	[QTFS_OP_GETATTR]	= { qtsrv_getattr },
 	[QTFS_OP_SETATTR]	= { qtsrv_setattr },
 	[QTFS_OP_OPEN]		= { qtsrv_open },
-	[QTFS_OP_RELEASE]	= { qtsrv_release },
+	[QTFS_OP_RELEASE]	= { qtsrv_release, QTSRV_OP_ANY_UID },
 	[QTFS_OP_READ]		= { qtsrv_read, QTSRV_OP_BLOB, QTFS_IO_MAX },
 	[QTFS_OP_WRITE]		= { qtsrv_write },
 	[QTFS_OP_CREATE]	= { qtsrv_create },
@@ -1256,11 +1264,19 @@ static void qtsrv_cred_drop_keys(struct cred *cred)
 }
 
 /*
- * The identity a request runs as, built in this one place as
- * nfsd_setuser() builds it: the ids the client states (AUTH_SYS: the key
- * authenticates the machine, not its users), with root squash on, uid 0
- * and gid 0 (also as a supplementary group) become the squash ids.
+ * The identity a request runs as.  This is the one place where the client's
+ * ids meet the export's options; handlers never look at either.
  *
+ * Like nfsd_setuser(), the ids come from the client as it states them
+ * (AUTH_SYS: the key authenticates the machine, not its users), then:
+ *   - uids=MIN-MAX: a client uid other than 0 outside the range is refused
+ *     with -EACCES, except for ops that only free state (RELEASE, UMOUNT);
+ *     root is governed by the squash options instead;
+ *   - all_squash: every uid and gid becomes the anon ids, with no
+ *     supplementary groups;
+ *   - root_squash (the module parameter when the export says neither):
+ *     uid 0 and gid 0 (also as a supplementary group) become the anon ids;
+ *   - anonuid=/anongid= name the anon ids, else qtfs_server_squash_uid/gid.
  * The result is that identity in every field (uid, euid, suid, fsuid and
  * the gid equivalents: procfs and sysctl check euid), without the engine's
  * keyrings, and with no capabilities at all unless it is the caller's
@@ -1270,31 +1286,48 @@ static void qtsrv_cred_drop_keys(struct cred *cred)
  * user_struct, for rlimit accounting) stays the engine's: nothing a module
  * may call builds one, and nfsd keeps its threads' too.
  */
-static struct cred *qtsrv_cred_new(const struct qtfs_cred *c)
+static struct cred *qtsrv_cred_new(const struct qtfs_cred *c,
+				   const struct qtsrv_export_opts *o,
+				   u32 op_flags)
 {
 	struct user_namespace *ns = current_user_ns();
-	bool squash = READ_ONCE(qtsrv_root_squash);
-	u32 sgid = READ_ONCE(qtsrv_squash_gid);
-	kuid_t uid;
-	kgid_t gid;
+	bool all_squash = o->flags & QTSRV_EXPORT_ALL_SQUASH;
+	bool root_squash = READ_ONCE(qtsrv_root_squash);
+	u32 anonuid = READ_ONCE(qtsrv_squash_uid);
+	u32 anongid = READ_ONCE(qtsrv_squash_gid);
+	u32 i, ngroups = all_squash ? 0 : c->ngroups;
 	struct group_info *gi;
 	struct cred *cred;
-	u32 i;
+	kuid_t uid;
+	kgid_t gid;
 
-	uid = make_kuid(ns, squash && !c->fsuid ?
-			READ_ONCE(qtsrv_squash_uid) : c->fsuid);
-	gid = make_kgid(ns, squash && !c->fsgid ? sgid : c->fsgid);
+	if ((o->flags & QTSRV_EXPORT_UIDS) && !(op_flags & QTSRV_OP_ANY_UID) &&
+	    c->fsuid && (c->fsuid < o->uid_min || c->fsuid > o->uid_max))
+		return ERR_PTR(-EACCES);
+	if (o->flags & QTSRV_EXPORT_ROOT_SQUASH)
+		root_squash = true;
+	else if (o->flags & QTSRV_EXPORT_NO_ROOT_SQUASH)
+		root_squash = false;
+	if (o->flags & QTSRV_EXPORT_ANONUID)
+		anonuid = o->anonuid;
+	if (o->flags & QTSRV_EXPORT_ANONGID)
+		anongid = o->anongid;
+
+	uid = make_kuid(ns, all_squash || (root_squash && !c->fsuid) ?
+			anonuid : c->fsuid);
+	gid = make_kgid(ns, all_squash || (root_squash && !c->fsgid) ?
+			anongid : c->fsgid);
 	if (!uid_valid(uid) || !gid_valid(gid))
 		return ERR_PTR(-EINVAL);
 	cred = prepare_creds();
 	if (!cred)
 		return ERR_PTR(-ENOMEM);
-	gi = groups_alloc(c->ngroups);
+	gi = groups_alloc(ngroups);
 	if (!gi)
 		goto out_abort;
-	for (i = 0; i < c->ngroups; i++) {
-		gi->gid[i] = make_kgid(ns, squash && !c->groups[i] ?
-					     sgid : c->groups[i]);
+	for (i = 0; i < ngroups; i++) {
+		gi->gid[i] = make_kgid(ns, root_squash && !c->groups[i] ?
+					     anongid : c->groups[i]);
 		if (!gid_valid(gi->gid[i])) {
 			put_group_info(gi);
 			abort_creds(cred);
@@ -1392,6 +1425,7 @@ static int qtsrv_execute(struct qtsrv *srv, struct qtsrv_req *req,
 	const struct qtfs_msg_hdr *h = &req->hdr;
 	const struct qtsrv_op *op = &qtsrv_ops[h->opcode];
 	struct qtsrv_ctx ctx = { .srv = srv, .conn = req->conn, .req = req };
+	struct qtsrv_export_opts opts = {};
 	const struct cred *old;
 	struct qtsrv_args a;
 	struct cred *cred;
@@ -1405,27 +1439,32 @@ static int qtsrv_execute(struct qtsrv *srv, struct qtsrv_req *req,
 	err = qtsrv_args_unpack(h, req->payload, &a);
 	if (WARN_ON_ONCE(err))
 		return -EIO;
-	cred = qtsrv_cred_new(&a.cred);
-	if (IS_ERR(cred))
-		return PTR_ERR(cred);
 	if (!(op->flags & QTSRV_OP_NO_SESS)) {
 		ctx.sess = qtsrv_sess_get(req->conn);
-		err = -EPERM;
 		if (!ctx.sess)
-			goto out_put_cred;
+			return -EPERM;
 		/* the export must still be in [Mount] after a reload */
-		if (!qtsrv_wl_mount_ok(srv, ctx.sess->export,
-				       &ctx.sess->wl_gen)) {
+		err = qtsrv_wl_sess_export(srv, ctx.sess, &opts);
+		if (err) {
 			qtsrv_dbg_rl("conn %u: %s no longer in [Mount]\n",
 				     req->conn->id, ctx.sess->export);
 			goto out_put_sess;
 		}
 	}
+	cred = qtsrv_cred_new(&a.cred, &opts, op->flags);
+	if (IS_ERR(cred)) {
+		err = PTR_ERR(cred);
+		if (err == -EACCES)
+			qtsrv_dbg_rl("conn %u: %s: uid %u is outside the export's uids= range\n",
+				     req->conn->id, ctx.sess->export,
+				     a.cred.fsuid);
+		goto out_put_sess;
+	}
 	size = qtsrv_rsp_size(op, h->opcode, &a, req->conn, &ctx.blob_max);
 	err = -ENOMEM;
 	buf = kvmalloc(size, GFP_KERNEL);
 	if (!buf)
-		goto out_put_sess;
+		goto out_put_cred;
 	qtfs_buf_init(rsp, buf, size);
 	qtfs_proto_begin(rsp, h->opcode, QTFS_HDR_REPLY, h->id, 0);
 
@@ -1438,10 +1477,10 @@ static int qtsrv_execute(struct qtsrv *srv, struct qtsrv_req *req,
 		kvfree(buf);
 		rsp->data = NULL;
 	}
-out_put_sess:
-	qtsrv_sess_put(ctx.sess);
 out_put_cred:
 	put_cred(cred);
+out_put_sess:
+	qtsrv_sess_put(ctx.sess);
 	return err;
 }
 

@@ -19,6 +19,8 @@
  *   qtsrv_conn.send_lock         (taken alone, around one send)
  *   qtsrv_conn.reqs xa_lock      (taken alone; signals a waiting worker)
  *   qtsrv_lock_tbl.lock          (taken alone, handlers_lock.c)
+ *   qtsrv_sess.opts_lock         (seqlock; writers inside an RCU read
+ *                                 section, whitelist.c)
  *   file->f_pos_lock             (taken alone by READDIR and LLSEEK)
  *
  * Handlers take VFS locks (inode locks, rename locks) with none of the qtsrv
@@ -35,6 +37,7 @@
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
+#include <linux/seqlock.h>
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
@@ -212,8 +215,11 @@ struct qtsrv {
  *         handles of another session or connection never resolve
  * @locks: POSIX lock owners of the session's clients (handlers_lock.c),
  *         allocated at the first LOCK; set once with cmpxchg
+ * @opts_lock: protects @wl_gen and @opts; readers retry, writers are the
+ *         workers that find a new whitelist (qtsrv_wl_sess_export())
  * @wl_gen: generation of the last whitelist found to admit @export under
- *         [Mount] (READ_ONCE/WRITE_ONCE; see qtsrv_wl_mount_ok())
+ *         [Mount], 0 before MOUNT looked
+ * @opts:  export options of the [Mount] rule of that whitelist
  * @export: the normalised export path the client mounted
  *
  * Freed (with every file still open) when the last reference goes.
@@ -225,7 +231,9 @@ struct qtsrv_sess {
 	atomic_t nr_files;
 	u32 gen;
 	struct qtsrv_lock_tbl *locks;
+	seqlock_t opts_lock;		/* see above */
 	u64 wl_gen;
+	struct qtsrv_export_opts opts;
 	char export[];
 };
 
@@ -392,6 +400,7 @@ int qtsrv_wl_match(const struct qtsrv_wl *wl, enum qtsrv_wl_class cls,
 		   const char *path);
 int qtsrv_wl_normalize(char *path);
 long qtsrv_wl_copy_out(const struct qtsrv_wl *wl, void __user *uarg);
-bool qtsrv_wl_mount_ok(struct qtsrv *srv, const char *path, u64 *gen);
+int qtsrv_wl_sess_export(struct qtsrv *srv, struct qtsrv_sess *sess,
+			 struct qtsrv_export_opts *opts);
 
 #endif /* _QTSRV_H */

@@ -12,13 +12,21 @@
  * nothing beyond the export root of the session, except [Mount], which
  * without rules allows no mount at all, and [Device], which without rules
  * lets no device node be opened or created.
+ *
+ * [Mount] rules carry export options (root_squash, all_squash, anonuid,
+ * anongid, uids=MIN-MAX).  A session takes the options of the most
+ * specific [Mount] rule covering its export, at MOUNT and again whenever a
+ * new set is installed (qtsrv_wl_sess_export()); handlers.c applies them
+ * where it builds a request's credentials.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cred.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/uidgid.h>
 #include "qtsrv.h"
 #include "../include/uapi/qtfs_info.h"
 
@@ -27,11 +35,13 @@
  * @wl_class: &enum qtsrv_wl_class
  * @len:      strlen(@path)
  * @path:     normalised absolute path (kmalloc)
+ * @opts:     export options, validated; zero for classes other than [Mount]
  */
 struct qtsrv_wl_ent {
 	u32 wl_class;
 	u32 len;
 	char *path;
+	struct qtsrv_export_opts opts;
 };
 
 /**
@@ -39,7 +49,7 @@ struct qtsrv_wl_ent {
  * @ref:   references: &qtsrv.wl and every qtsrv_wl_get() caller
  * @rcu:   frees the set after the last reference, once readers that found
  *         it through &qtsrv.wl are done
- * @gen:   unique, increasing number of this set (see qtsrv_wl_mount_ok())
+ * @gen:   unique, increasing number of this set (see qtsrv_wl_sess_export())
  * @nr:    entries in @ent
  * @count: rules per class
  * @ent:   the rules
@@ -115,6 +125,28 @@ bool qtsrv_wl_empty(const struct qtsrv_wl *wl, enum qtsrv_wl_class cls)
 	return !wl || !wl->count[cls];
 }
 
+/* The most specific rule of @cls covering @path, or NULL. */
+static const struct qtsrv_wl_ent *qtsrv_wl_find(const struct qtsrv_wl *wl,
+						enum qtsrv_wl_class cls,
+						const char *path)
+{
+	const struct qtsrv_wl_ent *e, *best = NULL;
+	u32 i;
+
+	if (!wl)
+		return NULL;
+	for (i = 0; i < wl->nr; i++) {
+		e = &wl->ent[i];
+		if (e->wl_class != cls || (best && e->len <= best->len))
+			continue;
+		if ((e->len == 1 && path[0] == '/') ||
+		    (!strncmp(path, e->path, e->len) &&
+		     (path[e->len] == '\0' || path[e->len] == '/')))
+			best = e;
+	}
+	return best;
+}
+
 /**
  * qtsrv_wl_match() - find the most specific rule covering a path
  * @wl:   rule set or NULL
@@ -127,54 +159,70 @@ bool qtsrv_wl_empty(const struct qtsrv_wl *wl, enum qtsrv_wl_class cls)
 int qtsrv_wl_match(const struct qtsrv_wl *wl, enum qtsrv_wl_class cls,
 		   const char *path)
 {
-	const struct qtsrv_wl_ent *e;
-	int best = -EPERM;
-	u32 i;
+	const struct qtsrv_wl_ent *e = qtsrv_wl_find(wl, cls, path);
 
-	if (!wl)
-		return -EPERM;
-	for (i = 0; i < wl->nr; i++) {
-		e = &wl->ent[i];
-		if (e->wl_class != cls || (int)e->len <= best)
-			continue;
-		if ((e->len == 1 && path[0] == '/') ||
-		    (!strncmp(path, e->path, e->len) &&
-		     (path[e->len] == '\0' || path[e->len] == '/')))
-			best = e->len;
-	}
-	return best;
+	return e ? e->len : -EPERM;
+}
+
+/*
+ * Record that rule set @gen admits @sess with options @opts, unless a
+ * worker holding a newer set got there first (generations only grow).
+ */
+static void qtsrv_sess_export_store(struct qtsrv_sess *sess, u64 gen,
+				    const struct qtsrv_export_opts *opts)
+{
+	lockdep_assert_held(&sess->opts_lock.lock);
+	if (gen <= sess->wl_gen)
+		return;
+	sess->wl_gen = gen;
+	sess->opts = *opts;
 }
 
 /**
- * qtsrv_wl_mount_ok() - does [Mount] still admit a session's export?
+ * qtsrv_wl_sess_export() - the export options of a session, if still admitted
  * @srv:  server
- * @path: normalised export path of the session
- * @gen:  the session's cache: generation of the last set that admitted
- *        @path, updated when the current one does too
+ * @sess: session; @sess->export is its normalised export path
+ * @opts: result: the options of the [Mount] rule that admits the export
  *
  * A reload that drops an export from [Mount] must cut off the sessions
- * already mounted there, not just new mounts.  The path is matched once
- * per session and rule set; after that the check is a comparison under
- * RCU, cheap enough for every request.
+ * already mounted there, and a reload that changes an export's options
+ * must apply to them, not just to new mounts.  The path is matched once
+ * per session and rule set, and the result kept in the session under its
+ * seqlock; after that the call is a comparison and a copy, cheap enough
+ * for every request.
  *
- * Return: true if the current rule set admits @path.
+ * Return: 0, or -EPERM if the current rule set does not admit the export.
  */
-bool qtsrv_wl_mount_ok(struct qtsrv *srv, const char *path, u64 *gen)
+int qtsrv_wl_sess_export(struct qtsrv *srv, struct qtsrv_sess *sess,
+			 struct qtsrv_export_opts *opts)
 {
+	const struct qtsrv_wl_ent *e;
 	struct qtsrv_wl *wl;
-	bool ok;
+	unsigned int seq;
+	int ret = 0;
+	u64 gen;
 
 	rcu_read_lock();
 	wl = rcu_dereference(srv->wl);
-	if (wl && wl->gen == READ_ONCE(*gen)) {
-		ok = true;
-	} else {
-		ok = qtsrv_wl_match(wl, QTSRV_WL_MOUNT, path) >= 0;
-		if (ok)
-			WRITE_ONCE(*gen, wl->gen);
+	do {
+		seq = read_seqbegin(&sess->opts_lock);
+		gen = sess->wl_gen;
+		*opts = sess->opts;
+	} while (read_seqretry(&sess->opts_lock, seq));
+	if (wl && wl->gen == gen)
+		goto out_unlock;
+	e = qtsrv_wl_find(wl, QTSRV_WL_MOUNT, sess->export);
+	if (!e) {
+		ret = -EPERM;
+		goto out_unlock;
 	}
+	*opts = e->opts;
+	write_seqlock(&sess->opts_lock);
+	qtsrv_sess_export_store(sess, wl->gen, opts);
+	write_sequnlock(&sess->opts_lock);
+out_unlock:
 	rcu_read_unlock();
-	return ok;
+	return ret;
 }
 
 /**
@@ -243,6 +291,42 @@ static bool qtsrv_wl_path_ok(const char *p, u32 len)
 	return true;
 }
 
+/* Is @id (an anonuid or anongid) an id of the engine's user namespace? */
+static bool qtsrv_wl_anon_ok(u32 id, bool is_uid)
+{
+	struct user_namespace *ns = current_user_ns();
+
+	if (id > QTSRV_EXPORT_ID_MAX)
+		return false;
+	return is_uid ? uid_valid(make_kuid(ns, id)) :
+			gid_valid(make_kgid(ns, id));
+}
+
+/* Are @o valid export options for a rule of class @cls? */
+static bool qtsrv_wl_opts_ok(u32 cls, const struct qtsrv_export_opts *o)
+{
+	u32 f = o->flags;
+
+	if (cls != QTSRV_WL_MOUNT)
+		return !memchr_inv(o, 0, sizeof(*o));
+	if ((f & ~QTSRV_EXPORT_FLAGS) || o->reserved)
+		return false;
+	/* no_root_squash contradicts the other two squash options */
+	if ((f & QTSRV_EXPORT_NO_ROOT_SQUASH) &&
+	    (f & (QTSRV_EXPORT_ROOT_SQUASH | QTSRV_EXPORT_ALL_SQUASH)))
+		return false;
+	if (f & QTSRV_EXPORT_ANONUID ? !qtsrv_wl_anon_ok(o->anonuid, true) :
+				       o->anonuid)
+		return false;
+	if (f & QTSRV_EXPORT_ANONGID ? !qtsrv_wl_anon_ok(o->anongid, false) :
+				       o->anongid)
+		return false;
+	if (f & QTSRV_EXPORT_UIDS)
+		return o->uid_min <= o->uid_max &&
+		       o->uid_max <= QTSRV_EXPORT_ID_MAX;
+	return !o->uid_min && !o->uid_max;
+}
+
 /*
  * Copy and check rule @i.  Rules are copied one at a time so that a large
  * set never needs a large contiguous copy of user memory.
@@ -263,13 +347,46 @@ static int qtsrv_wl_copy_rule(struct qtsrv_wl *wl, struct qtsrv_wl_rule *tmp,
 			  i, tmp->wl_class, tmp->path_len);
 		return -EINVAL;
 	}
+	if (!qtsrv_wl_opts_ok(tmp->wl_class, &tmp->export)) {
+		qtsrv_err("whitelist rule %u (%s) has invalid export options (flags %#x): unknown or conflicting options, ids out of range or an inverted uid range, or options outside [Mount]\n",
+			  i, tmp->path, tmp->export.flags);
+		return -EINVAL;
+	}
 	e->path = kmemdup(tmp->path, tmp->path_len + 1, GFP_KERNEL);
 	if (!e->path)
 		return -ENOMEM;
 	e->wl_class = tmp->wl_class;
 	e->len = tmp->path_len;
+	e->opts = tmp->export;
 	wl->count[e->wl_class]++;
 	wl->nr = i + 1;
+	return 0;
+}
+
+/*
+ * The same [Mount] path twice with different options leaves no answer to
+ * which options apply; refuse the set.
+ */
+static int qtsrv_wl_check_exports(const struct qtsrv_wl *wl)
+{
+	const struct qtsrv_wl_ent *a, *b;
+	u32 i, j;
+
+	for (i = 0; i < wl->nr; i++) {
+		a = &wl->ent[i];
+		if (a->wl_class != QTSRV_WL_MOUNT)
+			continue;
+		for (j = i + 1; j < wl->nr; j++) {
+			b = &wl->ent[j];
+			if (b->wl_class != QTSRV_WL_MOUNT ||
+			    strcmp(a->path, b->path) ||
+			    !memcmp(&a->opts, &b->opts, sizeof(a->opts)))
+				continue;
+			qtsrv_err("whitelist rules %u and %u give [Mount] %s different export options\n",
+				  i, j, a->path);
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 
@@ -295,7 +412,12 @@ int qtsrv_wl_set(struct qtsrv *srv,
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
-	if (arg.reserved || arg.nr_rules > QTSRV_WL_RULES_MAX)
+	if (arg.rule_size != sizeof(struct qtsrv_wl_rule)) {
+		qtsrv_err("whitelist rules of %u bytes, this module takes %zu: engine and module are from different builds\n",
+			  arg.rule_size, sizeof(struct qtsrv_wl_rule));
+		return -EINVAL;
+	}
+	if (arg.nr_rules > QTSRV_WL_RULES_MAX)
 		return -EINVAL;
 	urules = u64_to_user_ptr(arg.rules);
 
@@ -315,6 +437,9 @@ int qtsrv_wl_set(struct qtsrv *srv,
 			goto out_free_tmp;
 	}
 	kfree(tmp);
+	ret = qtsrv_wl_check_exports(wl);
+	if (ret)
+		goto out_free_wl;
 
 	mutex_lock(&srv->ctl_lock);
 	old = rcu_replace_pointer(srv->wl, wl, lockdep_is_held(&srv->ctl_lock));
@@ -361,6 +486,7 @@ long qtsrv_wl_copy_out(const struct qtsrv_wl *wl, void __user *uarg)
 		tmp->wl_class = wl->ent[i].wl_class;
 		tmp->path_len = wl->ent[i].len;
 		memcpy(tmp->path, wl->ent[i].path, wl->ent[i].len);
+		tmp->export = wl->ent[i].opts;
 		if (copy_to_user(&urules[i], tmp, sizeof(*tmp))) {
 			ret = -EFAULT;
 			goto out_free;

@@ -38,11 +38,13 @@
  * @sub:  "list", "add", "del" or "reload"
  * @cls:  class of add/del
  * @path: normalised path of add/del
+ * @opts: export options of add ([Mount] only); del ignores them
  */
 struct qtinfo_wl_req {
 	const char *sub;
 	int cls;
 	char path[4096];
+	struct qtsrv_export_opts opts;
 };
 
 static int qtinfo_wl_class(const char *s)
@@ -59,8 +61,8 @@ static int qtinfo_wl_class(const char *s)
 /* Check the command line; 0 or an exit status. */
 static int qtinfo_wl_parse(int argc, char **argv, struct qtinfo_wl_req *r)
 {
+	char entry[4096], why[QTINFO_ERRLEN];
 	const char *p;
-	int ret;
 
 	if (argc < 1) {
 		qtinfo_err("wl needs a subcommand: list, add, del or reload (see qtinfo --help)");
@@ -102,11 +104,11 @@ static int qtinfo_wl_parse(int argc, char **argv, struct qtinfo_wl_req *r)
 			   p);
 		return QTINFO_EXIT_USAGE;
 	}
-	ret = qtsrv_wl_normalize(argv[2], r->path, sizeof(r->path));
-	if (ret) {
-		qtinfo_err("invalid path '%s': %s", argv[2],
-			   ret == -EINVAL ? "not absolute" :
-			   ret == -EPERM ? "has a '..' component" : "too long");
+	if (strlen(p) >= sizeof(entry) ||
+	    qtsrv_wl_parse_entry(strcpy(entry, p), r->cls, r->path,
+				 sizeof(r->path), &r->opts, why, sizeof(why))) {
+		qtinfo_err("invalid path '%s': %s", p,
+			   strlen(p) >= sizeof(entry) ? "too long" : why);
 		return QTINFO_EXIT_USAGE;
 	}
 	return 0;
@@ -148,6 +150,7 @@ static int qtinfo_wl_get(int fd, struct qtsrv_wl_rule **rules, uint32_t *nr)
 static int qtinfo_wl_list(int fd, bool json)
 {
 	struct qtsrv_wl_rule *r = NULL;
+	char opts[256];
 	const char *name;
 	uint32_t i, nr;
 
@@ -160,12 +163,19 @@ static int qtinfo_wl_list(int fd, bool json)
 		name = qtsrv_wl_class_name(r[i].wl_class);
 		if (!name)
 			name = "?";
+		qtsrv_export_opts_format(&r[i].export, opts, sizeof(opts));
 		if (json) {
 			printf("%s{\"class\":", i ? "," : "");
 			qtinfo_json_str(stdout, name);
 			printf(",\"path\":");
 			qtinfo_json_str(stdout, r[i].path);
+			if (r[i].wl_class == QTSRV_WL_MOUNT) {
+				printf(",\"options\":");
+				qtinfo_json_str(stdout, opts);
+			}
 			printf("}");
+		} else if (opts[0]) {
+			printf("%s %s(%s)\n", name, r[i].path, opts);
 		} else {
 			printf("%s %s\n", name, r[i].path);
 		}
@@ -190,7 +200,9 @@ static bool qtinfo_wl_same(const struct qtsrv_wl_rule *r, uint32_t nr,
 	for (j = 0; j < set->nr; j++) {
 		for (i = 0; i < nr; i++)
 			if (r[i].wl_class == set->rules[j].wl_class &&
-			    !strcmp(r[i].path, set->rules[j].path))
+			    !strcmp(r[i].path, set->rules[j].path) &&
+			    !memcmp(&r[i].export, &set->rules[j].opts,
+				    sizeof(r[i].export)))
 				break;
 		if (i == nr)
 			return false;
@@ -351,17 +363,17 @@ out_err:
 	return -1;
 }
 
-/* Is @path (normalised) in class @cls of @set? */
-static bool qtinfo_wl_has(const struct qtsrv_wl_set *set, int cls,
-			  const char *path)
+/* The rule of @path (normalised) in class @cls of @set, or NULL. */
+static const struct qtsrv_wl_entry *
+qtinfo_wl_find(const struct qtsrv_wl_set *set, int cls, const char *path)
 {
 	size_t i;
 
 	for (i = 0; i < set->nr; i++)
 		if ((int)set->rules[i].wl_class == cls &&
 		    !strcmp(set->rules[i].path, path))
-			return true;
-	return false;
+			return &set->rules[i];
+	return NULL;
 }
 
 static int qtinfo_wl_edit(int fd, const struct qtinfo_opts *o,
@@ -369,7 +381,9 @@ static int qtinfo_wl_edit(int fd, const struct qtinfo_opts *o,
 {
 	const char *group = qtsrv_wl_class_name(r->cls);
 	bool add = !strcmp(r->sub, "add");
-	char err[QTINFO_ERRLEN], norm[4096];
+	char err[QTINFO_ERRLEN], norm[4096], opts[256], *entry = NULL, *dup;
+	const struct qtsrv_wl_entry *cur;
+	struct qtsrv_export_opts eo;
 	GPtrArray *out = NULL;
 	struct qtsrv_wl_set set;
 	GError *gerr = NULL;
@@ -384,7 +398,17 @@ static int qtinfo_wl_edit(int fd, const struct qtinfo_opts *o,
 		qtinfo_err("%s; fix it first, nothing changed", err);
 		return QTINFO_EXIT_FAIL;
 	}
-	if (add == qtinfo_wl_has(&set, r->cls, r->path)) {
+	cur = qtinfo_wl_find(&set, r->cls, r->path);
+	if (add && cur &&
+	    memcmp(&cur->opts, &r->opts, sizeof(r->opts))) {
+		qtinfo_err("%s is in [%s] of %s with other export options (%s): del it first",
+			   r->path, group, o->whitelist,
+			   qtsrv_export_opts_format(&cur->opts, opts,
+						    sizeof(opts)));
+		qtsrv_wl_free(&set);
+		return QTINFO_EXIT_FAIL;
+	}
+	if (add == !!cur) {
 		qtsrv_wl_free(&set);
 		if (add) {
 			printf("%s is already in [%s] of %s\n", r->path, group,
@@ -396,6 +420,7 @@ static int qtinfo_wl_edit(int fd, const struct qtinfo_opts *o,
 		return QTINFO_EXIT_FAIL;
 	}
 	qtsrv_wl_free(&set);
+	qtsrv_export_opts_format(&r->opts, opts, sizeof(opts));
 	if (stat(o->whitelist, &st)) {
 		qtinfo_err("cannot stat %s: %s", o->whitelist, strerror(errno));
 		return QTINFO_EXIT_FAIL;
@@ -411,28 +436,37 @@ static int qtinfo_wl_edit(int fd, const struct qtinfo_opts *o,
 		list = g_key_file_get_string_list(kf, group, "Path", &n, NULL);
 	out = g_ptr_array_new();
 	for (i = 0; list && i < n; i++) {
-		const char *p = g_strstrip(list[i]);
+		char *p = g_strstrip(list[i]);
 
 		if (!*p)
 			continue;
-		/* the file parsed, so every entry normalises */
-		if (!add && !qtsrv_wl_normalize(p, norm, sizeof(norm)) &&
-		    !strcmp(norm, r->path))
+		/* the file parsed, so every entry does; del ignores options */
+		dup = g_strdup(p);
+		if (!add && !qtsrv_wl_parse_entry(dup, r->cls, norm,
+						  sizeof(norm), &eo, err,
+						  sizeof(err)) &&
+		    !strcmp(norm, r->path)) {
+			g_free(dup);
 			continue;
+		}
+		g_free(dup);
 		g_ptr_array_add(out, (gpointer)p);
 	}
+	entry = opts[0] ? g_strdup_printf("%s(%s)", r->path, opts) :
+			  g_strdup(r->path);
 	if (add)
-		g_ptr_array_add(out, (gpointer)r->path);
+		g_ptr_array_add(out, entry);
 	g_key_file_set_string_list(kf, group, "Path",
 				   (const gchar * const *)out->pdata, out->len);
 	data = g_key_file_to_data(kf, &len, NULL);
 	if (!data || qtinfo_wl_replace(o->whitelist, data, len, st.st_mode))
 		goto out;
-	printf("%s %s [%s] in %s\n", add ? "added" : "deleted", r->path,
-	       group, o->whitelist);
+	printf("%s %s [%s] in %s\n", add ? "added" : "deleted",
+	       add ? entry : r->path, group, o->whitelist);
 	ret = qtinfo_wl_reload(fd, o);
 out:
 	g_clear_error(&gerr);
+	g_free(entry);
 	g_free(data);
 	if (out)
 		g_ptr_array_free(out, TRUE);

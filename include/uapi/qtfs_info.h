@@ -16,6 +16,8 @@
  *
  * Changelog:
  *   1: version, per-op statistics, connections, whitelist rules in force
+ *   2: whitelist rules carry their export options (&struct qtsrv_wl_rule
+ *      grew &struct qtsrv_export_opts)
  */
 #ifndef _UAPI_LINUX_QTFS_INFO_H
 #define _UAPI_LINUX_QTFS_INFO_H
@@ -23,7 +25,7 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
-#define QTFS_INFO_VERSION	1
+#define QTFS_INFO_VERSION	2
 
 #define QTFS_INFO_DEV_NAME	"qtfs"
 #define QTFS_INFO_DEV_PATH	"/dev/qtfs"

@@ -44,31 +44,75 @@ enum qtsrv_wl_class {
 
 #define QTSRV_WL_RULES_MAX	4096
 
+/* &struct qtsrv_export_opts.flags: the options of one [Mount] entry */
+#define QTSRV_EXPORT_ROOT_SQUASH	0x01	/* root_squash */
+#define QTSRV_EXPORT_NO_ROOT_SQUASH	0x02	/* no_root_squash */
+#define QTSRV_EXPORT_ALL_SQUASH		0x04	/* all_squash */
+#define QTSRV_EXPORT_ANONUID		0x08	/* anonuid=N: @anonuid is set */
+#define QTSRV_EXPORT_ANONGID		0x10	/* anongid=N: @anongid is set */
+#define QTSRV_EXPORT_UIDS		0x20	/* uids=MIN-MAX: @uid_min, @uid_max */
+#define QTSRV_EXPORT_FLAGS		0x3f	/* all of the above */
+
+/* The largest id an option may name; (__u32)-1 is no id. */
+#define QTSRV_EXPORT_ID_MAX		0xfffffffeU
+
+/**
+ * struct qtsrv_export_opts - per-export options of a [Mount] rule
+ * @flags:    QTSRV_EXPORT_* bits.  Neither %QTSRV_EXPORT_ROOT_SQUASH nor
+ *            %QTSRV_EXPORT_NO_ROOT_SQUASH: the module parameter
+ *            qtfs_server_root_squash decides.  %QTSRV_EXPORT_NO_ROOT_SQUASH
+ *            excludes the other two squash bits.
+ * @anonuid:  with %QTSRV_EXPORT_ANONUID, the uid squashed callers act as
+ *            (else qtfs_server_squash_uid); at most %QTSRV_EXPORT_ID_MAX,
+ *            zero without the bit
+ * @anongid:  the same for the gid (qtfs_server_squash_gid)
+ * @uid_min:  with %QTSRV_EXPORT_UIDS, the lowest client uid other than 0
+ *            that may use the export; zero without the bit
+ * @uid_max:  the highest, at least @uid_min and at most
+ *            %QTSRV_EXPORT_ID_MAX; zero without the bit
+ * @reserved: must be zero
+ *
+ * Rules of classes other than [Mount] carry all zeroes.
+ */
+struct qtsrv_export_opts {
+	__u32 flags;
+	__u32 anonuid;
+	__u32 anongid;
+	__u32 uid_min;
+	__u32 uid_max;
+	__u32 reserved;
+};
+
 /**
  * struct qtsrv_wl_rule - one whitelist rule
  * @wl_class: &enum qtsrv_wl_class
  * @path_len: length of @path without its NUL
  * @path:     absolute, NUL-terminated path; matches itself and everything
  *            below it on path-component boundaries
+ * @export:   export options, for %QTSRV_WL_MOUNT rules only
  */
 struct qtsrv_wl_rule {
 	__u32 wl_class;
 	__u32 path_len;
 	char path[4096];
+	struct qtsrv_export_opts export;
 };
 
 /**
  * struct qtsrv_ioc_whitelist - argument of %QTSRV_IOC_WL_SET
- * @nr_rules: number of rules at @rules, at most %QTSRV_WL_RULES_MAX
- * @reserved: must be zero
- * @rules:    user pointer to an array of &struct qtsrv_wl_rule
+ * @nr_rules:  number of rules at @rules, at most %QTSRV_WL_RULES_MAX
+ * @rule_size: sizeof(struct qtsrv_wl_rule) as the caller knows it; the
+ *             module refuses any other size (-EINVAL), so an engine built
+ *             for another rule layout fails loudly instead of being
+ *             misread.  0 was the layout without @export.
+ * @rules:     user pointer to an array of &struct qtsrv_wl_rule
  *
  * Replaces the whole rule set atomically; on any invalid rule nothing
  * changes.
  */
 struct qtsrv_ioc_whitelist {
 	__u32 nr_rules;
-	__u32 reserved;
+	__u32 rule_size;
 	__u64 rules;
 };
 

@@ -47,10 +47,52 @@ static void it_ctl_bad_rule(int i, struct qtsrv_wl_rule *r)
 		r->path[0] = '/';
 		r->path_len = sizeof(r->path);
 		break;
+	/* export options: each class of bad value */
+	case 5:		/* unknown option bit */
+		r->export.flags = QTSRV_EXPORT_FLAGS + 1;
+		break;
+	case 6:		/* root_squash and no_root_squash */
+		r->export.flags = QTSRV_EXPORT_ROOT_SQUASH |
+				  QTSRV_EXPORT_NO_ROOT_SQUASH;
+		break;
+	case 7:		/* all_squash and no_root_squash */
+		r->export.flags = QTSRV_EXPORT_ALL_SQUASH |
+				  QTSRV_EXPORT_NO_ROOT_SQUASH;
+		break;
+	case 8:		/* anonuid without its flag */
+		r->export.anonuid = 1000;
+		break;
+	case 9:		/* anonuid that is no id */
+		r->export.flags = QTSRV_EXPORT_ANONUID;
+		r->export.anonuid = 0xffffffffU;
+		break;
+	case 10:	/* anongid that is no id */
+		r->export.flags = QTSRV_EXPORT_ANONGID;
+		r->export.anongid = 0xffffffffU;
+		break;
+	case 11:	/* inverted uid range */
+		r->export.flags = QTSRV_EXPORT_UIDS;
+		r->export.uid_min = 2000;
+		r->export.uid_max = 1000;
+		break;
+	case 12:	/* uid range without its flag */
+		r->export.uid_max = 1000;
+		break;
+	case 13:	/* uid range ending in no id */
+		r->export.flags = QTSRV_EXPORT_UIDS;
+		r->export.uid_max = 0xffffffffU;
+		break;
+	case 14:	/* reserved field */
+		r->export.reserved = 1;
+		break;
+	case 15:	/* export options outside [Mount] */
+		r->wl_class = QTSRV_WL_OPEN;
+		r->export.flags = QTSRV_EXPORT_ALL_SQUASH;
+		break;
 	}
 }
 
-#define IT_CTL_BAD_RULES 5
+#define IT_CTL_BAD_RULES 16
 
 static int it_ctl_open(void)
 {
@@ -75,7 +117,8 @@ static void it_ctl_expect(int fd, unsigned long cmd, void *arg, int want,
 START_TEST(test_ctl_bad_rule)
 {
 	struct qtsrv_wl_rule r;
-	struct qtsrv_ioc_whitelist wl = { .nr_rules = 1 };
+	struct qtsrv_ioc_whitelist wl = { .nr_rules = 1,
+					  .rule_size = sizeof(r) };
 	int fd = it_ctl_open();
 
 	it_ctl_bad_rule(_i, &r);
@@ -85,16 +128,45 @@ START_TEST(test_ctl_bad_rule)
 }
 END_TEST
 
+/* The same [Mount] path twice with different options. */
+START_TEST(test_ctl_conflicting_exports)
+{
+	struct qtsrv_wl_rule r[2];
+	struct qtsrv_ioc_whitelist wl = { .nr_rules = 2,
+					  .rule_size = sizeof(r[0]),
+					  .rules = (uintptr_t)r };
+	int fd = it_ctl_open();
+
+	it_ctl_bad_rule(-1, &r[0]);
+	it_ctl_bad_rule(-1, &r[1]);
+	r[1].export.flags = QTSRV_EXPORT_ALL_SQUASH;
+	it_ctl_expect(fd, QTSRV_IOC_WL_SET, &wl, EINVAL,
+		      "WL_SET one export with two option sets");
+	r[0].export.flags = QTSRV_EXPORT_ALL_SQUASH;
+	ck_assert_msg(!ioctl(fd, QTSRV_IOC_WL_SET, &wl),
+		      "WL_SET the same export twice, same options: %s",
+		      strerror(errno));
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_ctl_bad_whitelist_header)
 {
 	struct qtsrv_wl_rule r;
-	struct qtsrv_ioc_whitelist wl = { .nr_rules = 1, .reserved = 1 };
+	struct qtsrv_ioc_whitelist wl = { .nr_rules = 1 };
 	int fd = it_ctl_open();
 
 	it_ctl_bad_rule(-1, &r);	/* a valid rule */
 	wl.rules = (uintptr_t)&r;
-	it_ctl_expect(fd, QTSRV_IOC_WL_SET, &wl, EINVAL, "WL_SET reserved");
-	wl.reserved = 0;
+	/* 0 is the rule layout before export options */
+	it_ctl_expect(fd, QTSRV_IOC_WL_SET, &wl, EINVAL, "WL_SET rule size 0");
+	wl.rule_size = sizeof(r) - sizeof(r.export);
+	it_ctl_expect(fd, QTSRV_IOC_WL_SET, &wl, EINVAL,
+		      "WL_SET rule size without export options");
+	wl.rule_size = sizeof(r) + 8;
+	it_ctl_expect(fd, QTSRV_IOC_WL_SET, &wl, EINVAL,
+		      "WL_SET rule size too large");
+	wl.rule_size = sizeof(r);
 	wl.nr_rules = QTSRV_WL_RULES_MAX + 1;
 	it_ctl_expect(fd, QTSRV_IOC_WL_SET, &wl, EINVAL, "WL_SET too many");
 	wl.nr_rules = 1;
@@ -213,6 +285,7 @@ void it_add_ctl_tests(Suite *s)
 	}
 	tc = it_tcase(s, "ctl", IT_TMO_SHORT, false);
 	tcase_add_loop_test(tc, test_ctl_bad_rule, 0, IT_CTL_BAD_RULES);
+	tcase_add_test(tc, test_ctl_conflicting_exports);
 	tcase_add_test(tc, test_ctl_bad_whitelist_header);
 	tcase_add_loop_test(tc, test_ctl_bad_start_arg, 0, IT_CTL_BAD_STARTS);
 	tcase_add_test(tc, test_ctl_bad_start);

@@ -344,6 +344,181 @@ START_TEST(to_ioctl_layout)
 }
 END_TEST
 
+/* The options of rule (@cls, @path), or NULL. */
+static const struct qtsrv_export_opts *opts_of(unsigned int cls,
+					       const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < set.nr; i++)
+		if (set.rules[i].wl_class == cls &&
+		    !strcmp(set.rules[i].path, path))
+			return &set.rules[i].opts;
+	return NULL;
+}
+
+START_TEST(export_options_parsed)
+{
+	const struct qtsrv_export_opts *o;
+	char buf[256];
+
+	ck_assert_msg(load("[Mount]\n"
+			   "Path=/srv/a(root_squash);/srv/b (all_squash, anonuid=1000,anongid=1001);"
+			   "/srv/c(no_root_squash,uids=1000-1999);/srv/d;/srv/e();"
+			   "/srv/f(uids=0-4294967294,anonuid=0)\n") == 0,
+		      "%s", err);
+	ck_assert_uint_eq(set.nr, 6);
+	o = opts_of(QTSRV_WL_MOUNT, "/srv/a");
+	ck_assert_ptr_nonnull(o);
+	ck_assert_uint_eq(o->flags, QTSRV_EXPORT_ROOT_SQUASH);
+	o = opts_of(QTSRV_WL_MOUNT, "/srv/b");
+	ck_assert_ptr_nonnull(o);
+	ck_assert_uint_eq(o->flags, QTSRV_EXPORT_ALL_SQUASH |
+			  QTSRV_EXPORT_ANONUID | QTSRV_EXPORT_ANONGID);
+	ck_assert_uint_eq(o->anonuid, 1000);
+	ck_assert_uint_eq(o->anongid, 1001);
+	o = opts_of(QTSRV_WL_MOUNT, "/srv/c");
+	ck_assert_ptr_nonnull(o);
+	ck_assert_uint_eq(o->flags, QTSRV_EXPORT_NO_ROOT_SQUASH |
+			  QTSRV_EXPORT_UIDS);
+	ck_assert_uint_eq(o->uid_min, 1000);
+	ck_assert_uint_eq(o->uid_max, 1999);
+	o = opts_of(QTSRV_WL_MOUNT, "/srv/d");
+	ck_assert_ptr_nonnull(o);
+	ck_assert_uint_eq(o->flags, 0);
+	o = opts_of(QTSRV_WL_MOUNT, "/srv/e");
+	ck_assert_ptr_nonnull(o);
+	ck_assert_uint_eq(o->flags, 0);
+	o = opts_of(QTSRV_WL_MOUNT, "/srv/f");
+	ck_assert_ptr_nonnull(o);
+	ck_assert_uint_eq(o->uid_max, 4294967294U);
+	ck_assert_str_eq(qtsrv_export_opts_format(o, buf, sizeof(buf)),
+			 "anonuid=0,uids=0-4294967294");
+	ck_assert_str_eq(qtsrv_export_opts_format(opts_of(QTSRV_WL_MOUNT,
+							  "/srv/b"),
+						  buf, sizeof(buf)),
+			 "all_squash,anonuid=1000,anongid=1001");
+}
+END_TEST
+
+START_TEST(export_options_to_ioctl)
+{
+	struct qtsrv_wl_rule *r;
+
+	ck_assert_msg(load("[Mount]\nPath=/srv(all_squash,anonuid=7)\n") == 0,
+		      "%s", err);
+	r = qtsrv_wl_to_ioctl(&set);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r[0].path, "/srv");
+	ck_assert_uint_eq(r[0].path_len, 4);
+	ck_assert_uint_eq(r[0].export.flags,
+			  QTSRV_EXPORT_ALL_SQUASH | QTSRV_EXPORT_ANONUID);
+	ck_assert_uint_eq(r[0].export.anonuid, 7);
+	free(r);
+}
+END_TEST
+
+/*
+ * Every class of bad export option: the load fails with EINVAL, names the
+ * line and the reason, and leaves no rules.
+ */
+static const struct {
+	const char *opts;	/* what goes between the parentheses */
+	const char *msg;	/* part of the reason */
+} bad_opts[] = {
+	/* unknown option */
+	{ "rw", "unknown export option 'rw'" },
+	{ "root_squash,secure", "unknown export option 'secure'" },
+	{ "Root_Squash", "unknown export option 'Root_Squash'" },
+	/* flags with a value, values without one, empty options */
+	{ "root_squash=1", "takes no value" },
+	{ "anonuid", "needs a value: anonuid=N" },
+	{ "uids", "needs a value: uids=MIN-MAX" },
+	{ "root_squash,,all_squash", "empty export option" },
+	/* anonuid / anongid out of range or garbage */
+	{ "anonuid=4294967295", "out of range" },
+	{ "anonuid=99999999999999999999", "out of range" },
+	{ "anongid=4294967295", "out of range" },
+	{ "anonuid=-1", "not a number" },
+	{ "anonuid=12x", "not a number" },
+	{ "anonuid=", "not a number" },
+	{ "anonuid=0x10", "not a number" },
+	{ "anongid=+5", "not a number" },
+	/* uid ranges: inverted, garbage, out of range */
+	{ "uids=2000-1000", "the range is inverted" },
+	{ "uids=1000", "use uids=MIN-MAX" },
+	{ "uids=a-b", "not a range of numbers" },
+	{ "uids=1000-", "not a range of numbers" },
+	{ "uids=-1000", "not a range of numbers" },
+	{ "uids=1-2-3", "not a range of numbers" },
+	{ "uids=0-4294967295", "out of range" },
+	/* conflicting or repeated options */
+	{ "root_squash,no_root_squash", "no_root_squash and root_squash" },
+	{ "no_root_squash,all_squash", "no_root_squash and all_squash" },
+	{ "anonuid=1,anonuid=2", "'anonuid' given twice" },
+	{ "all_squash,all_squash", "'all_squash' given twice" },
+	{ "uids=1-2,uids=1-2", "'uids' given twice" },
+};
+
+START_TEST(export_options_bad)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), "# bad option\n[Open]\nPath=/srv\n[Mount]\nPath=/home;/srv(%s)\n",
+		 bad_opts[_i].opts);
+	ck_assert_int_eq(load(text), -EINVAL);
+	ck_assert_msg(strstr(err, "line 5") != NULL, "'%s': %s",
+		      bad_opts[_i].opts, err);
+	ck_assert_msg(strstr(err, bad_opts[_i].msg) != NULL,
+		      "'%s': got '%s', want '%s'", bad_opts[_i].opts, err,
+		      bad_opts[_i].msg);
+	ck_assert_msg(strstr(err, "/srv") != NULL, "%s", err);
+	ck_assert_uint_eq(set.nr, 0);
+}
+END_TEST
+
+START_TEST(export_options_outside_mount)
+{
+	ck_assert_int_eq(load("[Mount]\nPath=/srv\n[Open]\nPath=/srv(root_squash)\n"),
+			 -EINVAL);
+	ck_assert_msg(strstr(err, "line 4") != NULL, "%s", err);
+	ck_assert_ptr_nonnull(strstr(err, "only allowed in [Mount]"));
+	/* elsewhere a path may still hold parentheses that are not options */
+	ck_assert_msg(load("[Mount]\nPath=/srv\n[Open]\nPath=/srv/a(b)c\n") == 0,
+		      "%s", err);
+	ck_assert(has_rule(QTSRV_WL_OPEN, "/srv/a(b)c"));
+}
+END_TEST
+
+START_TEST(export_options_malformed)
+{
+	ck_assert_int_eq(load("[Mount]\nPath=/srv(root_squash\n"), -EINVAL);
+	ck_assert_msg(strstr(err, "line 2") != NULL, "%s", err);
+	ck_assert_ptr_nonnull(strstr(err, "one '(...)' at the end"));
+	ck_assert_int_eq(load("[Mount]\nPath=/srv(root_squash)(all_squash)\n"),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "one '(...)' at the end"));
+	ck_assert_int_eq(load("[Mount]\nPath=(root_squash)\n"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "empty path"));
+	ck_assert_int_eq(load("[Mount]\nPath=srv(root_squash)\n"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "not absolute"));
+}
+END_TEST
+
+START_TEST(export_options_conflicting_entries)
+{
+	ck_assert_int_eq(load("[Mount]\nPath=/home;/srv(all_squash);//srv/(root_squash)\n"),
+			 -EINVAL);
+	ck_assert_msg(strstr(err, "line 2") != NULL, "%s", err);
+	ck_assert_ptr_nonnull(strstr(err, "/srv is listed twice with conflicting export options"));
+	ck_assert_uint_eq(set.nr, 0);
+	/* the same options twice merge, as duplicates always did */
+	ck_assert_msg(load("[Mount]\nPath=/srv(all_squash);/srv/(all_squash)\n") == 0,
+		      "%s", err);
+	ck_assert_uint_eq(set.nr, 1);
+}
+END_TEST
+
 static Suite *whitelist_suite(void)
 {
 	Suite *s = suite_create("whitelist");
@@ -373,6 +548,13 @@ static Suite *whitelist_suite(void)
 	tcase_add_test(tc, second_path_key);
 	tcase_add_test(tc, normalize_api);
 	tcase_add_test(tc, to_ioctl_layout);
+	tcase_add_test(tc, export_options_parsed);
+	tcase_add_test(tc, export_options_to_ioctl);
+	tcase_add_loop_test(tc, export_options_bad, 0,
+			    sizeof(bad_opts) / sizeof(bad_opts[0]));
+	tcase_add_test(tc, export_options_outside_mount);
+	tcase_add_test(tc, export_options_malformed);
+	tcase_add_test(tc, export_options_conflicting_entries);
 	suite_add_tcase(s, tc);
 	return s;
 }

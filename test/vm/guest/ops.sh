@@ -247,8 +247,8 @@ ops_counters_cmd() {
 
 ops_qtinfo_show_cmd() {
 	qtinfo -s && qtinfo -c || return 1
-	qtinfo -s version | grep -q "^version info=1 protocol=1\.1 " &&
-		qtinfo -c version | grep -q "^version info=1 protocol=1\.1 " &&
+	qtinfo -s version | grep -q "^version info=2 protocol=1\.1 " &&
+		qtinfo -c version | grep -q "^version info=2 protocol=1\.1 " &&
 		qtinfo -s conns | grep -q "^conn id=[0-9]* state=up protocol=1\.1 inflight=[0-9]* max_msg=[1-9]" &&
 		qtinfo -c conns | grep -q "^conn id=[0-9]* state=up protocol=1\.1 .*peer=vsock:1:$SRV_PORT export=$SHARE\$" &&
 		qtinfo -s | grep -qx "limits max_conn=16 max_preauth=64 max_preauth_per_peer=8 max_inflight_bytes=8388608 sess_max_handles=4096 max_handles=65536" &&
@@ -260,7 +260,7 @@ ops_qtinfo_json_cmd() {
 	echo "$_j" | head -c 300; echo
 	_n=$(stat_of -s STATFS count)
 	case $_j in
-	'{"module":"qtfs_server","info_version":1,"protocol":"1.1",'*'"connections":[{"id":'*'"state":"up"'*) ;;
+	'{"module":"qtfs_server","info_version":2,"protocol":"1.1",'*'"connections":[{"id":'*'"state":"up"'*) ;;
 	*) echo "server JSON lacks fields"; return 1 ;;
 	esac
 	case $_j in
@@ -273,7 +273,7 @@ ops_qtinfo_json_cmd() {
 	*) echo "client JSON lacks fields: $_j"; return 1 ;;
 	esac
 	qtinfo wl list --json 2>/dev/null && return 1
-	qtinfo --json wl list | grep -q '^{"rules":\[{"class":"Mount","path":"'"$SHARE"'"},{"class":"Mount","path":"/proc"},{"class":"Device","path":"'"$SHARE"'"}\]}$'
+	qtinfo --json wl list | grep -q '^{"rules":\[{"class":"Mount","path":"'"$SHARE"'","options":""},{"class":"Mount","path":"/proc","options":""},{"class":"Device","path":"'"$SHARE"'"}\]}$'
 }
 
 ops_qtinfo_log_cmd() {
@@ -377,6 +377,13 @@ ops_unreadable_wl_cmd() {
 	engine_refused "not a regular file" --whitelist /etc/qtfs --threads 1
 }
 
+# A bad export option: the engine names the file, line, option and path.
+ops_bad_export_opt_cmd() {
+	printf '# bad option\n[Mount]\nPath=/srv/share(root_squash,anonuid=-1)\n' >/tmp/wl.badopt
+	engine_refused "whitelist /tmp/wl.badopt line 3: \[Mount\]: anonuid=-1 for /srv/share: not a number" \
+		--whitelist /tmp/wl.badopt --threads 1
+}
+
 ops_misconfig() {
 	heading "operations: misconfiguration"
 	command -v qtinfo >/dev/null || return
@@ -384,6 +391,7 @@ ops_misconfig() {
 	step "qtinfo: neither module" ops_not_loaded_cmd show "no qtfs module loaded"
 	step "engine: module missing" engine_refused "insmod qtfs_server.ko" --threads 1
 	step "engine: unreadable whitelist" ops_unreadable_wl_cmd
+	step "engine: bad export option" ops_bad_export_opt_cmd
 	step "engine: bad vsock CID" ops_bad_cid_cmd
 	step "engine: port in use" ops_port_in_use_cmd
 	step "engine: no peer, no key, no --insecure" ops_no_peer_cmd
