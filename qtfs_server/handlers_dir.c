@@ -15,9 +15,13 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kdev_t.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
+#include <linux/slab.h>
 #include <linux/stat.h>
+#include <linux/uaccess.h>
 #include <asm/unaligned.h>
 #include "compat.h"
 #include "handlers.h"
@@ -408,12 +412,86 @@ out_end:
 	return ret;
 }
 
+/*
+ * The target of an ordinary symlink.  vfs_get_link() runs the LSM's
+ * inode_readlink hook, as readlink(2) does; that hook is not exported, so
+ * this is the only way a module gets it.
+ */
+static int qtsrv_readlink_plain(struct dentry *dentry, struct qtfs_buf *rsp)
+{
+	DEFINE_DELAYED_CALL(done);
+	const char *target;
+	int ret;
+
+	target = vfs_get_link(dentry, &done);
+	if (IS_ERR(target))
+		return PTR_ERR(target);
+	ret = -ENAMETOOLONG;
+	if (strlen(target) < QTFS_PATH_MAX)
+		ret = qtfs_proto_pack(rsp, "s", target);
+	do_delayed_call(&done);
+	return ret;
+}
+
+/*
+ * The target of a link whose inode has its own ->readlink: the procfs
+ * magic links (/proc/<pid>/cwd, exe, root, fd/N, map_files/..., ns/...).
+ * Their ->get_link moves the caller's path walk (nd_jump_link()) and
+ * oopses without one, so vfs_get_link() must never reach them; ->readlink
+ * is what readlink(2) runs instead (proc_pid_readlink() with its ptrace
+ * access check under the caller's credentials, proc_ns_readlink()).
+ *
+ * vfs_readlink() copies to a __user buffer and, with set_fs() gone, a
+ * kernel buffer cannot pose as one.  Handlers run in an engine thread
+ * inside QTSRV_IOC_SERVE, so the engine's mm is current: the target goes
+ * through an anonymous mapping there, made and removed by this call, and
+ * is copied out of it.  The alternatives are worse: re-implementing
+ * ->readlink needs procfs internals, and following the link to d_path()
+ * its target walks out of the export, which LOOKUP_BENEATH is there to
+ * prevent.
+ */
+static int qtsrv_readlink_magic(struct dentry *dentry, struct qtfs_buf *rsp)
+{
+	unsigned long ubuf;
+	char *kbuf;
+	int n, ret;
+
+	if (WARN_ON_ONCE(!current->mm))
+		return -EOPNOTSUPP;
+	kbuf = kmalloc(QTFS_PATH_MAX, GFP_KERNEL);
+	if (!kbuf)
+		return -ENOMEM;
+	ubuf = vm_mmap(NULL, 0, QTFS_PATH_MAX, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	if (IS_ERR_VALUE(ubuf)) {
+		ret = (long)ubuf;
+		goto out_free;
+	}
+	n = vfs_readlink(dentry, (char __user *)ubuf, QTFS_PATH_MAX);
+	if (n < 0) {
+		ret = n;
+		goto out_unmap;
+	}
+	/* a target filling the buffer may have been cut short */
+	ret = -ENAMETOOLONG;
+	if (n >= QTFS_PATH_MAX)
+		goto out_unmap;
+	ret = -EFAULT;
+	if (copy_from_user(kbuf, (const char __user *)ubuf, n))
+		goto out_unmap;
+	kbuf[n] = '\0';
+	ret = qtfs_proto_pack(rsp, "s", kbuf);
+out_unmap:
+	vm_munmap(ubuf, QTFS_PATH_MAX);
+out_free:
+	kfree(kbuf);
+	return ret;
+}
+
 /* READLINK "Cp": s[0] path -> target */
 int qtsrv_readlink(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 		   struct qtfs_buf *rsp)
 {
-	DEFINE_DELAYED_CALL(done);
-	const char *target;
 	struct path path;
 	int ret;
 
@@ -423,16 +501,10 @@ int qtsrv_readlink(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 	ret = -EINVAL;
 	if (!d_is_symlink(path.dentry))
 		goto out_put;
-	/* vfs_get_link() runs the security hook vfs_readlink() would */
-	target = vfs_get_link(path.dentry, &done);
-	if (IS_ERR(target)) {
-		ret = PTR_ERR(target);
-		goto out_put;
-	}
-	ret = -ENAMETOOLONG;
-	if (strlen(target) < QTFS_PATH_MAX)
-		ret = qtfs_proto_pack(rsp, "s", target);
-	do_delayed_call(&done);
+	if (d_inode(path.dentry)->i_op->readlink)
+		ret = qtsrv_readlink_magic(path.dentry, rsp);
+	else
+		ret = qtsrv_readlink_plain(path.dentry, rsp);
 	if (!ret)
 		touch_atime(&path);
 out_put:

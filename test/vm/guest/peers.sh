@@ -8,7 +8,7 @@ HOSTILE_PORT=12400	# the fake server of qtfs_hostile_server
 HOSTILE_MNT=/mnt/hostile
 PROC_MNT=/mnt/qproc		# the server's /proc, mounted through qtfs
 CORE_PATTERN=/proc/sys/kernel/core_pattern
-HOSTILE_CLASSES="escape handles truncated oversized strings opcodes version prehello burst hellotimeout creds limits preauth"
+HOSTILE_CLASSES="escape handles truncated oversized strings opcodes version prehello burst hellotimeout creds limits preauth proc"
 HOSTILE_SCENARIOS="short long overmax unknown-id dup-id huge-count huge-dirent errno-positive errno-big errno-restartsys error-with-payload reply-to-nothing garbage unsolicited wrong-opcode bad-hello"
 # Test keys: 16 bytes each, in hex.
 PSK1=00112233445566778899aabbccddeeff
@@ -32,6 +32,21 @@ log_bound() {
 	_now=$(log_count "$2")
 	echo "$((_now - $1)) new lines matching '$2' (bound $3)"
 	[ $((_now - $1)) -le "$3" ]
+}
+
+# ls -l of the qtfs mount of /proc shows the magic links' targets as
+# readlink(2) on the server does (the same guest here).
+proc_links_cmd() {
+	_out=$(ls -l "$PROC_MNT/1/" 2>&1)
+	_rc=$?
+	_cwd=$(readlink "$PROC_MNT/1/cwd")
+	_exe=$(readlink "$PROC_MNT/1/exe")
+	echo "$_out" | grep -e ' cwd -> ' -e ' exe -> ' -e ' root -> '
+	echo "cwd: '$_cwd', exe: '$_exe'"
+	[ "$_rc" -eq 0 ] && [ -n "$_exe" ] &&
+		[ "$_cwd" = "$(readlink /proc/1/cwd)" ] &&
+		[ "$_exe" = "$(readlink /proc/1/exe)" ] &&
+		echo "$_out" | grep -q " exe -> $_exe\$"
 }
 
 # While the real server and the mount are up: every attack class gets its
@@ -81,6 +96,7 @@ proc_mount_steps() {
 	mkdir -p $PROC_MNT
 	step "mount the server's /proc" mount -t qtfs /proc $PROC_MNT || return
 	step "uid 1000 cannot write core_pattern through qtfs" proc_core_pattern_cmd
+	step "ls -l 1/ through qtfs shows link targets" proc_links_cmd
 	step "umount the server's /proc" umount $PROC_MNT
 }
 
