@@ -726,13 +726,56 @@ static int qtsrv_open_flags(u32 wire, int *flags)
 }
 
 /*
+ * file_open_root() for a file that becomes a handle: the handle is charged
+ * to the session first and given back if the open fails;
+ * qtsrv_reply_open() takes the charge over.
+ */
+static struct file *qtsrv_file_open(struct qtsrv_ctx *ctx,
+				    const struct path *path, const char *name,
+				    int flags, umode_t mode)
+{
+	struct file *file;
+	int ret;
+
+	ret = qtsrv_handle_charge(ctx->sess);
+	if (ret)
+		return ERR_PTR(ret);
+	file = file_open_root(path, name, flags, mode);
+	if (IS_ERR(file))
+		qtsrv_handles_uncharge(ctx->sess, 1);
+	return file;
+}
+
+/*
+ * Open an existing object for a client: every check an OPEN makes, in one
+ * place for OPEN and for CREATE of a name that exists.  file_open_root()
+ * on the object and an empty name runs the full open path of the VFS on
+ * it: may_open() permission checks, O_TRUNC, O_DIRECTORY, O_NOATIME,
+ * -ELOOP for a symlink under O_NOFOLLOW.
+ */
+static struct file *qtsrv_open_path(struct qtsrv_ctx *ctx,
+				    const struct path *path, int flags)
+{
+	struct inode *inode = d_inode(path->dentry);
+	int ret;
+
+	if (WARN_ON_ONCE(flags & O_CREAT))
+		return ERR_PTR(-EINVAL);
+	ret = qtsrv_wl_check_open(ctx, QTSRV_WL_OPEN, flags, path, NULL,
+				  d_is_dir(path->dentry));
+	if (!ret && (S_ISCHR(inode->i_mode) || S_ISBLK(inode->i_mode)))
+		ret = qtsrv_wl_check_device(ctx, path, NULL);
+	if (ret)
+		return ERR_PTR(ret);
+	return qtsrv_file_open(ctx, path, "", flags, 0);
+}
+
+/*
  * OPEN "Cpd": s[0] path, d[0] wire open flags -> handle, attributes.
  *
  * The object is resolved below the export root (following a final symlink
- * unless O_NOFOLLOW), then opened with file_open_root() on the result and
- * an empty name, which runs the full open path of the VFS on it:
- * may_open() permission checks, O_TRUNC, O_DIRECTORY, O_NOATIME, -ELOOP
- * for a symlink under O_NOFOLLOW.  Creating is CREATE's job.
+ * unless O_NOFOLLOW) and opened by qtsrv_open_path().  Creating is
+ * CREATE's job.
  */
 static int qtsrv_open(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 		      struct qtfs_buf *rsp)
@@ -750,26 +793,11 @@ static int qtsrv_open(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 			    (flags & O_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &path);
 	if (ret)
 		return ret;
-	ret = qtsrv_wl_check_open(ctx, QTSRV_WL_OPEN, flags, &path, NULL,
-				  d_is_dir(path.dentry));
-	if (!ret && d_is_special(path.dentry) &&
-	    (S_ISCHR(d_inode(path.dentry)->i_mode) ||
-	     S_ISBLK(d_inode(path.dentry)->i_mode)))
-		ret = qtsrv_wl_check_device(ctx, &path, NULL);
-	if (!ret)
-		ret = qtsrv_handle_charge(ctx->sess);
-	if (ret)
-		goto out_put;
-	file = file_open_root(&path, "", flags, 0);
-	if (IS_ERR(file)) {
-		qtsrv_handles_uncharge(ctx->sess, 1);
-		ret = PTR_ERR(file);
-		goto out_put;
-	}
-	ret = qtsrv_reply_open(ctx, file, rsp, false);
-out_put:
+	file = qtsrv_open_path(ctx, &path, flags);
 	path_put(&path);
-	return ret;
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	return qtsrv_reply_open(ctx, file, rsp, false);
 }
 
 /**
@@ -803,15 +831,72 @@ int qtsrv_create_mode(const struct path *parent, u32 umask, umode_t *mode)
 }
 
 /*
+ * Attempts of CREATE: a name another process makes between our lookup and
+ * our O_EXCL create sends us back to the open path, and that fails only if
+ * the name is gone again, so a second attempt is needed only against a
+ * name someone keeps creating and removing on the server.
+ */
+#define QTSRV_CREATE_TRIES	4
+
+/*
+ * One attempt of CREATE: open @name in @parent with qtsrv_open_path() if
+ * it exists, else create and open it with O_EXCL, which fails with
+ * -EEXIST if the name appeared in the meantime.
+ */
+static struct file *qtsrv_create_once(struct qtsrv_ctx *ctx,
+				      const struct path *parent,
+				      const char *name, int flags,
+				      umode_t mode)
+{
+	struct file *file;
+	struct path path;
+	int ret;
+
+	/* one component, not followed: LOOKUP_BENEATH has nothing to stop */
+	ret = vfs_path_lookup(parent->dentry, parent->mnt, name,
+			      LOOKUP_BENEATH | LOOKUP_NO_MAGICLINKS, &path);
+	if (!ret) {
+		/* as open(2) with O_CREAT answers for an existing name */
+		if (flags & O_EXCL)
+			file = ERR_PTR(-EEXIST);
+		else if (d_is_dir(path.dentry))
+			file = ERR_PTR(-EISDIR);
+		else
+			file = qtsrv_open_path(ctx, &path, flags);
+		path_put(&path);
+		return file;
+	}
+	if (ret != -ENOENT)
+		return ERR_PTR(ret);
+	ret = qtsrv_wl_check_open(ctx, QTSRV_WL_CREATE, flags, parent, name,
+				  false);
+	if (ret)
+		return ERR_PTR(ret);
+	return qtsrv_file_open(ctx, parent, name, flags | O_CREAT | O_EXCL,
+			       mode);
+}
+
+/*
  * CREATE "Cpnddd": s[0] parent, s[1] name, d[0] wire open flags, d[1] mode,
- * d[2] umask -> handle, attributes.
+ * d[2] umask -> handle, attributes, QTFS_CREATE_* flags.
  *
- * file_open_root() with O_CREAT on the parent runs the VFS create-and-open
- * path (may_o_create(), O_EXCL, sticky directory rules).  The caller's
- * umask is applied here, by qtsrv_create_mode(): the engine runs with
- * umask 0.  A final symlink is not followed
- * (-ELOOP), since following it from the parent could not honour absolute
- * links; the client only creates names it has just seen missing.
+ * A name that exists is opened as OPEN opens it (-EEXIST under O_EXCL,
+ * -EISDIR for a directory), with every check of the open path: [Open],
+ * [Read], [Write] and, for a device node, [Device].  Opening it with
+ * O_CREAT on the parent would bypass them.  The sticky directory rules for
+ * such an open (protected_regular, protected_fifos) protect the caller
+ * from names others planted; the client's VFS applies them when the reply
+ * says the file was not created.
+ *
+ * A missing name needs [Create] (and [Read] or [Write] for the access
+ * mode) and is made by file_open_root() with O_CREAT | O_EXCL on the
+ * parent, the VFS create-and-open path (may_o_create(), FMODE_CREATED).
+ * The caller's umask is applied here, by qtsrv_create_mode(): the engine
+ * runs with umask 0.
+ *
+ * A final symlink is not followed (-ELOOP), since following it from the
+ * parent could not honour absolute links; the client only creates names
+ * it has just seen missing.
  */
 static int qtsrv_create(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 			struct qtfs_buf *rsp)
@@ -819,33 +904,31 @@ static int qtsrv_create(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 	umode_t mode = a->d[1];
 	struct file *file;
 	struct path parent;
-	int flags, ret;
+	int flags, ret, i;
 
 	ret = qtsrv_open_flags(a->d[0], &flags);
 	if (ret)
 		return ret;
 	if ((mode & S_IFMT) && !S_ISREG(mode))
 		return -EINVAL;
-	flags |= O_CREAT | O_NOFOLLOW;
+	flags = (flags & ~O_CREAT) | O_NOFOLLOW;
 	ret = qtsrv_resolve(ctx, a->s[0], NULL, LOOKUP_FOLLOW | LOOKUP_DIRECTORY,
 			    &parent);
 	if (ret)
 		return ret;
-	ret = qtsrv_wl_check_open(ctx, QTSRV_WL_CREATE, flags, &parent,
-				  a->s[1], false);
-	if (!ret)
-		ret = qtsrv_create_mode(&parent, a->d[2], &mode);
-	if (!ret)
-		ret = qtsrv_handle_charge(ctx->sess);
+	ret = qtsrv_create_mode(&parent, a->d[2], &mode);
 	if (ret)
 		goto out_put;
-	file = file_open_root(&parent, a->s[1], flags, mode & S_IALLUGO);
-	if (IS_ERR(file)) {
-		qtsrv_handles_uncharge(ctx->sess, 1);
-		ret = PTR_ERR(file);
-		goto out_put;
+	for (i = 0; i < QTSRV_CREATE_TRIES; i++) {
+		file = qtsrv_create_once(ctx, &parent, a->s[1], flags,
+					 mode & S_IALLUGO);
+		/* under O_EXCL, -EEXIST is the answer */
+		if (file != ERR_PTR(-EEXIST) || (flags & O_EXCL))
+			break;
 	}
-	ret = qtsrv_reply_open(ctx, file, rsp, true);
+	ret = PTR_ERR_OR_ZERO(file);
+	if (!ret)
+		ret = qtsrv_reply_open(ctx, file, rsp, true);
 out_put:
 	path_put(&parent);
 	return ret;

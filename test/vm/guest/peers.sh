@@ -9,6 +9,9 @@ HOSTILE_MNT=/mnt/hostile
 PROC_MNT=/mnt/qproc		# the server's /proc, mounted through qtfs
 CORE_PATTERN=/proc/sys/kernel/core_pattern
 HOSTILE_CLASSES="escape handles truncated oversized strings opcodes version prehello burst hellotimeout creds limits preauth proc"
+# Classes that need a whitelist of their own, written by hostile_wl_<class>.
+# They run without the mount probe, which their rules may not allow.
+HOSTILE_WL_CLASSES="device"
 HOSTILE_SCENARIOS="short long overmax unknown-id dup-id huge-count huge-dirent errno-positive errno-big errno-restartsys error-with-payload reply-to-nothing garbage unsolicited wrong-opcode bad-hello"
 # Test keys: 16 bytes each, in hex.
 PSK1=00112233445566778899aabbccddeeff
@@ -32,6 +35,25 @@ log_bound() {
 	_now=$(log_count "$2")
 	echo "$((_now - $1)) new lines matching '$2' (bound $3)"
 	[ $((_now - $1)) -le "$3" ]
+}
+
+# [Device] only on hd_ok: CREATE of device nodes outside it
+hostile_wl_device() {
+	printf '[Mount]\nPath=%s;/proc\n[Device]\nPath=%s/hd_ok\n' "$SHARE" "$SHARE"
+}
+
+# hostile_wl_run <trans> <class>: the class under its own whitelist, then
+# the suite's whitelist again.
+hostile_wl_run() {
+	cp /etc/qtfs/whitelist /tmp/wl.hostile || return 1
+	"hostile_wl_$2" >/etc/qtfs/whitelist && qtinfo wl reload >/dev/null &&
+		timeout 300 qtfs_hostile_client --trans "$1" \
+			--addr "$(peer_addr "$1")" --port "$SRV_PORT" \
+			--export "$SHARE" "$2"
+	_rc=$?
+	cp /tmp/wl.hostile /etc/qtfs/whitelist && qtinfo wl reload >/dev/null ||
+		return 1
+	return $_rc
 }
 
 # ls -l of the qtfs mount of /proc shows the magic links' targets as
@@ -59,6 +81,9 @@ hostile_client_steps() {
 		step "hostile client: $_c" timeout 300 qtfs_hostile_client \
 			--trans "$1" --addr "$(peer_addr "$1")" --port "$SRV_PORT" \
 			--export "$SHARE" --mnt "$MNT" "$_c"
+	done
+	for _c in $HOSTILE_WL_CLASSES; do
+		step "hostile client: $_c (own whitelist)" hostile_wl_run "$1" "$_c"
 	done
 	proc_mount_steps
 	# prehello alone provokes over 100 "before HELLO" warnings
