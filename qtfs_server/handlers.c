@@ -109,6 +109,31 @@ int qtsrv_resolve(struct qtsrv_ctx *ctx, const char *rel, const char *name,
 }
 
 /*
+ * The server-side absolute path of @path, or of @name below it, in @buf
+ * (PATH_MAX bytes): d_path() in the engine's root, so that symlinks inside
+ * the export cannot dodge a rule.
+ */
+static char *qtsrv_wl_path(const struct path *path, const char *name,
+			   char *buf)
+{
+	size_t len, nlen;
+	char *p;
+
+	p = d_path(path, buf, PATH_MAX);
+	if (IS_ERR(p) || !name)
+		return p;
+	len = strlen(p);
+	nlen = strlen(name);
+	if (len + 1 + nlen >= PATH_MAX)
+		return ERR_PTR(-ENAMETOOLONG);
+	memmove(buf, p, len + 1);
+	if (len > 1)
+		buf[len++] = '/';
+	memcpy(buf + len, name, nlen + 1);
+	return buf;
+}
+
+/*
  * The check behind qtsrv_wl_check() and qtsrv_wl_check_device(): with
  * @strict, a class without rules allows nothing instead of everything.
  */
@@ -117,7 +142,6 @@ static int qtsrv_wl_check_cls(struct qtsrv_ctx *ctx, enum qtsrv_wl_class cls,
 			      bool strict)
 {
 	struct qtsrv_wl *wl = qtsrv_wl_get(ctx->srv);
-	size_t len, nlen;
 	char *buf, *p;
 	int ret = 0;
 
@@ -129,22 +153,10 @@ static int qtsrv_wl_check_cls(struct qtsrv_ctx *ctx, enum qtsrv_wl_class cls,
 	buf = __getname();
 	if (!buf)
 		goto out_put_wl;
-	p = d_path(path, buf, PATH_MAX);
+	p = qtsrv_wl_path(path, name, buf);
 	if (IS_ERR(p)) {
 		ret = PTR_ERR(p);
 		goto out_free;
-	}
-	if (name) {
-		len = strlen(p);
-		nlen = strlen(name);
-		ret = -ENAMETOOLONG;
-		if (len + 1 + nlen >= PATH_MAX)
-			goto out_free;
-		memmove(buf, p, len + 1);
-		p = buf;
-		if (len > 1)
-			buf[len++] = '/';
-		memcpy(buf + len, name, nlen + 1);
 	}
 	ret = qtsrv_wl_match(wl, cls, p) < 0 ? -EPERM : 0;
 	if (ret)
@@ -192,6 +204,57 @@ int qtsrv_wl_check_device(struct qtsrv_ctx *ctx, const struct path *path,
 			  const char *name)
 {
 	return qtsrv_wl_check_cls(ctx, QTSRV_WL_DEVICE, path, name, true);
+}
+
+/**
+ * qtsrv_wl_check_move() - may an object get a new name?
+ * @ctx:      request context
+ * @src:      the object, or its parent directory when @src_name is given
+ * @src_name: its final component below @src, or NULL
+ * @dst:      parent directory of the new name
+ * @dst_name: the new name
+ *
+ * For LINK and RENAME, on top of their own classes: every class whose
+ * rules cover the new name (or anything below it, for a directory) must
+ * cover the old one too, see qtsrv_wl_move_ok().  Otherwise renaming a
+ * tree from where [Read] does not reach to where it does, or linking a
+ * file there, would read it.
+ *
+ * Return: 0, -EPERM, or another -errno.
+ */
+int qtsrv_wl_check_move(struct qtsrv_ctx *ctx, const struct path *src,
+			const char *src_name, const struct path *dst,
+			const char *dst_name)
+{
+	struct qtsrv_wl *wl = qtsrv_wl_get(ctx->srv);
+	char *sbuf, *dbuf, *sp, *dp;
+	int ret = -ENOMEM;
+
+	if (!wl)
+		return 0;
+	sbuf = __getname();
+	if (!sbuf)
+		goto out_put_wl;
+	dbuf = __getname();
+	if (!dbuf)
+		goto out_free_sbuf;
+	sp = qtsrv_wl_path(src, src_name, sbuf);
+	dp = qtsrv_wl_path(dst, dst_name, dbuf);
+	if (IS_ERR(sp))
+		ret = PTR_ERR(sp);
+	else if (IS_ERR(dp))
+		ret = PTR_ERR(dp);
+	else
+		ret = qtsrv_wl_move_ok(wl, sp, dp);
+	if (ret == -EPERM)
+		qtsrv_dbg_rl("conn %u: %s -> %s would gain whitelist classes\n",
+			     ctx->conn->id, sp, dp);
+	__putname(dbuf);
+out_free_sbuf:
+	__putname(sbuf);
+out_put_wl:
+	qtsrv_wl_put(wl);
+	return ret;
 }
 
 /**
@@ -1122,7 +1185,7 @@ static int qtsrv_xattr_name_ok(const char *name)
 }
 
 /* GETXATTR "Cpsd": s[0] path, s[1] name, d[0] size (0: probe)
- * -> value size, value
+ * -> value size, value.  Under [Read], as LISTXATTR.
  */
 static int qtsrv_getxattr(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 			  struct qtfs_buf *rsp)
@@ -1143,8 +1206,12 @@ static int qtsrv_getxattr(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 	ret = qtsrv_resolve(ctx, a->s[0], NULL, 0, &path);
 	if (ret)
 		return ret;
-	n = qtsrv_vfs_getxattr(&path, a->s[1], ctx->blob_max ? buf : NULL,
-			       ctx->blob_max);
+	/* reading xattrs is reading the object */
+	n = qtsrv_wl_check(ctx, QTSRV_WL_READ, &path, NULL);
+	if (!n)
+		n = qtsrv_vfs_getxattr(&path, a->s[1],
+				       ctx->blob_max ? buf : NULL,
+				       ctx->blob_max);
 	path_put(&path);
 	if (n < 0)
 		return n;
@@ -1170,8 +1237,10 @@ static int qtsrv_listxattr(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 	ret = qtsrv_resolve(ctx, a->s[0], NULL, 0, &path);
 	if (ret)
 		return ret;
-	n = vfs_listxattr(path.dentry, ctx->blob_max ? buf : NULL,
-			  ctx->blob_max);
+	n = qtsrv_wl_check(ctx, QTSRV_WL_READ, &path, NULL);
+	if (!n)
+		n = vfs_listxattr(path.dentry, ctx->blob_max ? buf : NULL,
+				  ctx->blob_max);
 	path_put(&path);
 	if (n < 0)
 		return n;

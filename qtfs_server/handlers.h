@@ -63,6 +63,9 @@ int qtsrv_resolve(struct qtsrv_ctx *ctx, const char *rel, const char *name,
 		  unsigned int flags, struct path *out);
 int qtsrv_wl_check(struct qtsrv_ctx *ctx, enum qtsrv_wl_class cls,
 		   const struct path *path, const char *name);
+int qtsrv_wl_check_move(struct qtsrv_ctx *ctx, const struct path *src,
+			const char *src_name, const struct path *dst,
+			const char *dst_name);
 int qtsrv_wl_check_device(struct qtsrv_ctx *ctx, const struct path *path,
 			  const char *name);
 int qtsrv_pack_attr(struct qtfs_buf *rsp, const struct path *path);

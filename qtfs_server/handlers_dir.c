@@ -289,7 +289,9 @@ out_unlock:
 /*
  * RENAME "Cpnpnd": s[0] old parent, s[1] old name, s[2] new parent, s[3]
  * new name, d[0] QTFS_RENAME_* flags.  Both ends are in this session; they
- * must be on one mount, as for rename(2).
+ * must be on one mount, as for rename(2).  [Rename] is checked on both
+ * names, and the new name must not grant what the old one does not
+ * (qtsrv_wl_check_move()).
  */
 int qtsrv_rename(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 		 struct qtfs_buf *rsp)
@@ -327,6 +329,11 @@ int qtsrv_rename(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 	ret = qtsrv_wl_check(ctx, QTSRV_WL_RENAME, &oldp, a->s[1]);
 	if (!ret)
 		ret = qtsrv_wl_check(ctx, QTSRV_WL_RENAME, &newp, a->s[3]);
+	if (!ret)
+		ret = qtsrv_wl_check_move(ctx, &oldp, a->s[1], &newp, a->s[3]);
+	/* an exchange moves the other object the other way */
+	if (!ret && (flags & RENAME_EXCHANGE))
+		ret = qtsrv_wl_check_move(ctx, &newp, a->s[3], &oldp, a->s[1]);
 	if (ret)
 		goto out_put_new;
 	ret = mnt_want_write(oldp.mnt);
@@ -344,8 +351,10 @@ out_put_old:
 /*
  * LINK "Cppn": s[0] existing path (not followed), s[1] new parent, s[2] new
  * name -> attributes.  [Create] is checked on both names, [Device] on the
- * new one when linking a device node.  (The protected_hardlinks sysctl is enforced by
- * linkat(2) only; vfs_link() does not check it, for nfsd neither.)
+ * new one when linking a device node, and the new name must not grant
+ * what the old one does not (qtsrv_wl_check_move()).  (The
+ * protected_hardlinks sysctl is enforced by linkat(2) only; vfs_link()
+ * does not check it, for nfsd neither.)
  */
 int qtsrv_link(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 	       struct qtfs_buf *rsp)
@@ -364,6 +373,9 @@ int qtsrv_link(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 	ret = qtsrv_child_start(ctx, a->s[1], a->s[2], QTSRV_WL_CREATE, &c);
 	if (ret)
 		goto out_put_old;
+	ret = qtsrv_wl_check_move(ctx, &old, NULL, &c.parent, a->s[2]);
+	if (ret)
+		goto out_end;
 	/* ... and a device node gets no new name outside [Device] */
 	if (d_is_special(old.dentry) &&
 	    (S_ISCHR(d_inode(old.dentry)->i_mode) ||
@@ -488,7 +500,7 @@ out_free:
 	return ret;
 }
 
-/* READLINK "Cp": s[0] path -> target */
+/* READLINK "Cp": s[0] path -> target.  Reading a link is [Read]. */
 int qtsrv_readlink(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 		   struct qtfs_buf *rsp)
 {
@@ -500,6 +512,9 @@ int qtsrv_readlink(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 		return ret;
 	ret = -EINVAL;
 	if (!d_is_symlink(path.dentry))
+		goto out_put;
+	ret = qtsrv_wl_check(ctx, QTSRV_WL_READ, &path, NULL);
+	if (ret)
 		goto out_put;
 	if (d_inode(path.dentry)->i_op->readlink)
 		ret = qtsrv_readlink_magic(path.dentry, rsp);

@@ -402,5 +402,7 @@ int qtsrv_wl_normalize(char *path);
 long qtsrv_wl_copy_out(const struct qtsrv_wl *wl, void __user *uarg);
 int qtsrv_wl_sess_export(struct qtsrv *srv, struct qtsrv_sess *sess,
 			 struct qtsrv_export_opts *opts);
+int qtsrv_wl_move_ok(const struct qtsrv_wl *wl, const char *src,
+		     const char *dst);
 
 #endif /* _QTSRV_H */

@@ -178,6 +178,74 @@ static void qtsrv_sess_export_store(struct qtsrv_sess *sess, u64 gen,
 	sess->opts = *opts;
 }
 
+/* Is @e strictly below @dir (of length @dlen, normalised)? */
+static bool qtsrv_wl_below(const struct qtsrv_wl_ent *e, const char *dir,
+			   size_t dlen)
+{
+	if (dlen == 1)		/* "/": everything else is below */
+		return e->len > 1;
+	return e->len > dlen && !strncmp(e->path, dir, dlen) &&
+	       e->path[dlen] == '/';
+}
+
+/**
+ * qtsrv_wl_move_ok() - may an object take a new name without gaining rights?
+ * @wl:  rule set or NULL
+ * @src: normalised absolute path of the object now
+ * @dst: the new name (a hard link to it, or where it is renamed)
+ *
+ * Rules apply to names, so a new name must not become a way around them:
+ * for every path p in the object (p empty for a file, any path below for
+ * a directory) and every class, if @dst/p is covered, @src/p must be.  A
+ * rule covering @dst covers every @dst/p, so @src must be covered; a rule
+ * below @dst, at @dst/r, covers @dst/r/..., so @src/r must be covered.  A
+ * class without rules is the same everywhere and never refuses.
+ *
+ * Return: 0, -EPERM if the new name would grant more, -ENAMETOOLONG or
+ * -ENOMEM.
+ */
+int qtsrv_wl_move_ok(const struct qtsrv_wl *wl, const char *src,
+		     const char *dst)
+{
+	size_t slen = strlen(src), dlen = strlen(dst);
+	const struct qtsrv_wl_ent *e;
+	char *buf = NULL;
+	int ret = 0;
+	u32 cls, i;
+
+	if (!wl)
+		return 0;
+	for (cls = 0; cls < __QTSRV_WL_MAX; cls++) {
+		if (qtsrv_wl_match(wl, cls, dst) >= 0 &&
+		    qtsrv_wl_match(wl, cls, src) < 0)
+			return -EPERM;
+	}
+	for (i = 0; i < wl->nr; i++) {
+		e = &wl->ent[i];
+		if (!qtsrv_wl_below(e, dst, dlen))
+			continue;
+		if (!buf) {
+			buf = kmalloc(PATH_MAX, GFP_KERNEL);
+			if (!buf)
+				return -ENOMEM;
+		}
+		/* @src with the part of the rule below @dst ("/" is empty) */
+		ret = snprintf(buf, PATH_MAX, "%s%s", slen == 1 ? "" : src,
+			       e->path + (dlen == 1 ? 0 : dlen));
+		if (ret >= PATH_MAX) {
+			ret = -ENAMETOOLONG;
+			break;
+		}
+		ret = 0;
+		if (qtsrv_wl_match(wl, e->wl_class, buf) < 0) {
+			ret = -EPERM;
+			break;
+		}
+	}
+	kfree(buf);
+	return ret;
+}
+
 /**
  * qtsrv_wl_sess_export() - the export options of a session, if still admitted
  * @srv:  server

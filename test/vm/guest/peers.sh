@@ -11,7 +11,7 @@ CORE_PATTERN=/proc/sys/kernel/core_pattern
 HOSTILE_CLASSES="escape handles truncated oversized strings opcodes version prehello burst hellotimeout creds limits preauth proc"
 # Classes that need a whitelist of their own, written by hostile_wl_<class>.
 # They run without the mount probe, which their rules may not allow.
-HOSTILE_WL_CLASSES="device"
+HOSTILE_WL_CLASSES="device link"
 HOSTILE_SCENARIOS="short long overmax unknown-id dup-id huge-count huge-dirent errno-positive errno-big errno-restartsys error-with-payload reply-to-nothing garbage unsolicited wrong-opcode bad-hello"
 # Test keys: 16 bytes each, in hex.
 PSK1=00112233445566778899aabbccddeeff
@@ -40,6 +40,12 @@ log_bound() {
 # [Device] only on hd_ok: CREATE of device nodes outside it
 hostile_wl_device() {
 	printf '[Mount]\nPath=%s;/proc\n[Device]\nPath=%s/hd_ok\n' "$SHARE" "$SHARE"
+}
+
+# [Read] only on hl_r and on hl_q/sub/x: LINK and RENAME into them
+hostile_wl_link() {
+	printf '[Mount]\nPath=%s;/proc\n[Device]\nPath=%s\n[Read]\nPath=%s/hl_r;%s/hl_q/sub/x\n' \
+		"$SHARE" "$SHARE" "$SHARE" "$SHARE"
 }
 
 # hostile_wl_run <trans> <class>: the class under its own whitelist, then
