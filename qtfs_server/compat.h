@@ -75,6 +75,15 @@ static inline int qtsrv_vfs_link(struct dentry *old, const struct path *parent,
 			d_inode(parent->dentry), dentry, NULL);
 }
 
+/* Do the owner ids of @path's inode map through its mount?  (may_linkat()) */
+static inline bool qtsrv_ids_mapped(const struct path *path)
+{
+	struct inode *inode = d_inode(path->dentry);
+
+	return vfsuid_valid(i_uid_into_vfsuid(qtsrv_mnt_idmap(path->mnt), inode)) &&
+	       vfsgid_valid(i_gid_into_vfsgid(qtsrv_mnt_idmap(path->mnt), inode));
+}
+
 static inline int qtsrv_vfs_unlink(const struct path *parent,
 				   struct dentry *dentry)
 {

@@ -349,12 +349,40 @@ out_put_old:
 }
 
 /*
+ * may_linkat(), which linkat(2) runs and vfs_link() leaves to its callers
+ * (nfsd and ksmbd skip it), with protected_hardlinks always on: a file
+ * whose owner ids do not map cannot be linked (-EOVERFLOW), and one the
+ * caller neither owns nor has CAP_FOWNER over only if it is a safe
+ * source: a regular file, not setuid, not setgid-executable, that the
+ * caller may read and write (safe_hardlink_source()).  Otherwise anyone
+ * could pin a setuid binary in place past its owner's update, or take
+ * another user's quota.  Neither helper is exported, so this follows
+ * fs/namei.c of Linux 6.1.
+ */
+static int qtsrv_may_link(const struct path *old)
+{
+	struct inode *inode = d_inode(old->dentry);
+	umode_t mode = inode->i_mode;
+
+	if (!qtsrv_ids_mapped(old))
+		return -EOVERFLOW;
+	if (inode_owner_or_capable(qtsrv_mnt_idmap(old->mnt), inode))
+		return 0;
+	/* 0010 is S_IXGRP, in the octal checkpatch asks for */
+	if (!S_ISREG(mode) || (mode & S_ISUID) ||
+	    ((mode & S_ISGID) && (mode & 0010)) ||
+	    inode_permission(qtsrv_mnt_idmap(old->mnt), inode,
+			     MAY_READ | MAY_WRITE))
+		return -EPERM;
+	return 0;
+}
+
+/*
  * LINK "Cppn": s[0] existing path (not followed), s[1] new parent, s[2] new
  * name -> attributes.  [Create] is checked on both names, [Device] on the
  * new one when linking a device node, and the new name must not grant
- * what the old one does not (qtsrv_wl_check_move()).  (The
- * protected_hardlinks sysctl is enforced by linkat(2) only; vfs_link()
- * does not check it, for nfsd neither.)
+ * what the old one does not (qtsrv_wl_check_move()).  The hard link rules
+ * of linkat(2) apply (qtsrv_may_link()).
  */
 int qtsrv_link(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 	       struct qtfs_buf *rsp)
@@ -389,6 +417,9 @@ int qtsrv_link(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 		goto out_end;
 	ret = -EEXIST;
 	if (d_really_is_positive(c.dentry))
+		goto out_end;
+	ret = qtsrv_may_link(&old);
+	if (ret)
 		goto out_end;
 	ret = qtsrv_vfs_link(old.dentry, &c.parent, c.dentry);
 	if (!ret)

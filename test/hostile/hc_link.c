@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Whitelist rules belong to names: LINK and RENAME must not give an object
- * a name that grants what its old name did not, and READLINK, GETXATTR
- * and LISTXATTR read under [Read].
+ * a name that grants what its old name did not, READLINK, GETXATTR and
+ * LISTXATTR read under [Read], and LINK keeps linkat(2)'s hard link rules
+ * (protected_hardlinks): a non-owner links only safe sources.
  *
  * Needs the whitelist peers.sh writes for this class: [Read] covers
  * <export>/hl_r and <export>/hl_q/sub/x only.  The class runs in the
@@ -17,22 +18,29 @@
 #include "hostile.h"
 #include "../itest/rmtree.h"
 
+#define OWNER	1000
+#define OTHER	1001
+
 static const char * const link_dirs[] = { "hl_n", "hl_r", "hl_q" };
 
-/* A regular file @name in @dfd with @mode, owned by root. */
-static int mkfile(int dfd, const char *name, mode_t mode)
+/* A regular file @name in @dfd with @mode, owned by @uid. */
+static int mkfile(int dfd, const char *name, mode_t mode, uid_t uid)
 {
-	int fd = openat(dfd, name, O_CREAT | O_EXCL | O_WRONLY, mode);
+	int fd = openat(dfd, name, O_CREAT | O_EXCL | O_WRONLY, 0600);
 
 	if (fd < 0)
 		return -1;
 	close(fd);
+	/* after chown, which clears the set-id bits */
+	if (fchownat(dfd, name, uid, uid, 0) || fchmodat(dfd, name, mode, 0))
+		return -1;
 	return 0;
 }
 
 /*
- * hl_n: no [Read]; hl_r: [Read]; hl_q: [Read] only on hl_q/sub/x, below
- * a name that does not exist yet.
+ * hl_n: no [Read]; hl_r: [Read], with files of OWNER to hard link into
+ * the world-writable hl_r/w; hl_q: [Read] only on hl_q/sub/x, below a
+ * name that does not exist yet.
  */
 static int link_setup(int dfd)
 {
@@ -41,19 +49,35 @@ static int link_setup(int dfd)
 	for (i = 0; i < sizeof(link_dirs) / sizeof(link_dirs[0]); i++)
 		qt_rmtree_at(dfd, link_dirs[i]);
 	if (mkdirat(dfd, "hl_n", 0755) || mkdirat(dfd, "hl_n/d", 0755) ||
-	    mkfile(dfd, "hl_n/d/x", 0644) ||
-	    mkfile(dfd, "hl_n/secret", 0644) ||
+	    mkfile(dfd, "hl_n/d/x", 0644, 0) ||
+	    mkfile(dfd, "hl_n/secret", 0644, 0) ||
 	    symlinkat("secret", dfd, "hl_n/lnk") ||
 	    mkdirat(dfd, "hl_r", 0755) || mkdirat(dfd, "hl_r/d2", 0755) ||
-	    mkfile(dfd, "hl_r/d2/x", 0644) ||
-	    mkfile(dfd, "hl_r/f", 0644) || mkfile(dfd, "hl_r/g", 0644) ||
+	    mkfile(dfd, "hl_r/d2/x", 0644, 0) ||
+	    mkfile(dfd, "hl_r/f", 0644, 0) || mkfile(dfd, "hl_r/g", 0644, 0) ||
 	    symlinkat("f", dfd, "hl_r/lnk") ||
+	    mkdirat(dfd, "hl_r/w", 0777) || fchmodat(dfd, "hl_r/w", 0777, 0) ||
+	    mkfile(dfd, "hl_r/suid", 04755, OWNER) ||
+	    mkfile(dfd, "hl_r/sgid", 02755, OWNER) ||
+	    mkfile(dfd, "hl_r/sgnx", 02666, OWNER) ||
+	    mkfile(dfd, "hl_r/priv", 0600, OWNER) ||
+	    mkfile(dfd, "hl_r/pub", 0666, OWNER) ||
+	    mkfifoat(dfd, "hl_r/fifo", 0666) ||
+	    fchownat(dfd, "hl_r/fifo", OWNER, OWNER, 0) ||
 	    mkdirat(dfd, "hl_q", 0755)) {
 		perror("  link fixtures");
 		check("link fixtures", 0);
 		return -1;
 	}
 	return 0;
+}
+
+static int link_as(struct sess *s, uid_t uid, const char *old,
+		   const char *name)
+{
+	const struct qtfs_cred cred = { .fsuid = uid, .fsgid = uid };
+
+	return call_as(s, &cred, QTFS_OP_LINK, "ppn", old, "hl_r/w", name);
 }
 
 static int rename2(struct sess *s, const char *odir, const char *oname,
@@ -113,6 +137,28 @@ static void link_read_checks(struct sess *s)
 	       0);
 }
 
+/* may_linkat(): the owner links anything, others only safe sources. */
+static void link_hardlink_checks(struct sess *s)
+{
+	expect("LINK setuid file as a non-owner",
+	       link_as(s, OTHER, "hl_r/suid", "a"), -EPERM);
+	expect("LINK setgid executable as a non-owner",
+	       link_as(s, OTHER, "hl_r/sgid", "b"), -EPERM);
+	expect("LINK unreadable file as a non-owner",
+	       link_as(s, OTHER, "hl_r/priv", "c"), -EPERM);
+	expect("LINK fifo as a non-owner", link_as(s, OTHER, "hl_r/fifo", "d"),
+	       -EPERM);
+	expect("LINK read-write file as a non-owner (safe source)",
+	       link_as(s, OTHER, "hl_r/pub", "e"), 0);
+	expect("LINK setgid non-executable as a non-owner (safe source)",
+	       link_as(s, OTHER, "hl_r/sgnx", "f"), 0);
+	expect("LINK setuid file as its owner",
+	       link_as(s, OWNER, "hl_r/suid", "g"), 0);
+	expect("LINK fifo as its owner", link_as(s, OWNER, "hl_r/fifo", "h"),
+	       0);
+	expect("LINK setuid file as root", link_as(s, 0, "hl_r/suid", "i"), 0);
+}
+
 static void class_link(void)
 {
 	struct sess s;
@@ -128,6 +174,7 @@ static void class_link(void)
 		goto out_clean;
 	link_move_checks(&s, dfd);
 	link_read_checks(&s);
+	link_hardlink_checks(&s);
 	sess_close(&s);
 out_clean:
 	for (i = 0; i < sizeof(link_dirs) / sizeof(link_dirs[0]); i++)
