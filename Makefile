@@ -10,7 +10,9 @@
 #   make bench        [BENCH_MIB=64] figures of qtfs per transport, in a guest
 #   make install      [INSTALL_MOD_PATH=...] [DESTDIR=...] [PREFIX=/usr/local]
 #                     [MODULE_SIGN=1]
-#   make checkpatch   checkpatch.pl --strict over the kernel code
+#   make checkpatch   checkpatch.pl --strict over the kernel code, and
+#                     check-tracked
+#   make check-tracked fail if git tracks an ELF file or archive
 #   make clean
 
 # Build against the running kernel when it has a build tree, else against
@@ -44,7 +46,8 @@ CHECKPATCH_SRC ?= /usr/src/linux-source-6.1
 CHECKPATCH ?= $(CHECKPATCH_SRC)/scripts/checkpatch.pl
 CHECKPATCH_FILES = $(filter-out %.mod.c qtfs_server/engine%,$(wildcard qtfs/*.[ch] qtfs_server/*.[ch] common/*.[ch] include/uapi/*.h))
 
-.PHONY: all modules userspace tests check check-kasan fuzz demo bench install clean checkpatch kdir
+.PHONY: all modules userspace tests check check-kasan fuzz demo bench install clean checkpatch \
+	check-tracked kdir
 
 all: modules userspace tests
 
@@ -106,7 +109,11 @@ clean:
 
 # ENOSYS is ignored on purpose: the protocol answers an unknown opcode with
 # ENOSYS (as FUSE and virtiofsd do), which checkpatch reserves for syscalls.
-checkpatch:
+checkpatch: check-tracked
 	@test -f $(CHECKPATCH) || tar -C $(dir $(CHECKPATCH_SRC)) -xJf $(CHECKPATCH_SRC).tar.xz \
 		$(notdir $(CHECKPATCH_SRC))/scripts
 	$(if $(CHECKPATCH_FILES),$(CHECKPATCH) --no-tree --strict --ignore ENOSYS -f $(CHECKPATCH_FILES),@echo "checkpatch: no kernel sources yet")
+
+# Build output must never be tracked (test/run-all.sh runs this too).
+check-tracked:
+	@test/check-tracked.sh
