@@ -37,14 +37,13 @@ KRELEASE = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/genera
 
 KBUILD = $(MAKE) -C $(KDIR) QTFS_TEST_MODE=$(QTFS_TEST_MODE)
 MODULE_DIRS := qtfs qtfs_server
-# The engine lives in qtfs_server/; the other userspace parts are built once
-# their Makefiles exist.
-USER_DIRS = qtfs_server $(patsubst %/Makefile,%,$(wildcard qtinfo/Makefile ipc/Makefile rexec/Makefile))
-CLEAN_DIRS = $(patsubst %/Makefile,%,$(wildcard qtfs_server/Makefile qtinfo/Makefile ipc/Makefile rexec/Makefile)) test
+# The other userspace parts are built once their Makefiles exist.
+USER_DIRS = qtfs_server/engine $(patsubst %/Makefile,%,$(wildcard qtinfo/Makefile ipc/Makefile rexec/Makefile))
+CLEAN_DIRS = $(patsubst %/Makefile,%,$(wildcard qtfs_server/engine/Makefile qtinfo/Makefile ipc/Makefile rexec/Makefile)) test
 
 CHECKPATCH_SRC ?= /usr/src/linux-source-6.1
 CHECKPATCH ?= $(CHECKPATCH_SRC)/scripts/checkpatch.pl
-CHECKPATCH_FILES = $(filter-out %.mod.c qtfs_server/engine%,$(wildcard qtfs/*.[ch] qtfs_server/*.[ch] common/*.[ch] include/uapi/*.h))
+CHECKPATCH_FILES = $(filter-out %.mod.c,$(wildcard qtfs/*.[ch] qtfs_server/*.[ch] common/*.[ch] include/uapi/*.h))
 
 .PHONY: all modules userspace tests check check-kasan fuzz demo bench install clean checkpatch \
 	check-tracked kdir
@@ -96,7 +95,7 @@ install: kdir
 		INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) INSTALL_MOD_DIR=extra \
 		$(if $(filter 1,$(MODULE_SIGN)),,CONFIG_MODULE_SIG_ALL=) modules_install && ) true
 	depmod -b $(or $(INSTALL_MOD_PATH),/) $(KRELEASE)
-	install -D -m 755 qtfs_server/engine $(DESTDIR)$(PREFIX)/bin/engine
+	install -D -m 755 qtfs_server/engine/engine $(DESTDIR)$(PREFIX)/bin/engine
 	if [ -x qtinfo/qtinfo ]; then install -D -m 755 qtinfo/qtinfo $(DESTDIR)$(PREFIX)/bin/qtinfo; fi
 	if [ ! -e $(DESTDIR)/etc/qtfs/whitelist ]; then \
 		install -D -m 644 config/qtfs/whitelist $(DESTDIR)/etc/qtfs/whitelist; fi

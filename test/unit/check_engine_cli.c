@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Check tests of the engine's command line (qtfs_server/engine_cli.c):
+ * Check tests of the engine's command line (qtfs_server/engine/engine_cli.c):
  * the documented positional form, --peer, --insecure, and one table row
  * per class of bad input, each of which must be refused with a reason
  * naming the offending value.
  *
- * Build: cc check_engine_cli.c ../../qtfs_server/engine_cli.c
+ * Build: cc check_engine_cli.c ../../qtfs_server/engine/engine_cli.c
  *        $(pkg-config --cflags --libs check)
  */
 #define _GNU_SOURCE
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include "../../qtfs_server/engine_cli.h"
+#include "../../qtfs_server/engine/engine_cli.h"
 
 #define ARGV_MAX	48
 

@@ -138,10 +138,10 @@ done
 depmod -b "$stage" "$krel"
 
 # Project binaries.
-if [[ -x $QT_ROOT/qtfs_server/engine ]]; then
-	install_bin "$QT_ROOT/qtfs_server/engine" /usr/bin
+if [[ -x $QT_ROOT/qtfs_server/engine/engine ]]; then
+	install_bin "$QT_ROOT/qtfs_server/engine/engine" /usr/bin
 else
-	missing qtfs_server/engine
+	missing qtfs_server/engine/engine
 fi
 [[ -x $QT_ROOT/qtinfo/qtinfo ]] && install_bin "$QT_ROOT/qtinfo/qtinfo" /usr/bin
 

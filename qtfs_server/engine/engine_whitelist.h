@@ -7,7 +7,7 @@
 #define QTSRV_ENGINE_WHITELIST_H
 
 #include <stddef.h>
-#include "../include/uapi/qtfs_ioctl.h"
+#include "../../include/uapi/qtfs_ioctl.h"
 
 /**
  * struct qtsrv_wl_entry - one parsed rule

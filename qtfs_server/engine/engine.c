@@ -28,8 +28,8 @@
 #include <unistd.h>
 #include "engine_cli.h"
 #include "engine_whitelist.h"
-#include "../include/uapi/qtfs_ioctl.h"
-#include "../include/uapi/qtfs_proto.h"
+#include "../../include/uapi/qtfs_ioctl.h"
+#include "../../include/uapi/qtfs_proto.h"
 
 #define ENGINE_VERSION		"0.1.0"
 #define ENGINE_ERRLEN		512
