@@ -31,6 +31,7 @@
 #include <linux/xattr.h>
 #include "compat.h"
 #include "handlers.h"
+#include "qtfs_path.h"
 #include "qtfs_stats.h"
 
 /* &struct qtsrv_op flags */
@@ -466,7 +467,7 @@ static int qtsrv_mount(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 	if (!buf)
 		return -ENOMEM;
 	strscpy(buf, a->s[0], PATH_MAX);
-	ret = qtsrv_wl_normalize(buf);
+	ret = qtfs_path_normalize(buf, PATH_MAX, buf);
 	if (ret)
 		goto out_free_buf;
 	wl = qtsrv_wl_get(ctx->srv);

@@ -398,7 +398,6 @@ void qtsrv_wl_put(struct qtsrv_wl *wl);
 bool qtsrv_wl_empty(const struct qtsrv_wl *wl, enum qtsrv_wl_class cls);
 int qtsrv_wl_match(const struct qtsrv_wl *wl, enum qtsrv_wl_class cls,
 		   const char *path);
-int qtsrv_wl_normalize(char *path);
 long qtsrv_wl_copy_out(const struct qtsrv_wl *wl, void __user *uarg);
 int qtsrv_wl_sess_export(struct qtsrv *srv, struct qtsrv_sess *sess,
 			 struct qtsrv_export_opts *opts);

@@ -27,6 +27,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/uidgid.h>
+#include "qtfs_path.h"
 #include "qtsrv.h"
 #include "../include/uapi/qtfs_info.h"
 
@@ -293,72 +294,6 @@ out_unlock:
 	return ret;
 }
 
-/**
- * qtsrv_wl_normalize() - lexically normalise an absolute path in place
- * @path: NUL-terminated path
- *
- * Collapses repeated '/', drops "." components and a trailing '/'.  ".."
- * cannot be resolved without looking at the filesystem, so a path holding
- * one is refused.
- *
- * Return: 0, -EINVAL for a relative path, -EPERM for a ".." component.
- */
-int qtsrv_wl_normalize(char *path)
-{
-	char *in = path, *out = path;
-	size_t n;
-
-	if (*in != '/')
-		return -EINVAL;
-	while (*in) {
-		while (*in == '/')
-			in++;
-		if (!*in)
-			break;
-		n = strchrnul(in, '/') - in;
-		if (n == 1 && in[0] == '.') {
-			in += n;
-			continue;
-		}
-		if (n == 2 && in[0] == '.' && in[1] == '.')
-			return -EPERM;
-		*out++ = '/';
-		memmove(out, in, n);
-		out += n;
-		in += n;
-	}
-	if (out == path)
-		*out++ = '/';
-	*out = '\0';
-	return 0;
-}
-
-/* Is @p (of length @len) an absolute path in the form qtsrv_wl_normalize()
- * produces?
- */
-static bool qtsrv_wl_path_ok(const char *p, u32 len)
-{
-	u32 i, start;
-
-	if (len == 0 || p[0] != '/')
-		return false;
-	if (len == 1)
-		return true;
-	if (p[len - 1] == '/')
-		return false;
-	for (start = 1, i = 1; i <= len; i++) {
-		if (i < len && p[i] != '/')
-			continue;
-		if (i == start)
-			return false;
-		if ((i - start == 1 && p[start] == '.') ||
-		    (i - start == 2 && p[start] == '.' && p[start + 1] == '.'))
-			return false;
-		start = i + 1;
-	}
-	return true;
-}
-
 /* Is @id (an anonuid or anongid) an id of the engine's user namespace? */
 static bool qtsrv_wl_anon_ok(u32 id, bool is_uid)
 {
@@ -410,7 +345,7 @@ static int qtsrv_wl_copy_rule(struct qtsrv_wl *wl, struct qtsrv_wl_rule *tmp,
 	    tmp->path_len >= sizeof(tmp->path) ||
 	    tmp->path[tmp->path_len] != '\0' ||
 	    strlen(tmp->path) != tmp->path_len ||
-	    !qtsrv_wl_path_ok(tmp->path, tmp->path_len)) {
+	    !qtfs_path_is_normal(tmp->path, tmp->path_len)) {
 		qtsrv_err("whitelist rule %u is invalid (class %u, path length %u): paths must be absolute and normalised\n",
 			  i, tmp->wl_class, tmp->path_len);
 		return -EINVAL;

@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <glib.h>
 #include "engine_whitelist.h"
+#include "../../common/qtfs_path.h"
 
 #define WL_FILE_MAX	(4U << 20)	/* refuse absurdly large files */
 #define WL_PATH_MAX	4096		/* sizeof(qtsrv_wl_rule.path) */
@@ -84,53 +85,6 @@ static int wl_err(char *err, size_t errlen, int ret, const char *fmt, ...)
 		va_end(ap);
 	}
 	return ret;
-}
-
-/**
- * qtsrv_wl_normalize() - normalise an absolute path
- * @in:     path
- * @out:    result buffer
- * @outlen: its size
- *
- * Collapses repeated '/', drops "." components and a trailing '/'.
- *
- * Return: 0, -EINVAL for a relative or empty path, -EPERM for a ".."
- * component, -ENAMETOOLONG if the result does not fit.
- */
-int qtsrv_wl_normalize(const char *in, char *out, size_t outlen)
-{
-	size_t n, o = 0;
-
-	if (!outlen)
-		return -ENAMETOOLONG;
-	if (*in != '/')
-		return -EINVAL;
-	while (*in) {
-		while (*in == '/')
-			in++;
-		if (!*in)
-			break;
-		n = strcspn(in, "/");
-		if (n == 1 && in[0] == '.') {
-			in += n;
-			continue;
-		}
-		if (n == 2 && in[0] == '.' && in[1] == '.')
-			return -EPERM;
-		if (o + 1 + n >= outlen)
-			return -ENAMETOOLONG;
-		out[o++] = '/';
-		memcpy(out + o, in, n);
-		o += n;
-		in += n;
-	}
-	if (!o) {
-		if (outlen < 2)
-			return -ENAMETOOLONG;
-		out[o++] = '/';
-	}
-	out[o] = '\0';
-	return 0;
 }
 
 /* Where things are in the file, for messages: found by a line scan. */
@@ -526,7 +480,7 @@ int qtsrv_wl_parse_entry(char *entry, unsigned int wl_class, char *norm,
 		return wl_err(err, errlen, -ENAMETOOLONG,
 			      "path is too long (%zu bytes, at most %u)",
 			      strlen(p), WL_PATH_MAX - 1);
-	switch (qtsrv_wl_normalize(p, norm, normlen)) {
+	switch (qtfs_path_normalize(norm, normlen, p)) {
 	case 0:
 		break;
 	case -EINVAL:

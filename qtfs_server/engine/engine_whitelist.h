@@ -36,7 +36,6 @@ int qtsrv_wl_load(const char *path, struct qtsrv_wl_set *set, char *err,
 void qtsrv_wl_free(struct qtsrv_wl_set *set);
 size_t qtsrv_wl_count(const struct qtsrv_wl_set *set, unsigned int wl_class);
 const char *qtsrv_wl_class_name(unsigned int wl_class);
-int qtsrv_wl_normalize(const char *in, char *out, size_t outlen);
 struct qtsrv_wl_rule *qtsrv_wl_to_ioctl(const struct qtsrv_wl_set *set);
 int qtsrv_wl_parse_entry(char *entry, unsigned int wl_class, char *norm,
 			 size_t normlen, struct qtsrv_export_opts *opts,

@@ -307,25 +307,6 @@ START_TEST(second_path_key)
 }
 END_TEST
 
-START_TEST(normalize_api)
-{
-	char out[16];
-
-	ck_assert_int_eq(qtsrv_wl_normalize("//a//b/", out, sizeof(out)), 0);
-	ck_assert_str_eq(out, "/a/b");
-	ck_assert_int_eq(qtsrv_wl_normalize("/", out, sizeof(out)), 0);
-	ck_assert_str_eq(out, "/");
-	ck_assert_int_eq(qtsrv_wl_normalize("/./.", out, sizeof(out)), 0);
-	ck_assert_str_eq(out, "/");
-	ck_assert_int_eq(qtsrv_wl_normalize("a", out, sizeof(out)), -EINVAL);
-	ck_assert_int_eq(qtsrv_wl_normalize("", out, sizeof(out)), -EINVAL);
-	ck_assert_int_eq(qtsrv_wl_normalize("/a/../b", out, sizeof(out)),
-			 -EPERM);
-	ck_assert_int_eq(qtsrv_wl_normalize("/0123456789abcdef", out,
-					    sizeof(out)), -ENAMETOOLONG);
-}
-END_TEST
-
 START_TEST(to_ioctl_layout)
 {
 	struct qtsrv_wl_rule *r;
@@ -546,7 +527,6 @@ static Suite *whitelist_suite(void)
 	tcase_add_test(tc, syntax_error_line_number);
 	tcase_add_test(tc, key_before_section);
 	tcase_add_test(tc, second_path_key);
-	tcase_add_test(tc, normalize_api);
 	tcase_add_test(tc, to_ioctl_layout);
 	tcase_add_test(tc, export_options_parsed);
 	tcase_add_test(tc, export_options_to_ioctl);
