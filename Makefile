@@ -37,9 +37,10 @@ KRELEASE = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/genera
 
 KBUILD = $(MAKE) -C $(KDIR) QTFS_TEST_MODE=$(QTFS_TEST_MODE)
 MODULE_DIRS := qtfs qtfs_server
-# The other userspace parts are built once their Makefiles exist.
-USER_DIRS = qtfs_server/engine $(patsubst %/Makefile,%,$(wildcard qtinfo/Makefile ipc/Makefile rexec/Makefile))
-CLEAN_DIRS = $(patsubst %/Makefile,%,$(wildcard qtfs_server/engine/Makefile qtinfo/Makefile ipc/Makefile rexec/Makefile)) test
+# libqtfs.a first: everything else links it.  The other userspace parts are
+# built once their Makefiles exist.
+USER_DIRS = common/lib qtfs_server/engine $(patsubst %/Makefile,%,$(wildcard qtinfo/Makefile ipc/Makefile rexec/Makefile))
+CLEAN_DIRS = $(patsubst %/Makefile,%,$(wildcard common/lib/Makefile qtfs_server/engine/Makefile qtinfo/Makefile ipc/Makefile rexec/Makefile)) test
 
 CHECKPATCH_SRC ?= /usr/src/linux-source-6.1
 CHECKPATCH ?= $(CHECKPATCH_SRC)/scripts/checkpatch.pl

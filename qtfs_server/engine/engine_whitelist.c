@@ -30,7 +30,7 @@
 #include <unistd.h>
 #include <glib.h>
 #include "engine_whitelist.h"
-#include "../../common/qtfs_path.h"
+#include "qtfs_path.h"
 
 #define WL_FILE_MAX	(4U << 20)	/* refuse absurdly large files */
 #define WL_PATH_MAX	4096		/* sizeof(qtsrv_wl_rule.path) */
