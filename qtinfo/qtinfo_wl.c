@@ -27,7 +27,7 @@
 #include <glib.h>
 #include "include/uapi/qtfs_info.h"
 #include "include/uapi/qtfs_ioctl.h"
-#include "qtfs_server/engine/engine_whitelist.h"
+#include "qt_whitelist.h"
 #include "qtinfo.h"
 
 #define QTINFO_ERRLEN		512

@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "engine_cli.h"
-#include "engine_whitelist.h"
+#include "qt_whitelist.h"
 #include "../../include/uapi/qtfs_ioctl.h"
 #include "../../include/uapi/qtfs_proto.h"
 

@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Check tests of the engine's whitelist parser (qtfs_server/engine/engine_whitelist.c).
- *
- * Build: cc check_whitelist.c ../../qtfs_server/engine/engine_whitelist.c
- *        $(pkg-config --cflags --libs glib-2.0 check)
+ * Check tests of the whitelist parser of libqtfs.a (common/lib/whitelist.c).
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -12,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "../../qtfs_server/engine/engine_whitelist.h"
+#include "qt_whitelist.h"
 
 static char tmpdir[] = "/tmp/check_whitelist.XXXXXX";
 static char wlpath[sizeof(tmpdir) + 16];

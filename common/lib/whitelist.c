@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Whitelist parser of the engine.
+ * The whitelist parser of the engine and qtinfo.
  *
  * Format (the original qtfs one): an INI file with sections [Open] [Write]
  * [Read] [Readdir] [Mkdir] [Rmdir] [Create] [Unlink] [Rename] [Setattr]
@@ -29,7 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <glib.h>
-#include "engine_whitelist.h"
+#include "qt_whitelist.h"
 #include "qtfs_path.h"
 
 #define WL_FILE_MAX	(4U << 20)	/* refuse absurdly large files */

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The engine's whitelist parser: /etc/qtfs/whitelist (INI, one section per
+ * The whitelist parser of the engine and qtinfo: /etc/qtfs/whitelist (INI, one section per
  * operation class, "Path=/a;/b") into the rule list QTSRV_IOC_WL_SET takes.
  */
-#ifndef QTSRV_ENGINE_WHITELIST_H
-#define QTSRV_ENGINE_WHITELIST_H
+#ifndef QT_WHITELIST_H
+#define QT_WHITELIST_H
 
 #include <stddef.h>
-#include "../../include/uapi/qtfs_ioctl.h"
+#include "uapi/qtfs_ioctl.h"
 
 /**
  * struct qtsrv_wl_entry - one parsed rule
@@ -43,4 +43,4 @@ int qtsrv_wl_parse_entry(char *entry, unsigned int wl_class, char *norm,
 char *qtsrv_export_opts_format(const struct qtsrv_export_opts *o, char *buf,
 			       size_t len);
 
-#endif /* QTSRV_ENGINE_WHITELIST_H */
+#endif /* QT_WHITELIST_H */
