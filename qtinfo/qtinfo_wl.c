@@ -3,10 +3,11 @@
  * qtinfo wl: the whitelist in force (read from qtfs_server.ko), edits of
  * the whitelist file and engine reloads.
  *
- * An edit parses the current file with the engine's own parser, changes
- * one Path list with GKeyFile (comments survive), checks the result with
- * the parser again and replaces the file atomically (temporary file in the
- * same directory, fsync, rename).  A reload sends SIGHUP to the engine
+ * An edit parses the current file with the engine's own parser (from
+ * libqtfs.a), has the same parser rewrite one Path= line (every other line,
+ * comments included, stays as it was), checks the result with the parser
+ * again and replaces the file atomically (temporary file in the same
+ * directory, fsync, rename).  A reload sends SIGHUP to the engine
  * named by its pidfile and waits until the module's rules are the file's:
  * success means the new rules are in force, not just that a signal went.
  */
@@ -24,7 +25,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <glib.h>
 #include "include/uapi/qtfs_info.h"
 #include "include/uapi/qtfs_ioctl.h"
 #include "qt_whitelist.h"
@@ -381,21 +381,17 @@ static int qtinfo_wl_edit(int fd, const struct qtinfo_opts *o,
 {
 	const char *group = qtsrv_wl_class_name(r->cls);
 	bool add = !strcmp(r->sub, "add");
-	char err[QTINFO_ERRLEN], norm[4096], opts[256], *entry = NULL, *dup;
+	char err[QTINFO_ERRLEN], opts[256], *entry = NULL;
+	char *text = NULL, *edited = NULL;
 	const struct qtsrv_wl_entry *cur;
-	struct qtsrv_export_opts eo;
-	GPtrArray *out = NULL;
 	struct qtsrv_wl_set set;
-	GError *gerr = NULL;
-	GKeyFile *kf = NULL;
-	gchar **list = NULL;
-	gchar *data = NULL;
 	struct stat st;
-	gsize i, n = 0, len;
 	int ret = QTINFO_EXIT_FAIL;
 
-	if (qtsrv_wl_load(o->whitelist, &set, err, sizeof(err))) {
+	if (qtsrv_wl_read_file(o->whitelist, &text, err, sizeof(err)) ||
+	    qtsrv_wl_parse(o->whitelist, text, &set, err, sizeof(err))) {
 		qtinfo_err("%s; fix it first, nothing changed", err);
+		free(text);
 		return QTINFO_EXIT_FAIL;
 	}
 	cur = qtinfo_wl_find(&set, r->cls, r->path);
@@ -405,73 +401,46 @@ static int qtinfo_wl_edit(int fd, const struct qtinfo_opts *o,
 			   r->path, group, o->whitelist,
 			   qtsrv_export_opts_format(&cur->opts, opts,
 						    sizeof(opts)));
-		qtsrv_wl_free(&set);
-		return QTINFO_EXIT_FAIL;
+		goto out;
 	}
 	if (add == !!cur) {
-		qtsrv_wl_free(&set);
 		if (add) {
 			printf("%s is already in [%s] of %s\n", r->path, group,
 			       o->whitelist);
-			return 0;
+			ret = 0;
+			goto out;
 		}
 		qtinfo_err("%s is not in [%s] of %s: nothing to delete",
 			   r->path, group, o->whitelist);
-		return QTINFO_EXIT_FAIL;
+		goto out;
 	}
-	qtsrv_wl_free(&set);
 	qtsrv_export_opts_format(&r->opts, opts, sizeof(opts));
 	if (stat(o->whitelist, &st)) {
 		qtinfo_err("cannot stat %s: %s", o->whitelist, strerror(errno));
-		return QTINFO_EXIT_FAIL;
-	}
-
-	kf = g_key_file_new();
-	if (!g_key_file_load_from_file(kf, o->whitelist,
-				       G_KEY_FILE_KEEP_COMMENTS, &gerr)) {
-		qtinfo_err("cannot load %s: %s", o->whitelist, gerr->message);
 		goto out;
 	}
-	if (g_key_file_has_key(kf, group, "Path", NULL))
-		list = g_key_file_get_string_list(kf, group, "Path", &n, NULL);
-	out = g_ptr_array_new();
-	for (i = 0; list && i < n; i++) {
-		char *p = g_strstrip(list[i]);
-
-		if (!*p)
-			continue;
-		/* the file parsed, so every entry does; del ignores options */
-		dup = g_strdup(p);
-		if (!add && !qtsrv_wl_parse_entry(dup, r->cls, norm,
-						  sizeof(norm), &eo, err,
-						  sizeof(err)) &&
-		    !strcmp(norm, r->path)) {
-			g_free(dup);
-			continue;
-		}
-		g_free(dup);
-		g_ptr_array_add(out, (gpointer)p);
+	if ((opts[0] ? asprintf(&entry, "%s(%s)", r->path, opts) :
+		       asprintf(&entry, "%s", r->path)) < 0) {
+		entry = NULL;
+		qtinfo_err("out of memory");
+		goto out;
 	}
-	entry = opts[0] ? g_strdup_printf("%s(%s)", r->path, opts) :
-			  g_strdup(r->path);
-	if (add)
-		g_ptr_array_add(out, entry);
-	g_key_file_set_string_list(kf, group, "Path",
-				   (const gchar * const *)out->pdata, out->len);
-	data = g_key_file_to_data(kf, &len, NULL);
-	if (!data || qtinfo_wl_replace(o->whitelist, data, len, st.st_mode))
+	if (qtsrv_wl_edit(o->whitelist, text, r->cls, add ? entry : NULL,
+			  add ? NULL : r->path, &edited, err, sizeof(err))) {
+		qtinfo_err("%s; nothing changed", err);
+		goto out;
+	}
+	if (qtinfo_wl_replace(o->whitelist, edited, strlen(edited),
+			      st.st_mode))
 		goto out;
 	printf("%s %s [%s] in %s\n", add ? "added" : "deleted",
 	       add ? entry : r->path, group, o->whitelist);
 	ret = qtinfo_wl_reload(fd, o);
 out:
-	g_clear_error(&gerr);
-	g_free(entry);
-	g_free(data);
-	if (out)
-		g_ptr_array_free(out, TRUE);
-	g_strfreev(list);
-	g_key_file_free(kf);
+	qtsrv_wl_free(&set);
+	free(edited);
+	free(entry);
+	free(text);
 	return ret;
 }
 

@@ -31,7 +31,14 @@ struct qtsrv_wl_set {
 	struct qtsrv_wl_entry *rules;
 };
 
+int qtsrv_wl_read_file(const char *path, char **data, char *err,
+		       size_t errlen);
+int qtsrv_wl_parse(const char *file, const char *text,
+		   struct qtsrv_wl_set *set, char *err, size_t errlen);
 int qtsrv_wl_load(const char *path, struct qtsrv_wl_set *set, char *err,
+		  size_t errlen);
+int qtsrv_wl_edit(const char *file, const char *text, unsigned int wl_class,
+		  const char *add, const char *del, char **out, char *err,
 		  size_t errlen);
 void qtsrv_wl_free(struct qtsrv_wl_set *set);
 size_t qtsrv_wl_count(const struct qtsrv_wl_set *set, unsigned int wl_class);

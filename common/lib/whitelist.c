@@ -2,12 +2,22 @@
 /*
  * The whitelist parser of the engine and qtinfo.
  *
- * Format (the original qtfs one): an INI file with sections [Open] [Write]
- * [Read] [Readdir] [Mkdir] [Rmdir] [Create] [Unlink] [Rename] [Setattr]
- * [Setxattr] [Mount], each with one key Path whose value is a list of
- * absolute paths separated by ';' (a trailing ';' is fine).  '#' starts a
- * comment line.  GLib's GKeyFile does the parsing; a line scan of our own
- * only supplies line numbers for error messages, which GKeyFile lacks.
+ * Format (the original qtfs one, an INI file), one grammar read by this
+ * one line scanner, so that every error names its line:
+ *
+ *   file    = *line                     lines end in '\n' (or the end)
+ *   line    = blanks? (comment / section / path)? blanks?
+ *   comment = '#' anything
+ *   section = '[' name ']'              name: Open Write Read Readdir Mkdir
+ *                                       Rmdir Create Unlink Rename Setattr
+ *                                       Setxattr Mount Device
+ *   path    = "Path" blanks? '=' list   at most one per class in the file
+ *   list    = entry (';' entry)* ';'?   an empty list is allowed
+ *   entry   = blanks? absolute-path ('(' options ')')? blanks?
+ *
+ * A section may appear more than once; its Path= lines count together.
+ * Values are taken literally: a '\' is refused rather than read as an
+ * escape (GKeyFile, which parsed this file before, had escapes).
  *
  * A [Mount] entry may end in export options as exports(5) writes them:
  * "/srv/share(all_squash,anonuid=1000)".  In [Mount] every '(' starts the
@@ -23,12 +33,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <glib.h>
 #include "qt_whitelist.h"
 #include "qtfs_path.h"
 
@@ -87,162 +97,36 @@ static int wl_err(char *err, size_t errlen, int ret, const char *fmt, ...)
 	return ret;
 }
 
-/* Where things are in the file, for messages: found by a line scan. */
-struct wl_lines {
-	char **lines;		/* the file split at '\n' */
-	unsigned int nr;
-};
-
-static void wl_lines_init(struct wl_lines *l, const char *data)
+static bool wl_blank(char c)
 {
-	l->lines = g_strsplit(data, "\n", -1);
-	l->nr = g_strv_length(l->lines);
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
-/* The line is a group header "[name]"; store name in @name (g_free). */
-static int wl_line_group(const char *line, char **name)
+/* @s without leading and trailing blanks (the trailing ones are cut off). */
+static char *wl_strip(char *s)
 {
-	const char *s = line, *e;
+	size_t n;
 
-	while (isspace((unsigned char)*s))
+	while (wl_blank(*s))
 		s++;
-	if (*s != '[')
-		return 0;
-	e = strchr(s, ']');
-	if (!e)
-		return 0;
-	*name = g_strndup(s + 1, e - s - 1);
-	return 1;
+	n = strlen(s);
+	while (n && wl_blank(s[n - 1]))
+		s[--n] = '\0';
+	return s;
 }
 
-static int wl_line_blank(const char *line)
-{
-	while (isspace((unsigned char)*line))
-		line++;
-	return !*line || *line == '#';
-}
-
-/* First line of group @group, or of key @key in it when @key is set. */
-static unsigned int wl_line_of(const struct wl_lines *l, const char *group,
-			       const char *key)
-{
-	unsigned int i, in = 0;
-	const char *s;
-	char *name;
-	size_t klen;
-
-	for (i = 0; i < l->nr; i++) {
-		if (wl_line_group(l->lines[i], &name)) {
-			in = !strcmp(name, group);
-			g_free(name);
-			if (in && !key)
-				return i + 1;
-			continue;
-		}
-		if (!in || !key || wl_line_blank(l->lines[i]))
-			continue;
-		s = l->lines[i];
-		while (isspace((unsigned char)*s))
-			s++;
-		klen = strlen(key);
-		if (!strncmp(s, key, klen) &&
-		    (s[klen] == '=' || isspace((unsigned char)s[klen])))
-			return i + 1;
-	}
-	return 0;
-}
-
-/* Line of the first thing GKeyFile would refuse to parse, or 0. */
-static unsigned int wl_line_bad(const struct wl_lines *l)
-{
-	unsigned int i, in_group = 0;
-	const char *s, *eq;
-	char *name;
-
-	for (i = 0; i < l->nr; i++) {
-		if (wl_line_blank(l->lines[i]))
-			continue;
-		if (wl_line_group(l->lines[i], &name)) {
-			in_group = 1;
-			g_free(name);
-			continue;
-		}
-		s = l->lines[i];
-		while (isspace((unsigned char)*s))
-			s++;
-		eq = strchr(s, '=');
-		if (!in_group || *s == '[' || !eq || eq == s)
-			return i + 1;
-	}
-	return 0;
-}
-
-/*
- * First key other than Path: GKeyFile hides localised keys ("Path[de]")
- * from g_key_file_get_keys(), so the lines are checked directly.
+/**
+ * qtsrv_wl_read_file() - read a whitelist file into memory
+ * @path:   file name
+ * @data:   result: the NUL-terminated contents (free())
+ * @err:    buffer for a one-line reason on error
+ * @errlen: its size
+ *
+ * Return: 0 or -errno; a file that is not regular, larger than 4 MiB or
+ * holds a NUL byte is refused with -EINVAL.
  */
-static unsigned int wl_line_bad_key(const struct wl_lines *l, char **key,
-				    char **group)
-{
-	const char *s, *eq;
-	char *name, *cur = NULL;
-	unsigned int i;
-
-	for (i = 0; i < l->nr; i++) {
-		if (wl_line_blank(l->lines[i]))
-			continue;
-		if (wl_line_group(l->lines[i], &name)) {
-			g_free(cur);
-			cur = name;
-			continue;
-		}
-		s = l->lines[i];
-		eq = strchr(s, '=');
-		if (!eq)
-			continue;
-		*key = g_strstrip(g_strndup(s, eq - s));
-		if (strcmp(*key, "Path")) {
-			*group = cur;
-			return i + 1;
-		}
-		g_free(*key);
-	}
-	g_free(cur);
-	return 0;
-}
-
-/* A Path key given twice in one section (GKeyFile keeps only the last). */
-static unsigned int wl_line_dup_path(const struct wl_lines *l,
-				     const char *group, unsigned int *first)
-{
-	unsigned int i, in = 0;
-	const char *s;
-	char *name;
-
-	*first = 0;
-	for (i = 0; i < l->nr; i++) {
-		if (wl_line_group(l->lines[i], &name)) {
-			in = !strcmp(name, group);
-			g_free(name);
-			continue;
-		}
-		if (!in || wl_line_blank(l->lines[i]))
-			continue;
-		s = l->lines[i];
-		while (isspace((unsigned char)*s))
-			s++;
-		if (strncmp(s, "Path", 4) ||
-		    (s[4] != '=' && !isspace((unsigned char)s[4])))
-			continue;
-		if (*first)
-			return i + 1;
-		*first = i + 1;
-	}
-	return 0;
-}
-
-static int wl_read_file(const char *path, char **data, char *err,
-			size_t errlen)
+int qtsrv_wl_read_file(const char *path, char **data, char *err,
+		       size_t errlen)
 {
 	struct stat st;
 	ssize_t n;
@@ -386,17 +270,17 @@ static int wl_parse_opts(char *s, const char *path,
 	int ret;
 
 	memset(o, 0, sizeof(*o));
-	if (!*g_strstrip(s))
+	if (!*wl_strip(s))
 		return 0;
 	for (tok = s; tok; tok = next) {
 		next = strchr(tok, ',');
 		if (next)
 			*next++ = '\0';
-		tok = g_strstrip(tok);
+		tok = wl_strip(tok);
 		eq = strchr(tok, '=');
 		if (eq)
 			*eq = '\0';
-		g_strstrip(tok);
+		tok = wl_strip(tok);
 		if (!*tok)
 			return wl_err(err, errlen, -EINVAL,
 				      "empty export option for %s", path);
@@ -422,7 +306,7 @@ static int wl_parse_opts(char *s, const char *path,
 				      wl_opts[i].flag == QTSRV_EXPORT_UIDS ?
 				      "MIN-MAX" : "N");
 		if (eq) {
-			ret = wl_parse_opt_value(tok, g_strstrip(eq + 1), path,
+			ret = wl_parse_opt_value(tok, wl_strip(eq + 1), path,
 						 o, err, errlen);
 			if (ret)
 				return ret;
@@ -473,7 +357,7 @@ int qtsrv_wl_parse_entry(char *entry, unsigned int wl_class, char *norm,
 		*open = '\0';
 		*close = '\0';
 	}
-	p = g_strstrip(entry);
+	p = wl_strip(entry);
 	if (!*p)
 		return wl_err(err, errlen, -EINVAL, "empty path in Path list");
 	if (strlen(p) >= WL_PATH_MAX)
@@ -558,130 +442,196 @@ static int wl_add(struct qtsrv_wl_set *set, unsigned int wl_class,
 	return 0;
 }
 
-/* Parse the Path list of section @group (class @cls) into @set. */
-static int wl_parse_paths(GKeyFile *kf, const struct wl_lines *l,
-			  const char *file, const char *group,
-			  unsigned int cls, struct qtsrv_wl_set *set,
-			  char *err, size_t errlen)
+/**
+ * struct wl_scan - state of one pass over a whitelist text
+ * @file:      file name, for messages
+ * @text:      the text
+ * @set:       rules found, or NULL to only check the text
+ * @line:      number of the current line (from 1)
+ * @cls:       class of the current section, -1 before the first
+ * @path_line: per class, the line of its Path= (0: none yet)
+ * @path_off:  per class, offset in @text of its Path= line
+ * @path_end:  per class, offset of the end of that line (its '\n' or NUL)
+ * @sect_end:  per class, offset just past its last section header line
+ *             (0: no section)
+ * @err:       buffer for a one-line reason on error
+ * @errlen:    its size
+ */
+struct wl_scan {
+	const char *file;
+	const char *text;
+	struct qtsrv_wl_set *set;
+	unsigned int line;
+	int cls;
+	unsigned int path_line[__QTSRV_WL_MAX];
+	size_t path_off[__QTSRV_WL_MAX];
+	size_t path_end[__QTSRV_WL_MAX];
+	size_t sect_end[__QTSRV_WL_MAX];
+	char *err;
+	size_t errlen;
+};
+
+#define WL_SECTIONS_KNOWN \
+	"Open Write Read Readdir Mkdir Rmdir Create Unlink Rename Setattr Setxattr Mount Device"
+
+/* The entries of a Path= value @v (modified) of the current class. */
+static int wl_scan_list(struct wl_scan *sc, char *v)
 {
-	char norm[WL_PATH_MAX], why[WL_PATH_MAX + 256];
+	char norm[WL_PATH_MAX], why[WL_PATH_MAX + 256], *sep, *entry;
+	const char *group = wl_class_names[sc->cls];
 	struct qtsrv_export_opts opts;
-	unsigned int line, first;
-	GError *gerr = NULL;
-	gsize i, n = 0;
-	char **list;
+	int ret;
+
+	for (v = wl_strip(v); *v; v = sep + 1) {
+		sep = strchr(v, ';');
+		if (sep)
+			*sep = '\0';
+		entry = wl_strip(v);
+		if (!sep && !*entry)
+			break;	/* after a trailing ';' */
+		if (strchr(entry, '\\'))
+			return wl_err(sc->err, sc->errlen, -EINVAL,
+				      "whitelist %s line %u: [%s]: '\\' in '%s': values are literal, there are no escapes",
+				      sc->file, sc->line, group, entry);
+		ret = qtsrv_wl_parse_entry(entry, sc->cls, norm, sizeof(norm),
+					   &opts, why, sizeof(why));
+		if (ret)
+			return wl_err(sc->err, sc->errlen, ret,
+				      "whitelist %s line %u: [%s]: %s", sc->file,
+				      sc->line, group, why);
+		ret = sc->set ? wl_add(sc->set, sc->cls, norm, &opts) : 0;
+		if (ret == -EEXIST)
+			return wl_err(sc->err, sc->errlen, -EINVAL,
+				      "whitelist %s line %u: [%s]: %s is listed twice with conflicting export options",
+				      sc->file, sc->line, group, norm);
+		if (ret == -E2BIG)
+			return wl_err(sc->err, sc->errlen, ret,
+				      "whitelist %s line %u: more than %u rules",
+				      sc->file, sc->line, QTSRV_WL_RULES_MAX);
+		if (ret)
+			return wl_err(sc->err, sc->errlen, ret,
+				      "out of memory");
+		if (!sep)
+			break;
+	}
+	return 0;
+}
+
+/* A section header "[...]" at @p (blanks stripped); @end: past its line. */
+static int wl_scan_section(struct wl_scan *sc, char *p, size_t end)
+{
+	size_t n = strlen(p);
+	int cls;
+
+	if (n < 2 || p[n - 1] != ']' || memchr(p + 1, ']', n - 2))
+		return wl_err(sc->err, sc->errlen, -EINVAL,
+			      "whitelist %s line %u: malformed section header '%s': write [Name] alone on its line",
+			      sc->file, sc->line, p);
+	p[n - 1] = '\0';
+	cls = wl_class_by_name(p + 1);
+	if (cls < 0)
+		return wl_err(sc->err, sc->errlen, -EINVAL,
+			      "whitelist %s line %u: unknown section [%s] (known: %s)",
+			      sc->file, sc->line, p + 1, WL_SECTIONS_KNOWN);
+	sc->cls = cls;
+	sc->sect_end[cls] = end;
+	return 0;
+}
+
+/*
+ * One line @s (a modifiable copy, without its '\n'), which spans
+ * [@off, @eol) of the text; @end is past its '\n'.
+ */
+static int wl_scan_line(struct wl_scan *sc, char *s, size_t off, size_t eol,
+			size_t end)
+{
+	char *p = wl_strip(s), *eq, *key;
+
+	if (!*p || *p == '#')
+		return 0;
+	if (*p == '[')
+		return wl_scan_section(sc, p, end);
+	eq = strchr(p, '=');
+	if (!eq)
+		return wl_err(sc->err, sc->errlen, -EINVAL,
+			      "whitelist %s line %u: '%s' is not a section header, a Path= line or a comment",
+			      sc->file, sc->line, p);
+	*eq = '\0';
+	key = wl_strip(p);
+	if (sc->cls < 0)
+		return wl_err(sc->err, sc->errlen, -EINVAL,
+			      "whitelist %s line %u: %s= before the first section header",
+			      sc->file, sc->line, key);
+	if (strcmp(key, "Path"))
+		return wl_err(sc->err, sc->errlen, -EINVAL,
+			      "whitelist %s line %u: unknown key '%s' in [%s] (only Path= is allowed)",
+			      sc->file, sc->line, key,
+			      wl_class_names[sc->cls]);
+	if (sc->path_line[sc->cls])
+		return wl_err(sc->err, sc->errlen, -EINVAL,
+			      "whitelist %s line %u: second Path key in [%s] (first on line %u): list all paths in one Path=, separated by ';'",
+			      sc->file, sc->line, wl_class_names[sc->cls],
+			      sc->path_line[sc->cls]);
+	sc->path_line[sc->cls] = sc->line;
+	sc->path_off[sc->cls] = off;
+	sc->path_end[sc->cls] = eol;
+	return wl_scan_list(sc, eq + 1);
+}
+
+/* Run @sc over its text, line by line. */
+static int wl_scan(struct wl_scan *sc)
+{
+	const char *t = sc->text, *nl;
+	size_t off = 0, len;
+	char *copy;
 	int ret = 0;
 
-	line = wl_line_dup_path(l, group, &first);
-	if (line)
-		return wl_err(err, errlen, -EINVAL,
-			      "whitelist %s line %u: second Path key in [%s] (first on line %u): list all paths in one Path=, separated by ';'",
-			      file, line, group, first);
-	if (!g_key_file_has_key(kf, group, "Path", NULL))
-		return 0;
-	line = wl_line_of(l, group, "Path");
-	list = g_key_file_get_string_list(kf, group, "Path", &n, &gerr);
-	if (!list) {
-		/* an empty value is an empty list, not an error */
-		if (g_error_matches(gerr, G_KEY_FILE_ERROR,
-				    G_KEY_FILE_ERROR_INVALID_VALUE) ||
-		    !gerr) {
-			ret = wl_err(err, errlen, -EINVAL,
-				     "whitelist %s line %u: bad Path value in [%s]: %s",
-				     file, line, group,
-				     gerr ? gerr->message : "?");
-			g_clear_error(&gerr);
-			return ret;
-		}
-		g_clear_error(&gerr);
-		return 0;
+	sc->cls = -1;
+	/* one buffer holds a modifiable copy of the current line */
+	copy = malloc(strlen(t) + 1);
+	if (!copy)
+		return wl_err(sc->err, sc->errlen, -ENOMEM, "out of memory");
+	for (sc->line = 1; t[off] && !ret; sc->line++) {
+		nl = strchr(t + off, '\n');
+		len = nl ? (size_t)(nl - (t + off)) : strlen(t + off);
+		memcpy(copy, t + off, len);
+		copy[len] = '\0';
+		ret = wl_scan_line(sc, copy, off, off + len,
+				   off + len + (nl ? 1 : 0));
+		off += len + (nl ? 1 : 0);
 	}
-	for (i = 0; i < n && !ret; i++) {
-		ret = qtsrv_wl_parse_entry(g_strstrip(list[i]), cls, norm,
-					   sizeof(norm), &opts, why,
-					   sizeof(why));
-		if (ret) {
-			wl_err(err, errlen, ret,
-			       "whitelist %s line %u: [%s]: %s", file, line,
-			       group, why);
-			break;
-		}
-		ret = wl_add(set, cls, norm, &opts);
-		if (ret == -EEXIST)
-			ret = wl_err(err, errlen, -EINVAL,
-				     "whitelist %s line %u: [%s]: %s is listed twice with conflicting export options",
-				     file, line, group, norm);
-		else if (ret == -E2BIG)
-			wl_err(err, errlen, ret,
-			       "whitelist %s line %u: more than %u rules",
-			       file, line, QTSRV_WL_RULES_MAX);
-		else if (ret)
-			wl_err(err, errlen, ret, "out of memory");
-	}
-	g_strfreev(list);
+	free(copy);
 	return ret;
 }
 
-static int wl_parse(const char *file, const char *data,
-		    struct qtsrv_wl_set *set, char *err, size_t errlen)
+/**
+ * qtsrv_wl_parse() - parse a whitelist text
+ * @file:   its file name, for messages
+ * @text:   the text
+ * @set:    result, in file order without duplicates; empty on error
+ * @err:    buffer for a one-line reason on error, naming @file and the line
+ * @errlen: its size
+ *
+ * Return: 0 or -errno; a whitelist without a [Mount] entry is refused.
+ */
+int qtsrv_wl_parse(const char *file, const char *text,
+		   struct qtsrv_wl_set *set, char *err, size_t errlen)
 {
-	struct wl_lines l;
-	GError *gerr = NULL;
-	char *key, *group;
-	unsigned int line;
-	char **groups;
-	gsize i;
-	GKeyFile *kf;
-	int cls, ret = 0;
+	struct wl_scan sc = {
+		.file = file, .text = text, .set = set,
+		.err = err, .errlen = errlen,
+	};
+	int ret;
 
-	wl_lines_init(&l, data);
-	kf = g_key_file_new();
-	g_key_file_set_list_separator(kf, ';');
-	if (!g_key_file_load_from_data(kf, data, (gsize)-1, G_KEY_FILE_NONE,
-				       &gerr)) {
-		line = wl_line_bad(&l);
-		if (line)
-			ret = wl_err(err, errlen, -EINVAL,
-				     "whitelist %s line %u: %s", file, line,
-				     gerr->message);
-		else
-			ret = wl_err(err, errlen, -EINVAL, "whitelist %s: %s",
-				     file, gerr->message);
-		g_clear_error(&gerr);
-		goto out;
-	}
-
-	line = wl_line_bad_key(&l, &key, &group);
-	if (line) {
-		ret = wl_err(err, errlen, -EINVAL,
-			     "whitelist %s line %u: unknown key '%s' in [%s] (only Path= is allowed)",
-			     file, line, key, group ? group : "");
-		g_free(key);
-		g_free(group);
-		goto out;
-	}
-	groups = g_key_file_get_groups(kf, NULL);
-	for (i = 0; groups[i] && !ret; i++) {
-		cls = wl_class_by_name(groups[i]);
-		if (cls < 0) {
-			ret = wl_err(err, errlen, -EINVAL,
-				     "whitelist %s line %u: unknown section [%s] (known: Open Write Read Readdir Mkdir Rmdir Create Unlink Rename Setattr Setxattr Mount Device)",
-				     file, wl_line_of(&l, groups[i], NULL),
-				     groups[i]);
-			break;
-		}
-		if (!ret)
-			ret = wl_parse_paths(kf, &l, file, groups[i], cls, set,
-					     err, errlen);
-	}
-	g_strfreev(groups);
+	set->nr = 0;
+	set->rules = NULL;
+	ret = wl_scan(&sc);
 	if (!ret && !qtsrv_wl_count(set, QTSRV_WL_MOUNT))
 		ret = wl_err(err, errlen, -EINVAL,
 			     "whitelist %s has no [Mount] Path entries: add [Mount] Path=/dir to allow mounts",
 			     file);
-out:
-	g_key_file_free(kf);
-	g_strfreev(l.lines);
+	if (ret)
+		qtsrv_wl_free(set);
 	return ret;
 }
 
@@ -702,14 +652,129 @@ int qtsrv_wl_load(const char *path, struct qtsrv_wl_set *set, char *err,
 
 	set->nr = 0;
 	set->rules = NULL;
-	ret = wl_read_file(path, &data, err, errlen);
+	ret = qtsrv_wl_read_file(path, &data, err, errlen);
 	if (ret)
 		return ret;
-	ret = wl_parse(path, data, set, err, errlen);
+	ret = qtsrv_wl_parse(path, data, set, err, errlen);
 	free(data);
-	if (ret)
-		qtsrv_wl_free(set);
 	return ret;
+}
+
+/*
+ * Write the Path= line of class @cls from the one at [@off, @eol) of
+ * @text, without the entries whose path normalises to @del and with @add
+ * at the end.  Return: the number of entries dropped.
+ */
+static size_t wl_edit_path_line(FILE *out, const char *text, size_t off,
+				size_t eol, unsigned int cls, const char *add,
+				const char *del)
+{
+	char norm[WL_PATH_MAX], why[WL_PATH_MAX + 256], *line, *v, *sep;
+	struct qtsrv_export_opts opts;
+	char *entry, *tmp;
+	size_t dropped = 0;
+	const char *semi = "";
+
+	line = strndup(text + off, eol - off);
+	if (!line)
+		return 0;
+	fputs("Path=", out);
+	/* the text parsed, so there is a '=' and every entry is valid */
+	for (v = strchr(line, '=') + 1; v; v = sep ? sep + 1 : NULL) {
+		sep = strchr(v, ';');
+		if (sep)
+			*sep = '\0';
+		entry = wl_strip(v);
+		if (!*entry)
+			continue;
+		tmp = strdup(entry);
+		if (del && tmp &&
+		    !qtsrv_wl_parse_entry(tmp, cls, norm, sizeof(norm), &opts,
+					  why, sizeof(why)) &&
+		    !strcmp(norm, del)) {
+			dropped++;
+		} else {
+			fprintf(out, "%s%s", semi, entry);
+			semi = ";";
+		}
+		free(tmp);
+	}
+	if (add)
+		fprintf(out, "%s%s", semi, add);
+	if (add || *semi)
+		fputc(';', out);
+	free(line);
+	return dropped;
+}
+
+/**
+ * qtsrv_wl_edit() - add an entry to a class of a whitelist text, or drop one
+ * @file:     file name of @text, for messages
+ * @text:     the whitelist; it must parse
+ * @wl_class: &enum qtsrv_wl_class of the entry
+ * @add:      entry to append to the class's Path= list ("/path" or, in
+ *            [Mount], "/path(options)"), or NULL
+ * @del:      normalised path whose entries to drop from it, or NULL
+ * @out:      result: the new text (free()); every other line, comments
+ *            included, stays as it was
+ * @err:      buffer for a one-line reason on error
+ * @errlen:   its size
+ *
+ * Give exactly one of @add and @del.  A class without a Path= line gets
+ * one after its last section header, or a new section at the end.
+ *
+ * Return: 0, -ENOENT if @del is not in the class, or another -errno.
+ */
+int qtsrv_wl_edit(const char *file, const char *text, unsigned int wl_class,
+		  const char *add, const char *del, char **out, char *err,
+		  size_t errlen)
+{
+	struct wl_scan sc = {
+		.file = file, .text = text, .err = err, .errlen = errlen,
+	};
+	size_t len, dropped = 0, n = strlen(text);
+	FILE *f;
+	int ret;
+
+	if (wl_class >= __QTSRV_WL_MAX || !add == !del)
+		return wl_err(err, errlen, -EINVAL,
+			      "bad whitelist edit request");
+	ret = wl_scan(&sc);
+	if (ret)
+		return ret;
+	f = open_memstream(out, &len);
+	if (!f)
+		return wl_err(err, errlen, -ENOMEM, "out of memory");
+	if (sc.path_line[wl_class]) {
+		fwrite(text, 1, sc.path_off[wl_class], f);
+		dropped = wl_edit_path_line(f, text, sc.path_off[wl_class],
+					    sc.path_end[wl_class], wl_class,
+					    add, del);
+		fputs(text + sc.path_end[wl_class], f);
+	} else if (add && sc.sect_end[wl_class]) {
+		fwrite(text, 1, sc.sect_end[wl_class], f);
+		if (text[sc.sect_end[wl_class] - 1] != '\n')
+			fputc('\n', f);
+		fprintf(f, "Path=%s;\n", add);
+		fputs(text + sc.sect_end[wl_class], f);
+	} else if (add) {
+		fputs(text, f);
+		fprintf(f, "%s\n[%s]\nPath=%s;\n",
+			n && text[n - 1] != '\n' ? "\n" : "",
+			wl_class_names[wl_class], add);
+	}
+	if (fclose(f)) {
+		free(*out);
+		*out = NULL;
+		return wl_err(err, errlen, -ENOMEM, "out of memory");
+	}
+	if (del && !dropped) {
+		free(*out);
+		*out = NULL;
+		return wl_err(err, errlen, -ENOENT, "%s is not in [%s] of %s",
+			      del, wl_class_names[wl_class], file);
+	}
+	return 0;
 }
 
 /**

@@ -497,6 +497,146 @@ START_TEST(export_options_conflicting_entries)
 }
 END_TEST
 
+/*
+ * Every syntax error of the grammar, at a known line, with its reason: the
+ * one parser names the line of whatever it refuses.
+ */
+static const struct {
+	const char *text;
+	unsigned int line;
+	const char *msg;
+} syntax_errors[] = {
+	{ "[Mount]\nPath=/srv\n[Open\nPath=/x\n", 3, "malformed section header '[Open'" },
+	{ "[Mount]\nPath=/srv\n[Open] x\n", 3, "malformed section header" },
+	{ "[Mount]\nPath=/srv\n[Op]en]\n", 3, "malformed section header" },
+	{ "[Mount]\nPath=/srv\n\n[]\n", 4, "unknown section []" },
+	{ "[Mount]\nPath=/srv\n[ Open ]\n", 3, "unknown section [ Open ]" },
+	{ "[Mount]\nPath=/srv\n[open]\n", 3, "unknown section [open]" },
+	{ "# c\n\nPath=/srv\n[Mount]\nPath=/srv\n", 3, "Path= before the first section header" },
+	{ "[Mount]\nPath=/srv\nPath\n", 3, "'Path' is not a section header, a Path= line or a comment" },
+	{ "[Mount]\nPath=/srv\n=/x\n", 3, "unknown key ''" },
+	{ "[Mount]\nPath=/srv\npath=/x\n", 3, "unknown key 'path' in [Mount]" },
+	{ "[Mount]\n  Path = /srv\n[Open]\nPath=/a\n[Mount]\n\tPath=/b\n", 6, "(first on line 2)" },
+	{ "[Mount]\nPath=/srv\\;x\n", 2, "no escapes" },
+	{ "[Mount]\r\nPath=/srv\r\n[Open]\r\nPath=rel\r\n", 4, "'rel' is not absolute" },
+	{ "[Mount]\nPath=/srv;;\n", 2, "empty path" },
+	{ "[Mount]\nPath=/srv\n[Open]\nPath=/a;/b/../c\n", 4, "'..' component" },
+};
+
+START_TEST(syntax_error_table)
+{
+	char want[32];
+
+	ck_assert_int_eq(load(syntax_errors[_i].text), -EINVAL);
+	snprintf(want, sizeof(want), "line %u:", syntax_errors[_i].line);
+	ck_assert_msg(strstr(err, want) != NULL, "case %d: want '%s': %s", _i,
+		      want, err);
+	ck_assert_msg(strstr(err, syntax_errors[_i].msg) != NULL,
+		      "case %d: want '%s': %s", _i, syntax_errors[_i].msg, err);
+	ck_assert_msg(strstr(err, wlpath) != NULL, "%s", err);
+	ck_assert_uint_eq(set.nr, 0);
+}
+END_TEST
+
+START_TEST(grammar_accepts)
+{
+	/* blanks, comments, CRLF, a section given twice, no final newline */
+	ck_assert_msg(load("  # c\n\t[Mount]  \r\n Path\t= /a ;\r\n#x\n[Open]\n[Mount]\n[Open]\nPath=/o")
+		      == 0, "%s", err);
+	ck_assert_uint_eq(set.nr, 2);
+	ck_assert(has_rule(QTSRV_WL_MOUNT, "/a"));
+	ck_assert(has_rule(QTSRV_WL_OPEN, "/o"));
+	/* an empty Path= and a lone ';' add nothing */
+	ck_assert_msg(load("[Mount]\nPath=/a\n[Open]\nPath=\n[Read]\nPath= ; \n") != 0,
+		      "a lone ';' is an empty entry");
+	ck_assert_msg(load("[Mount]\nPath=/a\n[Open]\nPath=\n") == 0, "%s", err);
+	ck_assert_uint_eq(set.nr, 1);
+}
+END_TEST
+
+START_TEST(parse_buffer)
+{
+	ck_assert_int_eq(qtsrv_wl_parse("mem", "[Mount]\nPath=/a;/b\n", &set,
+					err, sizeof(err)), 0);
+	ck_assert_uint_eq(set.nr, 2);
+	qtsrv_wl_free(&set);
+	ck_assert_int_eq(qtsrv_wl_parse("mem", "[Mount]\nPath=/a\nx\n", &set,
+					err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "whitelist mem line 3: 'x' is not a section header, a Path= line or a comment");
+}
+END_TEST
+
+/* qtsrv_wl_edit(): @text edited, compared with @want. */
+static void edit_ok(const char *text, unsigned int cls, const char *add,
+		    const char *del, const char *want)
+{
+	char *out = NULL;
+	int ret;
+
+	ret = qtsrv_wl_edit("wl", text, cls, add, del, &out, err, sizeof(err));
+	ck_assert_msg(ret == 0, "%d: %s", ret, err);
+	ck_assert_str_eq(out, want);
+	/* what the edit writes parses again */
+	ck_assert_msg(qtsrv_wl_parse("wl", out, &set, err, sizeof(err)) == 0,
+		      "%s", err);
+	qtsrv_wl_free(&set);
+	free(out);
+}
+
+START_TEST(edit_add)
+{
+	/* into an existing list: comments, blanks and options stay */
+	edit_ok("# top\n[Mount]\nPath=/a(all_squash) ; /b;\n# end\n",
+		QTSRV_WL_MOUNT, "/c(root_squash)", NULL,
+		"# top\n[Mount]\nPath=/a(all_squash);/b;/c(root_squash);\n# end\n");
+	/* a section without Path= gets one after its header */
+	edit_ok("[Mount]\nPath=/a\n[Open]\n# no paths yet\n", QTSRV_WL_OPEN,
+		"/o", NULL, "[Mount]\nPath=/a\n[Open]\nPath=/o;\n# no paths yet\n");
+	edit_ok("[Mount]\nPath=/a\n[Open]", QTSRV_WL_OPEN, "/o", NULL,
+		"[Mount]\nPath=/a\n[Open]\nPath=/o;\n");
+	/* no section: a new one at the end */
+	edit_ok("[Mount]\nPath=/a", QTSRV_WL_DEVICE, "/d", NULL,
+		"[Mount]\nPath=/a\n\n[Device]\nPath=/d;\n");
+	/* an empty list */
+	edit_ok("[Mount]\nPath=/a\n[Open]\nPath=\n", QTSRV_WL_OPEN, "/o", NULL,
+		"[Mount]\nPath=/a\n[Open]\nPath=/o;\n");
+}
+END_TEST
+
+START_TEST(edit_del)
+{
+	/* every spelling of the path goes, whatever its options */
+	edit_ok("[Mount]\nPath=/a;//b/(all_squash);/c;/b\n", QTSRV_WL_MOUNT,
+		NULL, "/b", "[Mount]\nPath=/a;/c;\n");
+	edit_ok("[Mount]\nPath=/a\n[Open]\nPath=/o\n", QTSRV_WL_OPEN, NULL,
+		"/o", "[Mount]\nPath=/a\n[Open]\nPath=\n");
+}
+END_TEST
+
+START_TEST(edit_refused)
+{
+	char *out = NULL;
+
+	ck_assert_int_eq(qtsrv_wl_edit("wl", "[Mount]\nPath=/a\n[Open]\nPath=/o\n",
+				       QTSRV_WL_OPEN, NULL, "/x", &out, err,
+				       sizeof(err)), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(err, "/x is not in [Open]"));
+	ck_assert_ptr_null(out);
+	/* a text that does not parse is not edited */
+	ck_assert_int_eq(qtsrv_wl_edit("wl", "[Mount]\nPath=/a\nbad\n",
+				       QTSRV_WL_OPEN, "/o", NULL, &out, err,
+				       sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "line 3"));
+	ck_assert_ptr_null(out);
+	ck_assert_int_eq(qtsrv_wl_edit("wl", "[Mount]\nPath=/a\n",
+				       QTSRV_WL_OPEN, "/o", "/o", &out, err,
+				       sizeof(err)), -EINVAL);
+	ck_assert_int_eq(qtsrv_wl_edit("wl", "[Mount]\nPath=/a\n",
+				       __QTSRV_WL_MAX, "/o", NULL, &out, err,
+				       sizeof(err)), -EINVAL);
+}
+END_TEST
+
 static Suite *whitelist_suite(void)
 {
 	Suite *s = suite_create("whitelist");
@@ -532,6 +672,13 @@ static Suite *whitelist_suite(void)
 	tcase_add_test(tc, export_options_outside_mount);
 	tcase_add_test(tc, export_options_malformed);
 	tcase_add_test(tc, export_options_conflicting_entries);
+	tcase_add_loop_test(tc, syntax_error_table, 0,
+			    sizeof(syntax_errors) / sizeof(syntax_errors[0]));
+	tcase_add_test(tc, grammar_accepts);
+	tcase_add_test(tc, parse_buffer);
+	tcase_add_test(tc, edit_add);
+	tcase_add_test(tc, edit_del);
+	tcase_add_test(tc, edit_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
