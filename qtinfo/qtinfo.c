@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 #include "common/qtfs_proto.h"
 #include "include/uapi/qtfs_info.h"
 #include "include/uapi/qtfs_ioctl.h"
+#include "qt_log.h"
 #include "qtinfo.h"
 
 #define QTINFO_VERSION		"0.1.0"
@@ -59,17 +59,6 @@ static const char *const qtinfo_states[] = {
 	[QTFS_INFO_CONN_UP] = "up",
 	[QTFS_INFO_CONN_CLOSED] = "closed",
 };
-
-void qtinfo_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("qtinfo: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 /* @s as a JSON string, quotes included. */
 void qtinfo_json_str(FILE *out, const char *s)
@@ -155,13 +144,13 @@ static int qtinfo_open(const struct qtinfo_side **side)
 	if (fd < 0) {
 		if (errno == ENOENT || errno == ENXIO || errno == ENODEV) {
 			if (*side)
-				qtinfo_err("%s module not loaded: %s missing (insmod %s)",
+				qt_err("%s module not loaded: %s missing (insmod %s)",
 					   s->module, s->dev, s->ko);
 			else
-				qtinfo_err("no qtfs module loaded: neither %s nor %s exists (insmod qtfs_server.ko or qtfs.ko)",
+				qt_err("no qtfs module loaded: neither %s nor %s exists (insmod qtfs_server.ko or qtfs.ko)",
 					   qtinfo_server.dev, qtinfo_client.dev);
 		} else {
-			qtinfo_err("cannot open %s: %s%s", s->dev,
+			qt_err("cannot open %s: %s%s", s->dev,
 				   strerror(errno),
 				   errno == EACCES || errno == EPERM ?
 				   " (run as root)" : "");
@@ -176,7 +165,7 @@ static int qtinfo_ioctl(int fd, unsigned long cmd, void *arg, const char *what)
 {
 	if (!ioctl(fd, cmd, arg))
 		return 0;
-	qtinfo_err("cannot read %s: %s%s", what, strerror(errno),
+	qt_err("cannot read %s: %s%s", what, strerror(errno),
 		   errno == ENOTTY || errno == EINVAL ?
 		   " (module and qtinfo do not match: rebuild both)" : "");
 	return -1;
@@ -199,7 +188,7 @@ static int qtinfo_get_level(const struct qtinfo_side *side, char *buf,
 	snprintf(path, sizeof(path), QTINFO_PARAM_FMT, side->module);
 	f = fopen(path, "re");
 	if (!f || !fgets(buf, len, f)) {
-		qtinfo_err("cannot read %s: %s", path, strerror(errno));
+		qt_err("cannot read %s: %s", path, strerror(errno));
 		if (f)
 			fclose(f);
 		return -1;
@@ -218,12 +207,12 @@ static int qtinfo_set_level(const struct qtinfo_side *side, const char *lvl)
 	snprintf(path, sizeof(path), QTINFO_PARAM_FMT, side->module);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0) {
-		qtinfo_err("cannot open %s: %s", path, strerror(errno));
+		qt_err("cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
 	n = write(fd, lvl, strlen(lvl));
 	if (n != (ssize_t)strlen(lvl)) {
-		qtinfo_err("cannot set log level %s in %s: %s", lvl, path,
+		qt_err("cannot set log level %s in %s: %s", lvl, path,
 			   n < 0 ? strerror(errno) : "short write");
 		ret = -1;
 	}
@@ -256,7 +245,7 @@ static int qtinfo_show_conns(int fd, bool json)
 
 	c = calloc(QTINFO_CONNS_MAX, sizeof(*c));
 	if (!c) {
-		qtinfo_err("out of memory");
+		qt_err("out of memory");
 		return -1;
 	}
 	arg.cap = QTINFO_CONNS_MAX;
@@ -313,7 +302,7 @@ static int qtinfo_show_stats(int fd, const struct qtfs_info_version *v,
 
 	st = calloc(v->nr_ops ? v->nr_ops : 1, sizeof(*st));
 	if (!st) {
-		qtinfo_err("out of memory");
+		qt_err("out of memory");
 		return -1;
 	}
 	arg.cap = v->nr_ops;
@@ -456,7 +445,7 @@ static unsigned int parse_timeout(const char *s)
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (*s < '0' || *s > '9' || *end || errno || v < 1 || v > 600) {
-		qtinfo_err("invalid --timeout '%s': expected seconds from 1 to 600", s);
+		qt_err("invalid --timeout '%s': expected seconds from 1 to 600", s);
 		exit(QTINFO_EXIT_USAGE);
 	}
 	return v;
@@ -519,6 +508,7 @@ int main(int argc, char **argv)
 	const char *level = NULL;
 	int c, cmd = QTINFO_SHOW, fd, ret;
 
+	qt_log_open("qtinfo", false);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+scjw:p:t:hV", longopts,
 				NULL)) != -1) {
@@ -526,7 +516,7 @@ int main(int argc, char **argv)
 		case 's':
 		case 'c':
 			if (side) {
-				qtinfo_err("give at most one of --server and --client");
+				qt_err("give at most one of --server and --client");
 				return QTINFO_EXIT_USAGE;
 			}
 			side = c == 's' ? &qtinfo_server : &qtinfo_client;
@@ -552,10 +542,10 @@ int main(int argc, char **argv)
 			return 0;
 		default:
 			if (optopt && strchr("wpt", optopt))
-				qtinfo_err("option -%c needs a value (see qtinfo --help)",
+				qt_err("option -%c needs a value (see qtinfo --help)",
 					   optopt);
 			else
-				qtinfo_err("unknown option '%s' (see qtinfo --help)",
+				qt_err("unknown option '%s' (see qtinfo --help)",
 					   argv[optind - 1]);
 			return QTINFO_EXIT_USAGE;
 		}
@@ -563,7 +553,7 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		cmd = qtinfo_cmd_by_name(argv[optind]);
 		if (cmd < 0) {
-			qtinfo_err("unknown command '%s' (see qtinfo --help)",
+			qt_err("unknown command '%s' (see qtinfo --help)",
 				   argv[optind]);
 			return QTINFO_EXIT_USAGE;
 		}
@@ -571,21 +561,21 @@ int main(int argc, char **argv)
 	}
 	if (cmd == QTINFO_WL) {
 		if (side == &qtinfo_client) {
-			qtinfo_err("the whitelist is the server's: wl needs qtfs_server.ko, not --client");
+			qt_err("the whitelist is the server's: wl needs qtfs_server.ko, not --client");
 			return QTINFO_EXIT_USAGE;
 		}
 		side = &qtinfo_server;
 	} else if (cmd == QTINFO_LOG && optind < argc) {
 		level = qtinfo_level_name(argv[optind]);
 		if (!level) {
-			qtinfo_err("invalid log level '%s': use NONE, ERROR, WARN, INFO or DEBUG",
+			qt_err("invalid log level '%s': use NONE, ERROR, WARN, INFO or DEBUG",
 				   argv[optind]);
 			return QTINFO_EXIT_USAGE;
 		}
 		optind++;
 	}
 	if (cmd != QTINFO_WL && optind < argc) {
-		qtinfo_err("unexpected argument '%s' (see qtinfo --help)",
+		qt_err("unexpected argument '%s' (see qtinfo --help)",
 			   argv[optind]);
 		return QTINFO_EXIT_USAGE;
 	}

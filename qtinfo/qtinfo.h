@@ -30,7 +30,6 @@ struct qtinfo_opts {
 	unsigned int timeout;
 };
 
-void qtinfo_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void qtinfo_json_str(FILE *out, const char *s);
 int qtinfo_wl_main(int dev_fd, const struct qtinfo_opts *o, int argc,
 		   char **argv);

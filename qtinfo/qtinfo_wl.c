@@ -28,6 +28,7 @@
 #include "include/uapi/qtfs_info.h"
 #include "include/uapi/qtfs_ioctl.h"
 #include "qt_whitelist.h"
+#include "qt_log.h"
 #include "qtinfo.h"
 
 #define QTINFO_ERRLEN		512
@@ -65,49 +66,49 @@ static int qtinfo_wl_parse(int argc, char **argv, struct qtinfo_wl_req *r)
 	const char *p;
 
 	if (argc < 1) {
-		qtinfo_err("wl needs a subcommand: list, add, del or reload (see qtinfo --help)");
+		qt_err("wl needs a subcommand: list, add, del or reload (see qtinfo --help)");
 		return QTINFO_EXIT_USAGE;
 	}
 	r->sub = argv[0];
 	if (!strcmp(r->sub, "list") || !strcmp(r->sub, "reload")) {
 		if (argc != 1) {
-			qtinfo_err("wl %s takes no arguments", r->sub);
+			qt_err("wl %s takes no arguments", r->sub);
 			return QTINFO_EXIT_USAGE;
 		}
 		return 0;
 	}
 	if (strcmp(r->sub, "add") && strcmp(r->sub, "del")) {
-		qtinfo_err("unknown wl subcommand '%s': use list, add, del or reload",
+		qt_err("unknown wl subcommand '%s': use list, add, del or reload",
 			   r->sub);
 		return QTINFO_EXIT_USAGE;
 	}
 	if (argc != 3) {
-		qtinfo_err("wl %s needs CLASS and PATH, e.g. wl %s Open /srv/share",
+		qt_err("wl %s needs CLASS and PATH, e.g. wl %s Open /srv/share",
 			   r->sub, r->sub);
 		return QTINFO_EXIT_USAGE;
 	}
 	r->cls = qtinfo_wl_class(argv[1]);
 	if (r->cls < 0) {
-		qtinfo_err("unknown whitelist class '%s': use Open Write Read Readdir Mkdir Rmdir Create Unlink Rename Setattr Setxattr Mount Device",
+		qt_err("unknown whitelist class '%s': use Open Write Read Readdir Mkdir Rmdir Create Unlink Rename Setattr Setxattr Mount Device",
 			   argv[1]);
 		return QTINFO_EXIT_USAGE;
 	}
 	for (p = argv[2]; *p; p++) {
 		if (*p == ';' || (unsigned char)*p < 0x20 || *p == 0x7f) {
-			qtinfo_err("invalid path: ';' and control characters cannot be listed in a whitelist");
+			qt_err("invalid path: ';' and control characters cannot be listed in a whitelist");
 			return QTINFO_EXIT_USAGE;
 		}
 	}
 	p = argv[2];
 	if (*p == ' ' || (*p && p[strlen(p) - 1] == ' ')) {
-		qtinfo_err("invalid path '%s': surrounding blanks are not kept in a whitelist",
+		qt_err("invalid path '%s': surrounding blanks are not kept in a whitelist",
 			   p);
 		return QTINFO_EXIT_USAGE;
 	}
 	if (strlen(p) >= sizeof(entry) ||
 	    qtsrv_wl_parse_entry(strcpy(entry, p), r->cls, r->path,
 				 sizeof(r->path), &r->opts, why, sizeof(why))) {
-		qtinfo_err("invalid path '%s': %s", p,
+		qt_err("invalid path '%s': %s", p,
 			   strlen(p) >= sizeof(entry) ? "too long" : why);
 		return QTINFO_EXIT_USAGE;
 	}
@@ -127,7 +128,7 @@ static int qtinfo_wl_get(int fd, struct qtsrv_wl_rule **rules, uint32_t *nr)
 		arg.cap = cap;
 		arg.rules = (uintptr_t)r;
 		if (ioctl(fd, QTFS_INFO_IOC_WL_GET, &arg)) {
-			qtinfo_err("cannot read the whitelist from %s: %s",
+			qt_err("cannot read the whitelist from %s: %s",
 				   QTSRV_DEV_PATH, strerror(errno));
 			free(r);
 			return -1;
@@ -138,7 +139,7 @@ static int qtinfo_wl_get(int fd, struct qtsrv_wl_rule **rules, uint32_t *nr)
 		cap = arg.nr;
 		r = calloc(cap, sizeof(*r));
 		if (!r) {
-			qtinfo_err("out of memory");
+			qt_err("out of memory");
 			return -1;
 		}
 	}
@@ -220,7 +221,7 @@ static pid_t qtinfo_engine_pid(const char *pidfile)
 
 	f = fopen(pidfile, "re");
 	if (!f) {
-		qtinfo_err("cannot read engine pidfile %s: %s (is the engine running? start it, or give --pidfile)",
+		qt_err("cannot read engine pidfile %s: %s (is the engine running? start it, or give --pidfile)",
 			   pidfile, strerror(errno));
 		return -1;
 	}
@@ -231,14 +232,14 @@ static pid_t qtinfo_engine_pid(const char *pidfile)
 	v = strtoul(buf, &end, 10);
 	if (buf[0] < '1' || buf[0] > '9' || (*end && *end != '\n') || errno ||
 	    v > INT_MAX) {
-		qtinfo_err("engine pidfile %s does not hold a pid", pidfile);
+		qt_err("engine pidfile %s does not hold a pid", pidfile);
 		return -1;
 	}
 	snprintf(path, sizeof(path), "/proc/%lu/comm", v);
 	f = fopen(path, "re");
 	if (!f || !fgets(comm, sizeof(comm), f) ||
 	    strcmp(comm, "engine\n")) {
-		qtinfo_err("engine pidfile %s names pid %lu, which is not a running engine (stale pidfile?)",
+		qt_err("engine pidfile %s names pid %lu, which is not a running engine (stale pidfile?)",
 			   pidfile, v);
 		if (f)
 			fclose(f);
@@ -263,14 +264,14 @@ static int qtinfo_wl_reload(int fd, const struct qtinfo_opts *o)
 	int ret = QTINFO_EXIT_FAIL;
 
 	if (qtsrv_wl_load(o->whitelist, &set, err, sizeof(err))) {
-		qtinfo_err("%s; not reloaded, the rules in force stay", err);
+		qt_err("%s; not reloaded, the rules in force stay", err);
 		return QTINFO_EXIT_FAIL;
 	}
 	pid = qtinfo_engine_pid(o->pidfile);
 	if (pid < 0)
 		goto out_free;
 	if (kill(pid, SIGHUP)) {
-		qtinfo_err("cannot signal engine %d: %s", (int)pid,
+		qt_err("cannot signal engine %d: %s", (int)pid,
 			   strerror(errno));
 		goto out_free;
 	}
@@ -286,7 +287,7 @@ static int qtinfo_wl_reload(int fd, const struct qtinfo_opts *o)
 		r = NULL;
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if (t.tv_sec - t0.tv_sec >= (time_t)o->timeout) {
-			qtinfo_err("engine %d did not install %s within %u s (see its log)",
+			qt_err("engine %d did not install %s within %u s (see its log)",
 				   (int)pid, o->whitelist, o->timeout);
 			break;
 		}
@@ -312,12 +313,12 @@ static int qtinfo_wl_replace(const char *file, const char *data, size_t len,
 	int tfd;
 
 	if (asprintf(&tmp, "%s.qtinfo.XXXXXX", file) < 0) {
-		qtinfo_err("out of memory");
+		qt_err("out of memory");
 		return -1;
 	}
 	tfd = mkostemp(tmp, O_CLOEXEC);
 	if (tfd < 0) {
-		qtinfo_err("cannot create a temporary file next to %s: %s",
+		qt_err("cannot create a temporary file next to %s: %s",
 			   file, strerror(errno));
 		free(tmp);
 		return -1;
@@ -341,7 +342,7 @@ static int qtinfo_wl_replace(const char *file, const char *data, size_t len,
 	tfd = -1;
 	/* what we wrote must parse as the engine parses it */
 	if (qtsrv_wl_load(tmp, &set, err, sizeof(err))) {
-		qtinfo_err("the edited whitelist would be refused: %s; %s unchanged",
+		qt_err("the edited whitelist would be refused: %s; %s unchanged",
 			   err, file);
 		unlink(tmp);
 		free(tmp);
@@ -354,7 +355,7 @@ static int qtinfo_wl_replace(const char *file, const char *data, size_t len,
 	return 0;
 
 out_err:
-	qtinfo_err("cannot write %s: %s; %s unchanged", tmp, strerror(errno),
+	qt_err("cannot write %s: %s; %s unchanged", tmp, strerror(errno),
 		   file);
 	if (tfd >= 0)
 		close(tfd);
@@ -390,14 +391,14 @@ static int qtinfo_wl_edit(int fd, const struct qtinfo_opts *o,
 
 	if (qtsrv_wl_read_file(o->whitelist, &text, err, sizeof(err)) ||
 	    qtsrv_wl_parse(o->whitelist, text, &set, err, sizeof(err))) {
-		qtinfo_err("%s; fix it first, nothing changed", err);
+		qt_err("%s; fix it first, nothing changed", err);
 		free(text);
 		return QTINFO_EXIT_FAIL;
 	}
 	cur = qtinfo_wl_find(&set, r->cls, r->path);
 	if (add && cur &&
 	    memcmp(&cur->opts, &r->opts, sizeof(r->opts))) {
-		qtinfo_err("%s is in [%s] of %s with other export options (%s): del it first",
+		qt_err("%s is in [%s] of %s with other export options (%s): del it first",
 			   r->path, group, o->whitelist,
 			   qtsrv_export_opts_format(&cur->opts, opts,
 						    sizeof(opts)));
@@ -410,24 +411,24 @@ static int qtinfo_wl_edit(int fd, const struct qtinfo_opts *o,
 			ret = 0;
 			goto out;
 		}
-		qtinfo_err("%s is not in [%s] of %s: nothing to delete",
+		qt_err("%s is not in [%s] of %s: nothing to delete",
 			   r->path, group, o->whitelist);
 		goto out;
 	}
 	qtsrv_export_opts_format(&r->opts, opts, sizeof(opts));
 	if (stat(o->whitelist, &st)) {
-		qtinfo_err("cannot stat %s: %s", o->whitelist, strerror(errno));
+		qt_err("cannot stat %s: %s", o->whitelist, strerror(errno));
 		goto out;
 	}
 	if ((opts[0] ? asprintf(&entry, "%s(%s)", r->path, opts) :
 		       asprintf(&entry, "%s", r->path)) < 0) {
 		entry = NULL;
-		qtinfo_err("out of memory");
+		qt_err("out of memory");
 		goto out;
 	}
 	if (qtsrv_wl_edit(o->whitelist, text, r->cls, add ? entry : NULL,
 			  add ? NULL : r->path, &edited, err, sizeof(err))) {
-		qtinfo_err("%s; nothing changed", err);
+		qt_err("%s; nothing changed", err);
 		goto out;
 	}
 	if (qtinfo_wl_replace(o->whitelist, edited, strlen(edited),

@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "engine_cli.h"
+#include "qt_log.h"
 #include "qt_whitelist.h"
 #include "../../include/uapi/qtfs_ioctl.h"
 #include "../../include/uapi/qtfs_proto.h"
@@ -38,19 +38,6 @@
 static int dev_fd = -1;
 static atomic_bool stopping;
 static atomic_bool failed;
-
-static void elog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void elog(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "engine: %s\n", line);
-}
 
 static void usage(FILE *out)
 {
@@ -104,13 +91,13 @@ static int install_whitelist(const char *path)
 
 	ret = qtsrv_wl_load(path, &set, err, sizeof(err));
 	if (ret) {
-		elog("%s", err);
+		qt_err("%s", err);
 		return ret;
 	}
 	rules = qtsrv_wl_to_ioctl(&set);
 	if (!rules) {
 		ret = -errno;
-		elog("whitelist %s: %s", path, strerror(errno));
+		qt_err("whitelist %s: %s", path, strerror(errno));
 		goto out_free;
 	}
 	arg.nr_rules = set.nr;
@@ -118,10 +105,10 @@ static int install_whitelist(const char *path)
 	arg.rules = (uintptr_t)rules;
 	if (ioctl(dev_fd, QTSRV_IOC_WL_SET, &arg)) {
 		ret = -errno;
-		elog("cannot install whitelist %s: %s (see dmesg)", path,
+		qt_err("cannot install whitelist %s: %s (see dmesg)", path,
 		     strerror(errno));
 	} else {
-		elog("whitelist %s: %zu rules, %zu mount paths", path, set.nr,
+		qt_info("whitelist %s: %zu rules, %zu mount paths", path, set.nr,
 		     qtsrv_wl_count(&set, QTSRV_WL_MOUNT));
 	}
 	free(rules);
@@ -149,13 +136,13 @@ static void pidfile_write(const char *path)
 	}
 	free(dir);
 	if (asprintf(&tmp, "%s.%d", path, (int)getpid()) < 0) {
-		elog("cannot write pidfile %s: out of memory", path);
+		qt_warn("cannot write pidfile %s: out of memory", path);
 		return;
 	}
 	f = fopen(tmp, "we");
 	if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) ||
 	    rename(tmp, path)) {
-		elog("cannot write pidfile %s: %s (qtinfo wl cannot reload this engine; see --pidfile)",
+		qt_warn("cannot write pidfile %s: %s (qtinfo wl cannot reload this engine; see --pidfile)",
 		     path, strerror(errno));
 		if (f)
 			unlink(tmp);
@@ -208,7 +195,7 @@ static void *worker_main(void *arg)
 				break;
 			continue;
 		}
-		elog("worker %ld: serving failed: %s", id,
+		qt_err("worker %ld: serving failed: %s", id,
 		     ret < 0 ? strerror(errno) : "unexpected return value");
 		atomic_store(&failed, true);
 		kill(getpid(), SIGTERM);
@@ -226,27 +213,27 @@ static int start_server(const struct engine_opts *o)
 	memcpy(arg.peers, o->peers, sizeof(o->peers));
 	if (!ioctl(dev_fd, QTSRV_IOC_START, &arg)) {
 		if (o->insecure && !o->nr_peers)
-			elog("WARNING: --insecure: unless qtfs_server.ko has qtfs_auth_key or qtfs_server_allowed_cids, every peer that reaches the listeners is served, unauthenticated (see dmesg)");
+			qt_warn("WARNING: --insecure: unless qtfs_server.ko has qtfs_auth_key or qtfs_server_allowed_cids, every peer that reaches the listeners is served, unauthenticated (see dmesg)");
 		return 0;
 	}
 	switch (errno) {
 	case ENOKEY:
-		elog("cannot start: no peer named and no qtfs_auth_key, so anyone could connect; name the client (PEER_CID of the positional form or --peer CID|IPV4, or qtfs_server_allowed_cids=), load qtfs_server.ko with qtfs_auth_key=, or pass --insecure to serve anyone");
+		qt_err("cannot start: no peer named and no qtfs_auth_key, so anyone could connect; name the client (PEER_CID of the positional form or --peer CID|IPV4, or qtfs_server_allowed_cids=), load qtfs_server.ko with qtfs_auth_key=, or pass --insecure to serve anyone");
 		break;
 	case EAFNOSUPPORT:
-		elog("cannot start: an IPv4 peer needs a qtfs_server.ko built with QTFS_TEST_MODE=1 (TCP)");
+		qt_err("cannot start: an IPv4 peer needs a qtfs_server.ko built with QTFS_TEST_MODE=1 (TCP)");
 		break;
 	case EBUSY:
-		elog("cannot start: another engine is running");
+		qt_err("cannot start: another engine is running");
 		break;
 	case EADDRINUSE:
-		elog("cannot start: port in use (check the qtfs_server_vsock_port or qtfs_server_port parameter of qtfs_server.ko)");
+		qt_err("cannot start: port in use (check the qtfs_server_vsock_port or qtfs_server_port parameter of qtfs_server.ko)");
 		break;
 	case EADDRNOTAVAIL:
-		elog("cannot start: address not available (check qtfs_server_vsock_cid / qtfs_server_ip; for CID 1 load vsock_loopback)");
+		qt_err("cannot start: address not available (check qtfs_server_vsock_cid / qtfs_server_ip; for CID 1 load vsock_loopback)");
 		break;
 	default:
-		elog("cannot start: %s (see dmesg)", strerror(errno));
+		qt_err("cannot start: %s (see dmesg)", strerror(errno));
 	}
 	return -1;
 }
@@ -283,6 +270,7 @@ int main(int argc, char **argv)
 	unsigned long n;
 	int sig;
 
+	qt_log_open("engine", false);
 	switch (engine_parse_args(argc, argv, &o, err, sizeof(err))) {
 	case ENGINE_CLI_OK:
 		break;
@@ -294,13 +282,13 @@ int main(int argc, char **argv)
 		       QTFS_PROTO_MAJOR, QTFS_PROTO_MINOR);
 		return 0;
 	case ENGINE_CLI_BAD:
-		elog("%s", err);
+		qt_err("%s", err);
 		return 2;
 	}
 
 	/* fail on the whitelist before anything needs the module */
 	if (qtsrv_wl_load(o.whitelist, &set, err, sizeof(err))) {
-		elog("%s", err);
+		qt_err("%s", err);
 		return 1;
 	}
 	qtsrv_wl_free(&set);
@@ -322,10 +310,10 @@ int main(int argc, char **argv)
 	dev_fd = open(o.device, O_RDWR | O_CLOEXEC);
 	if (dev_fd < 0) {
 		if (errno == ENOENT || errno == ENXIO || errno == ENODEV)
-			elog("cannot open %s: qtfs_server module not loaded (insmod qtfs_server.ko)",
+			qt_err("cannot open %s: qtfs_server module not loaded (insmod qtfs_server.ko)",
 			     o.device);
 		else
-			elog("cannot open %s: %s%s", o.device, strerror(errno),
+			qt_err("cannot open %s: %s%s", o.device, strerror(errno),
 			     errno == EACCES || errno == EPERM ?
 			     " (run as root)" : "");
 		return 1;
@@ -337,14 +325,14 @@ int main(int argc, char **argv)
 
 	tids = calloc(o.threads, sizeof(*tids));
 	if (!tids) {
-		elog("out of memory");
+		qt_err("out of memory");
 		close(dev_fd);
 		return 1;
 	}
 	for (n = 0; n < o.threads; n++) {
 		errno = pthread_create(&tids[n], NULL, worker_main, (void *)n);
 		if (errno) {
-			elog("cannot start worker thread %lu: %s", n,
+			qt_err("cannot start worker thread %lu: %s", n,
 			     strerror(errno));
 			atomic_store(&failed, true);
 			break;
@@ -352,10 +340,10 @@ int main(int argc, char **argv)
 	}
 	if (n == o.threads) {
 		pidfile_write(o.pidfile);
-		elog("serving with %lu worker threads (protocol %d.%d)", n,
+		qt_info("serving with %lu worker threads (protocol %d.%d)", n,
 		     QTFS_PROTO_MAJOR, QTFS_PROTO_MINOR);
 		if (o.have_uds)
-			elog("uds-proxy settings recorded, proxy not started: %lu threads, local %lu:%lu, peer %s:%lu",
+			qt_info("uds-proxy settings recorded, proxy not started: %lu threads, local %lu:%lu, peer %s:%lu",
 			     o.uds_threads, o.local_cid, o.local_port, o.peer,
 			     o.peer_port);
 	}
@@ -365,15 +353,15 @@ int main(int argc, char **argv)
 			continue;
 		if (sig != SIGHUP)
 			break;
-		elog("SIGHUP: reloading whitelist %s", o.whitelist);
+		qt_info("SIGHUP: reloading whitelist %s", o.whitelist);
 		if (install_whitelist(o.whitelist))
-			elog("keeping the previous whitelist");
+			qt_warn("keeping the previous whitelist");
 	}
 
-	elog("stopping");
+	qt_info("stopping");
 	atomic_store(&stopping, true);
 	if (ioctl(dev_fd, QTSRV_IOC_STOP))
-		elog("stop failed: %s", strerror(errno));
+		qt_err("stop failed: %s", strerror(errno));
 	join_workers(tids, n);
 	free(tids);
 	pidfile_remove(o.pidfile);
