@@ -1,3 +1,3 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The shared pre-shared key code, compiled into this module. */
-#include "../common/qtfs_auth.c"
+/* common/qtfs_auth.c, compiled into this module (see Kbuild). */
+#include "qtfs_auth.c"

@@ -1,3 +1,3 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The shared proto, compiled into this module. */
-#include "../common/qtfs_proto.c"
+/* common/qtfs_proto.c, compiled into this module (see Kbuild). */
+#include "qtfs_proto.c"

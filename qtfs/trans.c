@@ -1,3 +1,3 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The shared trans, compiled into this module. */
-#include "../common/qtfs_trans.c"
+/* common/qtfs_trans.c, compiled into this module (see Kbuild). */
+#include "qtfs_trans.c"

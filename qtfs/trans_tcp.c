@@ -1,3 +1,3 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The shared trans tcp, compiled into this module. */
-#include "../common/qtfs_trans_tcp.c"
+/* common/qtfs_trans_tcp.c, compiled into this module (see Kbuild). */
+#include "qtfs_trans_tcp.c"

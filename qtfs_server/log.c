@@ -1,3 +1,3 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The shared log level parameter, compiled into this module. */
-#include "../common/qtfs_log.c"
+/* common/qtfs_log.c, compiled into this module (see Kbuild). */
+#include "qtfs_log.c"

@@ -1,3 +1,3 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The shared path normaliser, compiled into this module. */
-#include "../common/qtfs_path.c"
+/* common/qtfs_path.c, compiled into this module (see Kbuild). */
+#include "qtfs_path.c"

@@ -1,3 +1,3 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The shared per-op statistics, compiled into this module. */
-#include "../common/qtfs_stats.c"
+/* common/qtfs_stats.c, compiled into this module (see Kbuild). */
+#include "qtfs_stats.c"

@@ -1,3 +1,3 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The shared code, compiled into this module. */
-#include "../common/qtfs_trans_vsock.c"
+/* common/qtfs_trans_vsock.c, compiled into this module (see Kbuild). */
+#include "qtfs_trans_vsock.c"
