@@ -9,7 +9,7 @@
 #define _QTFS_AUTH_H
 
 #include <linux/types.h>
-#include "../include/uapi/qtfs_proto.h"
+#include "uapi/qtfs_proto.h"
 
 /* Labels that make the two proofs of one exchange differ. */
 #define QTFS_AUTH_LABEL_SERVER	"qtfs-auth-server"

@@ -8,7 +8,7 @@
 #define _QTFS_COMMON_PROTO_H
 
 #include "qtfs_compat.h"
-#include "../include/uapi/qtfs_proto.h"
+#include "uapi/qtfs_proto.h"
 
 #ifdef __KERNEL__
 #include <linux/stdarg.h>

@@ -14,7 +14,7 @@
 #include <linux/kernel.h>
 #include <linux/uaccess.h>
 #include "qtfs_stats.h"
-#include "../include/uapi/qtfs_info.h"
+#include "uapi/qtfs_info.h"
 
 static struct qtfs_op_stats qtfs_op_stats[QTFS_OP_MAX + 1];
 

@@ -19,7 +19,7 @@
 #include <linux/uaccess.h>
 #include "qtfs_i.h"
 #include "qtfs_stats.h"
-#include "../include/uapi/qtfs_info.h"
+#include "uapi/qtfs_info.h"
 
 static DEFINE_MUTEX(qtfs_info_lock);
 static LIST_HEAD(qtfs_info_conns);

@@ -46,7 +46,7 @@
 #include "qtfs_proto.h"
 #include "qtfs_trans.h"
 #include "qtfs_log.h"
-#include "../include/uapi/qtfs_ioctl.h"
+#include "uapi/qtfs_ioctl.h"
 
 extern unsigned int qtsrv_max_conn;
 

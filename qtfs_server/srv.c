@@ -22,7 +22,7 @@
 #include <linux/vm_sockets.h>
 #include "qtsrv.h"
 #include "qtfs_stats.h"
-#include "../include/uapi/qtfs_info.h"
+#include "uapi/qtfs_info.h"
 
 static unsigned int qtfs_server_vsock_cid = VMADDR_CID_ANY;
 module_param(qtfs_server_vsock_cid, uint, 0444);

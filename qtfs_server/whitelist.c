@@ -29,7 +29,7 @@
 #include <linux/uidgid.h>
 #include "qtfs_path.h"
 #include "qtsrv.h"
-#include "../include/uapi/qtfs_info.h"
+#include "uapi/qtfs_info.h"
 
 /**
  * struct qtsrv_wl_ent - one rule

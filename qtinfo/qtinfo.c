@@ -19,9 +19,9 @@
 #include <strings.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-#include "common/qtfs_proto.h"
-#include "include/uapi/qtfs_info.h"
-#include "include/uapi/qtfs_ioctl.h"
+#include "qtfs_proto.h"
+#include "uapi/qtfs_info.h"
+#include "uapi/qtfs_ioctl.h"
 #include "qt_log.h"
 #include "qtinfo.h"
 

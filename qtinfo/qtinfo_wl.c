@@ -25,8 +25,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "include/uapi/qtfs_info.h"
-#include "include/uapi/qtfs_ioctl.h"
+#include "uapi/qtfs_info.h"
+#include "uapi/qtfs_ioctl.h"
 #include "qt_whitelist.h"
 #include "qt_log.h"
 #include "qtinfo.h"

@@ -28,8 +28,8 @@
 #include "engine_cli.h"
 #include "qt_log.h"
 #include "qt_whitelist.h"
-#include "../../include/uapi/qtfs_ioctl.h"
-#include "../../include/uapi/qtfs_proto.h"
+#include "uapi/qtfs_ioctl.h"
+#include "uapi/qtfs_proto.h"
 
 #define ENGINE_VERSION		"0.1.0"
 #define ENGINE_ERRLEN		512

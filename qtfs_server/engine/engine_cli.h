@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "../../include/uapi/qtfs_ioctl.h"
+#include "uapi/qtfs_ioctl.h"
 
 #define ENGINE_WHITELIST	"/etc/qtfs/whitelist"
 #define ENGINE_PIDFILE		"/run/qtfs/engine.pid"

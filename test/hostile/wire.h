@@ -9,7 +9,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
-#include "common/qtfs_proto.h"
+#include "qtfs_proto.h"
 
 /* How long a peer waits for the other side before calling it stuck. */
 #define HW_RECV_TIMEOUT_S	20

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "itest.h"
-#include "../../include/uapi/qtfs_ioctl.h"
+#include "uapi/qtfs_ioctl.h"
 
 /* One rule set of a single rule, broken in the way @_i says. */
 static void it_ctl_bad_rule(int i, struct qtsrv_wl_rule *r)

@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
-#include "../../common/qtfs_proto.h"
+#include "qtfs_proto.h"
 
 static int raw_connect(const char *addr)
 {

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include "../../qtfs_server/engine/engine_cli.h"
+#include "engine_cli.h"
 
 #define ARGV_MAX	48
 

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "common/qtfs_path.h"
+#include "qtfs_path.h"
 
 static const struct {
 	const char *in;

@@ -14,7 +14,7 @@
  * "check_proto --corpus DIR" writes one encoded message per opcode and
  * direction into DIR to seed the fuzzer (fuzz_proto.c) and exits.
  */
-#include "common/qtfs_proto.h"
+#include "qtfs_proto.h"
 
 #include <check.h>
 #include <stdint.h>

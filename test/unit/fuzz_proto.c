@@ -11,7 +11,7 @@
  *
  * Build and run with "make fuzz" in this directory.
  */
-#include "common/qtfs_proto.h"
+#include "qtfs_proto.h"
 
 #include <stdint.h>
 #include <stdlib.h>
