@@ -11,11 +11,6 @@
 #include "qtfs_auth.h"
 #include "qtfs_trans.h"
 
-extern struct qtfs_trans_ops qtfs_trans_vsock;
-#ifdef QTFS_TEST_MODE
-extern struct qtfs_trans_ops qtfs_trans_tcp;
-#endif
-
 /*
  * The registry is the only mutable global of the transport layer:
  * qtfs_trans_mutex protects qtfs_trans_list.
@@ -23,38 +18,72 @@ extern struct qtfs_trans_ops qtfs_trans_tcp;
 static LIST_HEAD(qtfs_trans_list);
 static DEFINE_MUTEX(qtfs_trans_mutex);
 
-static void qtfs_trans_register(struct qtfs_trans_ops *ops)
+/**
+ * qtfs_trans_register() - make a transport available by its name
+ * @ops: the transport; stays registered until qtfs_trans_unregister()
+ *
+ * Each transport registers itself from its own init function
+ * (qtfs_trans_vsock_init(), ...).
+ *
+ * Return: 0, or -EEXIST if a transport of that name is registered.
+ */
+int qtfs_trans_register(struct qtfs_trans_ops *ops)
+{
+	const struct qtfs_trans_ops *cur;
+	int ret = 0;
+
+	mutex_lock(&qtfs_trans_mutex);
+	list_for_each_entry(cur, &qtfs_trans_list, list) {
+		if (!strcmp(cur->name, ops->name)) {
+			ret = -EEXIST;
+			goto out_unlock;
+		}
+	}
+	list_add_tail(&ops->list, &qtfs_trans_list);
+out_unlock:
+	mutex_unlock(&qtfs_trans_mutex);
+	return ret;
+}
+
+/**
+ * qtfs_trans_unregister() - withdraw a registered transport
+ * @ops: the transport
+ */
+void qtfs_trans_unregister(struct qtfs_trans_ops *ops)
 {
 	mutex_lock(&qtfs_trans_mutex);
-	list_add_tail(&ops->list, &qtfs_trans_list);
+	list_del_init(&ops->list);
 	mutex_unlock(&qtfs_trans_mutex);
 }
 
 /**
  * qtfs_trans_init() - register the transports built into this module
  *
- * Return: 0.
+ * Each transport registers its own ops; a transport left out of the build
+ * (TCP outside test mode) has an init function that does nothing.
+ *
+ * Return: 0 or -errno.
  */
 int qtfs_trans_init(void)
 {
-	qtfs_trans_register(&qtfs_trans_vsock);
-#ifdef QTFS_TEST_MODE
-	qtfs_trans_register(&qtfs_trans_tcp);
-#endif
-	return 0;
+	int ret;
+
+	ret = qtfs_trans_vsock_init();
+	if (ret)
+		return ret;
+	ret = qtfs_trans_tcp_init();
+	if (ret)
+		qtfs_trans_vsock_exit();
+	return ret;
 }
 
 /**
- * qtfs_trans_exit() - unregister every transport
+ * qtfs_trans_exit() - unregister the transports of this module
  */
 void qtfs_trans_exit(void)
 {
-	struct qtfs_trans_ops *ops, *tmp;
-
-	mutex_lock(&qtfs_trans_mutex);
-	list_for_each_entry_safe(ops, tmp, &qtfs_trans_list, list)
-		list_del_init(&ops->list);
-	mutex_unlock(&qtfs_trans_mutex);
+	qtfs_trans_tcp_exit();
+	qtfs_trans_vsock_exit();
 }
 
 /**

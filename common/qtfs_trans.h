@@ -81,6 +81,9 @@ struct qtfs_tconn {
  * @peer:     identity of the peer of connected @tc (&struct
  *            qtfs_trans_peer), for the server's peer restriction
  * @list:     registry linkage, protected by the registry mutex
+ *
+ * A transport lives in its own file, which defines its ops and registers
+ * them from qtfs_trans_<name>_init(), declared below.
  */
 struct qtfs_trans_ops {
 	const char *name;
@@ -100,6 +103,8 @@ struct qtfs_trans_ops {
 	struct list_head list;
 };
 
+int qtfs_trans_register(struct qtfs_trans_ops *ops);
+void qtfs_trans_unregister(struct qtfs_trans_ops *ops);
 int qtfs_trans_init(void);
 void qtfs_trans_exit(void);
 const struct qtfs_trans_ops *qtfs_trans_get(const char *name);
@@ -123,5 +128,23 @@ void qtfs_frame_auth_stop(struct qtfs_tconn *tc);
 int qtfs_frame_recv_hdr(struct qtfs_tconn *tc, struct qtfs_msg_hdr *h,
 			void *raw, u32 maxlen);
 int qtfs_frame_skip(struct qtfs_tconn *tc, u32 len);
+
+/* The transports: each file registers its own ops. */
+int qtfs_trans_vsock_init(void);
+void qtfs_trans_vsock_exit(void);
+#ifdef QTFS_TEST_MODE
+int qtfs_trans_tcp_init(void);
+void qtfs_trans_tcp_exit(void);
+#else
+/* TCP is built in test mode only. */
+static inline int qtfs_trans_tcp_init(void)
+{
+	return 0;
+}
+
+static inline void qtfs_trans_tcp_exit(void)
+{
+}
+#endif
 
 #endif /* _QTFS_TRANS_H */

@@ -77,7 +77,7 @@ static int qtfs_tcp_peer(struct qtfs_tconn *tc, struct qtfs_trans_peer *peer)
 	return 0;
 }
 
-struct qtfs_trans_ops qtfs_trans_tcp = {
+static struct qtfs_trans_ops qtfs_trans_tcp = {
 	.name = "tcp",
 	.owner = THIS_MODULE,
 	.maxsize = QTFS_MSG_MAX,
@@ -92,3 +92,21 @@ struct qtfs_trans_ops qtfs_trans_tcp = {
 	.show = qtfs_tcp_show,
 	.peer = qtfs_tcp_peer,
 };
+
+/**
+ * qtfs_trans_tcp_init() - register the TCP transport
+ *
+ * Return: 0 or -errno.
+ */
+int qtfs_trans_tcp_init(void)
+{
+	return qtfs_trans_register(&qtfs_trans_tcp);
+}
+
+/**
+ * qtfs_trans_tcp_exit() - unregister the TCP transport
+ */
+void qtfs_trans_tcp_exit(void)
+{
+	qtfs_trans_unregister(&qtfs_trans_tcp);
+}

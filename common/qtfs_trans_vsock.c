@@ -55,7 +55,7 @@ static int qtfs_vsock_peer(struct qtfs_tconn *tc, struct qtfs_trans_peer *peer)
 	return 0;
 }
 
-struct qtfs_trans_ops qtfs_trans_vsock = {
+static struct qtfs_trans_ops qtfs_trans_vsock = {
 	.name = "vsock",
 	.owner = THIS_MODULE,
 	.maxsize = QTFS_MSG_MAX,
@@ -69,3 +69,21 @@ struct qtfs_trans_ops qtfs_trans_vsock = {
 	.show = qtfs_vsock_show,
 	.peer = qtfs_vsock_peer,
 };
+
+/**
+ * qtfs_trans_vsock_init() - register the vsock transport
+ *
+ * Return: 0 or -errno.
+ */
+int qtfs_trans_vsock_init(void)
+{
+	return qtfs_trans_register(&qtfs_trans_vsock);
+}
+
+/**
+ * qtfs_trans_vsock_exit() - unregister the vsock transport
+ */
+void qtfs_trans_vsock_exit(void)
+{
+	qtfs_trans_unregister(&qtfs_trans_vsock);
+}
