@@ -81,8 +81,21 @@ void qtfs_fill_inode(struct inode *inode, const struct qtfs_attr *attr)
 	struct timespec64 at = { attr->atime_sec, attr->atime_nsec };
 	struct timespec64 mt = { attr->mtime_sec, attr->mtime_nsec };
 	struct timespec64 ct = { attr->ctime_sec, attr->ctime_nsec };
+	umode_t mode = attr->mode & ~S_IFMT;
 
-	inode->i_mode = (inode->i_mode & S_IFMT) | (attr->mode & ~S_IFMT);
+	/*
+	 * execve() takes set-id bits from i_mode: unless setid=allow, a
+	 * regular file's stay out of it and only getattr reports them (as on
+	 * a nosuid mount, stat shows what exec ignores).  Everything that
+	 * acts on them (clearing at write or chown, inheritance) is done by
+	 * the server with its own copy of the mode.
+	 */
+	if (S_ISREG(inode->i_mode) &&
+	    !(qtfs_conn(inode->i_sb)->flags & QTFS_MNT_SETID)) {
+		WRITE_ONCE(QTFS_I(inode)->setid, mode & (S_ISUID | S_ISGID));
+		mode &= ~(S_ISUID | S_ISGID);
+	}
+	inode->i_mode = (inode->i_mode & S_IFMT) | mode;
 	set_nlink(inode, attr->nlink);
 	inode->i_uid = make_kuid(&init_user_ns, attr->uid);
 	inode->i_gid = make_kgid(&init_user_ns, attr->gid);
@@ -244,6 +257,8 @@ int qtfs_getattr(struct qtfs_idmap *idmap, const struct path *path,
 	}
 	generic_fillattr(idmap, inode, stat);
 	stat->ino = inode->i_ino;
+	if (S_ISREG(inode->i_mode))
+		stat->mode |= READ_ONCE(QTFS_I(inode)->setid);
 	return 0;
 }
 
@@ -370,6 +385,27 @@ static int qtfs_access_req(struct dentry *dentry, u32 want)
 	return ret;
 }
 
+/*
+ * Must the server decide @mask on @inode?  Only where no server operation
+ * follows that would check it anyway: access(2) and faccessat(2)
+ * (MAY_ACCESS), chdir(2) (MAY_CHDIR), execve(2) of a regular file, whose
+ * later reads would not check the execute right, checks on a regular file
+ * no server operation follows (not MAY_OPEN: execve()'s would_dump()
+ * asking whether the program is readable), and every check on a FIFO,
+ * socket or device node: these are opened (and sockets connected) by the
+ * client's own pipe, socket and device code, which never asks the server.
+ */
+static bool qtfs_permission_remote(struct inode *inode, int mask)
+{
+	umode_t mode = inode->i_mode;
+
+	if (mask & (MAY_ACCESS | MAY_CHDIR))
+		return true;
+	if (S_ISREG(mode))
+		return (mask & MAY_EXEC) || !(mask & MAY_OPEN);
+	return !S_ISDIR(mode) && !S_ISLNK(mode);
+}
+
 /**
  * qtfs_permission() - ->permission: the server is the authority
  * @idmap: idmapping of the mount
@@ -380,11 +416,11 @@ static int qtfs_access_req(struct dentry *dentry, u32 want)
  * server's ACLs or LSM, so nothing is decided here from them (as fuse does
  * without default_permissions).  Every operation is checked by the server
  * when it performs it with the caller's credentials, so most checks simply
- * pass.  What the server cannot see is asked with ACCESS: access(2) and
- * faccessat(2) (MAY_ACCESS), chdir(2) (MAY_CHDIR), execve(2) of a regular
- * file, whose later reads would not check the execute right, and checks
- * on a regular file no server operation follows (not MAY_OPEN: execve()'s
- * would_dump() asking whether the program is readable).
+ * pass; the rest (qtfs_permission_remote()) are asked with ACCESS, which
+ * the server answers with inode_permission() under the caller's
+ * credentials as it maps them (root squash), its current mode bits, ACLs
+ * and LSM: a local generic_permission() on refreshed attributes would get
+ * the ACLs and a squashed root wrong.
  *
  * Return: 0, -ECHILD in RCU walk when the server must be asked, or -errno.
  */
@@ -394,9 +430,7 @@ int qtfs_permission(struct qtfs_idmap *idmap, struct inode *inode, int mask)
 	u32 want = 0;
 	int ret;
 
-	if (!(mask & (MAY_ACCESS | MAY_CHDIR)) &&
-	    !(S_ISREG(inode->i_mode) && (mask & MAY_EXEC)) &&
-	    !(S_ISREG(inode->i_mode) && !(mask & MAY_OPEN)))
+	if (!qtfs_permission_remote(inode, mask))
 		return 0;
 	if (mask & MAY_READ)
 		want |= QTFS_ACCESS_R;

@@ -79,6 +79,7 @@ enum qtfs_conn_state {
  * @proto_minor:  negotiated protocol minor version (written at HELLO)
  * @info_node:    link in the connection list of info.c (qtfs_info_lock)
  * @info_id:      mount number shown by qtinfo
+ * @flags:        QTFS_MNT_* mount options, fixed at mount
  */
 struct qtfs_conn {
 	const struct qtfs_trans_ops *trans;
@@ -102,7 +103,12 @@ struct qtfs_conn {
 	u16 proto_minor;
 	struct list_head info_node;
 	u32 info_id;
+	unsigned int flags;
 };
+
+/* Mount options of &qtfs_conn.flags (super.c). */
+#define QTFS_MNT_DEVICES	0x1	/* devices=local: open device nodes */
+#define QTFS_MNT_SETID		0x2	/* setid=allow: execve() honours set-id */
 
 /* Request states, read and written with READ_ONCE()/WRITE_ONCE(). */
 enum qtfs_req_state {
@@ -183,6 +189,10 @@ struct qtfs_file {
  * @cache_mtime: server mtime the page cache is known to be consistent with
  * @cache_ctime: server ctime, likewise
  * @cache_size:  server size, likewise
+ * @setid:       S_ISUID and S_ISGID of a regular file as the server has
+ *               them, when setid=ignore keeps them out of i_mode (so that
+ *               execve() ignores them) but stat() still shows them; read
+ *               and written with READ_ONCE()/WRITE_ONCE()
  */
 struct qtfs_inode {
 	struct inode vfs_inode;
@@ -191,6 +201,7 @@ struct qtfs_inode {
 	struct timespec64 cache_mtime;
 	struct timespec64 cache_ctime;
 	u64 cache_size;
+	umode_t setid;
 };
 
 static inline struct qtfs_inode *QTFS_I(struct inode *inode)

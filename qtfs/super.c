@@ -2,11 +2,20 @@
 /*
  * qtfs client: module parameters, mount options, super block.
  *
- *   mount -t qtfs [-o trans=vsock|tcp,timeout=S,cid=N,ip=A,port=P] \
+ *   mount -t qtfs [-o trans=vsock|tcp,timeout=S,cid=N,ip=A,port=P,
+ *                    devices=none|local,setid=ignore|allow] \
  *         /server/path /mountpoint
  *
  * The source is the absolute export path on the server; the server admits
  * it only under a [Mount] whitelist entry.
+ *
+ * Device numbers and set-id bits come from the server, which the client
+ * does not trust (see doc/operations.md): by default device nodes of the
+ * mount cannot be opened (devices=none) and set-user-ID, set-group-ID and
+ * file capabilities of its files give nothing at execve() (setid=ignore).
+ * The nodev and nosuid flags of mount(8) never reach a filesystem (the VFS
+ * applies them to the vfsmount, on top of these options), so a forgotten
+ * "nodev,nosuid" cannot open the client to a hostile server.
  */
 #include <linux/atomic.h>
 #include <linux/fs_context.h>
@@ -57,14 +66,32 @@ static atomic_t qtfs_nr_conns = ATOMIC_INIT(0);
  * @trans:   transport name
  * @addr:    server address
  * @timeout: reply timeout in seconds, 0 for none
+ * @flags:   QTFS_MNT_* bits
  */
 struct qtfs_fs_context {
 	char *trans;
 	struct qtfs_trans_addr addr;
 	unsigned int timeout;
+	unsigned int flags;
 };
 
-enum { QTFS_OPT_TRANS, QTFS_OPT_TIMEOUT, QTFS_OPT_CID, QTFS_OPT_IP, QTFS_OPT_PORT };
+enum {
+	QTFS_OPT_TRANS, QTFS_OPT_TIMEOUT, QTFS_OPT_CID, QTFS_OPT_IP,
+	QTFS_OPT_PORT, QTFS_OPT_DEVICES, QTFS_OPT_SETID,
+};
+
+/* Values of devices= and setid=: the flag they set, or 0. */
+static const struct constant_table qtfs_devices_vals[] = {
+	{ "none",	0 },
+	{ "local",	QTFS_MNT_DEVICES },
+	{}
+};
+
+static const struct constant_table qtfs_setid_vals[] = {
+	{ "ignore",	0 },
+	{ "allow",	QTFS_MNT_SETID },
+	{}
+};
 
 static const struct fs_parameter_spec qtfs_fs_params[] = {
 	fsparam_string("trans", QTFS_OPT_TRANS),
@@ -72,6 +99,8 @@ static const struct fs_parameter_spec qtfs_fs_params[] = {
 	fsparam_u32("cid", QTFS_OPT_CID),
 	fsparam_string("ip", QTFS_OPT_IP),
 	fsparam_u32("port", QTFS_OPT_PORT),
+	fsparam_enum("devices", QTFS_OPT_DEVICES, qtfs_devices_vals),
+	fsparam_enum("setid", QTFS_OPT_SETID, qtfs_setid_vals),
 	{}
 };
 
@@ -111,6 +140,12 @@ static int qtfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 				       result.uint_32);
 		ctx->addr.vsock_port = result.uint_32;
 		ctx->addr.tcp_port = result.uint_32;
+		break;
+	case QTFS_OPT_DEVICES:
+		ctx->flags = (ctx->flags & ~QTFS_MNT_DEVICES) | result.uint_32;
+		break;
+	case QTFS_OPT_SETID:
+		ctx->flags = (ctx->flags & ~QTFS_MNT_SETID) | result.uint_32;
 		break;
 	}
 	return 0;
@@ -159,6 +194,10 @@ static int qtfs_show_options(struct seq_file *m, struct dentry *root)
 	seq_printf(m, ",trans=%s", conn->trans->name);
 	if (conn->timeout != MAX_SCHEDULE_TIMEOUT)
 		seq_printf(m, ",timeout=%lu", conn->timeout / HZ);
+	if (conn->flags & QTFS_MNT_DEVICES)
+		seq_puts(m, ",devices=local");
+	if (conn->flags & QTFS_MNT_SETID)
+		seq_puts(m, ",setid=allow");
 	return 0;
 }
 
@@ -182,6 +221,7 @@ static struct inode *qtfs_alloc_inode(struct super_block *sb)
 	qi->cache_mtime = (struct timespec64){};
 	qi->cache_ctime = (struct timespec64){};
 	qi->cache_size = 0;
+	qi->setid = 0;
 	return &qi->vfs_inode;
 }
 
@@ -253,8 +293,12 @@ static int qtfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		atomic_dec(&qtfs_nr_conns);
 		return PTR_ERR(conn);
 	}
+	conn->flags = ctx->flags;
 	sb->s_fs_info = conn;
 	sb->s_magic = QTFS_SUPER_MAGIC;
+	/* may_open() refuses the device nodes of the mount with EACCES */
+	if (!(conn->flags & QTFS_MNT_DEVICES))
+		sb->s_iflags |= SB_I_NODEV;
 	sb->s_op = &qtfs_super_ops;
 	sb->s_d_op = &qtfs_dentry_ops;
 	sb->s_xattr = qtfs_xattr_handlers;

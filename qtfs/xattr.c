@@ -12,6 +12,7 @@
  * namespace, so one catch-all handler carries them like any other name.
  * An unknown namespace is the server's to refuse (-EOPNOTSUPP there).
  */
+#include <linux/sched.h>
 #include <linux/xattr.h>
 #include "qtfs_i.h"
 
@@ -74,6 +75,15 @@ static int qtfs_xattr_get(const struct xattr_handler *handler,
 		return -EOPNOTSUPP;
 	size = min_t(size_t, size, QTFS_XATTR_SIZE_MAX);
 	name = xattr_full_name(handler, name);
+	/*
+	 * File capabilities are set-id bits by another name: with
+	 * setid=ignore, execve() (the only reader with in_execve set, through
+	 * cap_bprm_creds_from_file()) finds none, while getxattr(2) still
+	 * shows them.
+	 */
+	if (current->in_execve && !strcmp(name, XATTR_NAME_CAPS) &&
+	    !(qtfs_conn(dentry->d_sb)->flags & QTFS_MNT_SETID))
+		return -ENODATA;
 	req = qtfs_xattr_req(dentry, QTFS_OP_GETXATTR, 0, size, &buf, &path);
 	if (IS_ERR(req))
 		return PTR_ERR(req);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * qtfs_conform: open (creation, truncation, access checks, privilege
- * clearing on write) and readdir/telldir.
+ * clearing on write, special files) and readdir/telldir.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "conform.h"
@@ -184,6 +187,70 @@ static void open_perm_other(struct cf_ctx *c)
 	close(CF_RET(open("o", O_RDONLY)));
 	CF_ERR(open("o", O_WRONLY), EACCES);
 	CF_ERR(open("mine", O_RDONLY), EACCES);
+}
+
+/* The listening socket of special_setup(), kept open for the case body. */
+static int special_sock = -1;
+
+static void special_addr(struct cf_ctx *c, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/sock", c->dir);
+}
+
+/*
+ * Root's mode 0600 FIFO, character device (null's numbers) and listening
+ * socket, and a FIFO of mode 0660 in the group both users are in.
+ */
+static void special_setup(struct cf_ctx *c)
+{
+	struct sockaddr_un sa;
+
+	if (mkfifo("fifo", 0600) || mkfifo("gfifo", 0660) ||
+	    mknod("chr", S_IFCHR | 0600, makedev(1, 3)))
+		CF_FAIL("setup: mkfifo/mknod: %m");
+	cf_chown("gfifo", 0, CF_GID_SHARED);
+	special_addr(c, &sa);
+	special_sock = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (special_sock < 0 ||
+	    bind(special_sock, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(special_sock, 4) || chmod("sock", 0600))
+		CF_FAIL("setup: socket: %m");
+}
+
+/*
+ * FIFOs, device nodes and sockets are opened by the pipe, driver or
+ * socket code of the opener's kernel, yet their mode bits still decide
+ * who may: the permission check comes first (EACCES, not ENXIO for a
+ * writer without reader).
+ */
+static void open_special_perm(struct cf_ctx *c)
+{
+	struct sockaddr_un sa;
+	int fd, s;
+
+	special_addr(c, &sa);
+	s = CF_RET(socket(AF_UNIX, SOCK_STREAM, 0));
+	if (c->root) {
+		close(CF_RET(open("fifo", O_RDONLY | O_NONBLOCK)));
+		CF_ERR(open("fifo", O_WRONLY | O_NONBLOCK), ENXIO);
+		fd = CF_RET(open("chr", O_RDWR));
+		CF_EQ(write(fd, "abc", 3), 3);
+		close(fd);
+		CF_OK(connect(s, (struct sockaddr *)&sa, sizeof(sa)));
+	} else {
+		CF_ERR(open("fifo", O_RDONLY | O_NONBLOCK), EACCES);
+		CF_ERR(open("fifo", O_WRONLY | O_NONBLOCK), EACCES);
+		CF_ERR(open("fifo", O_RDWR), EACCES);
+		CF_ERR(open("chr", O_RDONLY), EACCES);
+		CF_ERR(open("chr", O_WRONLY), EACCES);
+		CF_ERR(connect(s, (struct sockaddr *)&sa, sizeof(sa)), EACCES);
+		CF_ERR(access("fifo", R_OK), EACCES);
+	}
+	close(s);
+	close(CF_RET(open("gfifo", O_RDONLY | O_NONBLOCK)));
+	CF_OK(access("gfifo", R_OK | W_OK));
 }
 
 static void open_append(struct cf_ctx *c)
@@ -424,6 +491,8 @@ const struct cf_case cf_cases_open[] = {
 	{ "open", "perm", CF_RU, setup_open, open_perm },
 	{ "open", "perm_group_other", CF_USER1 | CF_USER2, perm_other_setup,
 	  open_perm_other },
+	{ "open", "special_perm", CF_ROOT | CF_USER1 | CF_USER2, special_setup,
+	  open_special_perm },
 	{ "open", "append", CF_RU, setup_open, open_append },
 	{ "open", "write_clears_suid", CF_RU, suid_write_setup, open_suid_write },
 	{ "open", "read_write", CF_RU, setup_open, open_rw },
