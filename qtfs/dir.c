@@ -4,6 +4,7 @@
  * and reading directories.
  */
 #include <linux/namei.h>
+#include <linux/pagemap.h>
 #include "qtfs_i.h"
 
 /* Run a request answered by the attributes of a new entry; instantiate it. */
@@ -243,8 +244,8 @@ static int qtfs_atomic_open(struct inode *dir, struct dentry *dentry,
 		ret = PTR_ERR(req);
 		goto out_dput;
 	}
-	qtfs_req_args(req, path, dentry->d_name.name,
-		      qtfs_oflags_to_wire(flags & ~O_TRUNC),
+	/* O_TRUNC: for a file that exists by now; see qtfs_open() */
+	qtfs_req_args(req, path, dentry->d_name.name, qtfs_oflags_to_wire(flags),
 		      (u32)(mode & ~S_IFMT), (u32)current_umask());
 	qtfs_put_path(buf);
 	ret = qtfs_req_run(req);
@@ -261,9 +262,14 @@ static int qtfs_atomic_open(struct inode *dir, struct dentry *dentry,
 	}
 	d_instantiate(dentry, inode);
 	qtfs_dentry_touch(dentry);
-	/* an existing file is truncated by the VFS, a new one is not */
-	if (cflags & QTFS_CREATE_CREATED)
+	if (cflags & QTFS_CREATE_CREATED) {
 		file->f_mode |= FMODE_CREATED;
+	} else if ((flags & O_TRUNC) && S_ISREG(inode->i_mode)) {
+		/* it existed (made meanwhile) and the server truncated it */
+		filemap_invalidate_lock(inode->i_mapping);
+		qtfs_open_truncated(inode, &attr);
+		filemap_invalidate_unlock(inode->i_mapping);
+	}
 	ret = qtfs_open_handle(file, inode, handle, gen);
 	if (ret)
 		goto out_release;

@@ -140,15 +140,39 @@ void qtfs_release_raw(struct super_block *sb, u64 handle, u32 gen)
 }
 
 /**
+ * qtfs_open_truncated() - the server emptied a file at open (O_TRUNC)
+ * @inode: regular file
+ * @attr:  its attributes from the OPEN or CREATE reply
+ *
+ * The page cache goes the same way, dirty pages included, as a local
+ * truncation drops them.  Caller holds the mapping's invalidate_lock.
+ */
+void qtfs_open_truncated(struct inode *inode, const struct qtfs_attr *attr)
+{
+	lockdep_assert_held_write(&inode->i_mapping->invalidate_lock);
+	truncate_pagecache(inode, 0);
+	qtfs_cache_note(inode, attr);
+}
+
+/**
  * qtfs_open() - ->open of files and directories: OPEN on the server
  * @inode: inode
  * @file:  file
+ *
+ * O_TRUNC travels with the OPEN, so that the server truncates with the
+ * caller's rights and the open's own checks (EACCES without write
+ * permission, also for O_RDONLY|O_TRUNC, which truncates as root); the
+ * truncation the VFS asks for afterwards is then a no-op (qtfs_setattr()
+ * with ATTR_OPEN).  Pages a mapping dirtied are written back first, so
+ * that none is written after the truncation and grows the file again.
  *
  * Return: 0 or -errno from the server.
  */
 int qtfs_open(struct inode *inode, struct file *file)
 {
-	int flags = file->f_flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
+	int flags = file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY);
+	bool trunc = S_ISREG(inode->i_mode) && (flags & O_TRUNC);
+	struct address_space *mapping = inode->i_mapping;
 	struct qtfs_attr attr;
 	struct qtfs_req *req;
 	char *buf, *path;
@@ -156,9 +180,19 @@ int qtfs_open(struct inode *inode, struct file *file)
 	u32 gen;
 	int ret;
 
+	if (!trunc)
+		flags &= ~O_TRUNC;
+	if (trunc) {
+		filemap_invalidate_lock(mapping);
+		ret = filemap_write_and_wait(mapping);
+		if (ret)
+			goto out_unlock;
+	}
 	req = qtfs_path_req(file->f_path.dentry, QTFS_OP_OPEN, 0, &buf, &path);
-	if (IS_ERR(req))
-		return PTR_ERR(req);
+	if (IS_ERR(req)) {
+		ret = PTR_ERR(req);
+		goto out_unlock;
+	}
 	qtfs_req_args(req, path, qtfs_oflags_to_wire(flags));
 	qtfs_put_path(buf);
 	ret = qtfs_req_run(req);
@@ -167,12 +201,13 @@ int qtfs_open(struct inode *inode, struct file *file)
 	gen = req->gen;
 	qtfs_req_put(req);
 	if (ret)
-		return ret;
+		goto out_unlock;
 	if (!qtfs_attr_matches(inode, &attr)) {
 		/* replaced on the server: the VFS looks it up again */
 		qtfs_release_raw(inode->i_sb, handle, gen);
 		d_drop(file->f_path.dentry);
-		return -ESTALE;
+		ret = -ESTALE;
+		goto out_unlock;
 	}
 	qtfs_fill_inode(inode, &attr);
 	/*
@@ -180,11 +215,16 @@ int qtfs_open(struct inode *inode, struct file *file)
 	 * page cache, which must not hide changes made before this open.
 	 */
 	file->f_mode |= FMODE_CAN_ODIRECT;
-	if (S_ISREG(inode->i_mode))
+	if (trunc)
+		qtfs_open_truncated(inode, &attr);
+	else if (S_ISREG(inode->i_mode))
 		qtfs_cache_revalidate(inode, &attr);
 	ret = qtfs_open_handle(file, inode, handle, gen);
 	if (ret)
 		qtfs_release_raw(inode->i_sb, handle, gen);
+out_unlock:
+	if (trunc)
+		filemap_invalidate_unlock(mapping);
 	return ret;
 }
 

@@ -283,6 +283,9 @@ int qtfs_setattr(struct qtfs_idmap *idmap, struct dentry *dentry,
 	u32 valid = 0;
 	int ret;
 
+	/* O_TRUNC: the server truncated in OPEN or CREATE (qtfs_open()) */
+	if (ia & ATTR_OPEN)
+		return 0;
 	if (ia & ATTR_FILE) {
 		qf = qtfs_file_handle(iattr->ia_file);
 		if (IS_ERR(qf))
@@ -301,6 +304,15 @@ int qtfs_setattr(struct qtfs_idmap *idmap, struct dentry *dentry,
 	 */
 	if (ia & (ATTR_KILL_SUID | ATTR_KILL_SGID))
 		ia &= ~ATTR_MODE;
+	/*
+	 * The times ftruncate() asks to set to now are the truncation's own:
+	 * the server's truncate sets them.  Sent as a time change they would
+	 * be an explicit one (utimensat() semantics), which needs ownership,
+	 * and a group member's ftruncate() would fail with EPERM.
+	 */
+	if (ia & ATTR_SIZE)
+		ia &= ~((ia & ATTR_ATIME_SET ? 0 : ATTR_ATIME) |
+			(ia & ATTR_MTIME_SET ? 0 : ATTR_MTIME));
 	if (ia & ATTR_MODE)
 		valid |= QTFS_SETATTR_MODE;
 	if (ia & ATTR_UID)

@@ -290,6 +290,7 @@ ssize_t qtfs_listxattr(struct dentry *dentry, char *list, size_t size);
 /* file.c */
 extern const struct file_operations qtfs_file_fops;
 int qtfs_open(struct inode *inode, struct file *file);
+void qtfs_open_truncated(struct inode *inode, const struct qtfs_attr *attr);
 int qtfs_release_file(struct inode *inode, struct file *file);
 int qtfs_fsync(struct file *file, loff_t start, loff_t end, int datasync);
 int qtfs_open_handle(struct file *file, struct inode *inode, u64 handle,

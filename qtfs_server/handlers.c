@@ -716,9 +716,17 @@ static int qtsrv_setattr(struct qtsrv_ctx *ctx, const struct qtsrv_args *a,
 			return ret;
 	}
 	ret = qtsrv_wl_check(ctx, QTSRV_WL_SETATTR, &path, NULL);
-	if (!ret && (valid & QTFS_SETATTR_SIZE))
+	if (!ret && (valid & QTFS_SETATTR_SIZE)) {
 		ret = file ? qtsrv_ftruncate(file, a->q[1]) :
 			     vfs_truncate(&path, a->q[1]);
+		/*
+		 * "Now" times next to a size are the truncation's own, which
+		 * it has set; alone they are utimensat()'s explicit ones
+		 * (ATTR_TIMES_SET: owner only), and a group member's
+		 * ftruncate() would fail with EPERM.
+		 */
+		valid &= ~(QTFS_SETATTR_ATIME_NOW | QTFS_SETATTR_MTIME_NOW);
+	}
 	if (!ret)
 		ret = qtsrv_setattr_path(&path, a, valid);
 	if (!ret)

@@ -316,6 +316,53 @@ static void truncate_suid(struct cf_ctx *c)
 	CF_MODE("f", S_IFREG | (c->root ? 06755 : 0755));
 }
 
+static void truncate_not_owner_setup(struct cf_ctx *c)
+{
+	cf_mkfile("grp", 0664, "group data");
+	cf_chown("grp", c->other_uid, CF_GID_SHARED);
+	cf_mkfile("oth", 0646, "other data");
+	cf_chown("oth", c->other_uid, c->other_gid);
+	cf_mkfile("ro", 0644, "read only");
+	cf_chown("ro", c->other_uid, c->other_gid);
+}
+
+/*
+ * Write permission is enough to truncate a file of another owner, through
+ * ftruncate(), truncate() or open(O_TRUNC) ("echo x > file" on a group
+ * writable file); the times a truncation sets need no ownership.
+ */
+static void truncate_not_owner(struct cf_ctx *c)
+{
+	struct stat a, b;
+	int fd;
+
+	a = CF_LSTAT("grp");
+	cf_tick();
+	fd = CF_RET(open("grp", O_WRONLY | O_CREAT | O_TRUNC, 0644));
+	CF_EQ(write(fd, "x\n", 2), 2);
+	CF_OK(ftruncate(fd, 1));
+	close(fd);
+	CF_CONTENT("grp", "x");
+	b = CF_LSTAT("grp");
+	CF_LATER(b.st_mtim, a.st_mtim);
+	CF_LATER(b.st_ctim, a.st_ctim);
+	CF_OK(truncate("grp", 0));
+	CF_SIZE("grp", 0);
+	fd = CF_RET(open("oth", O_WRONLY | O_TRUNC));
+	CF_SIZE("oth", 0);
+	CF_OK(ftruncate(fd, 3));
+	close(fd);
+	CF_SIZE("oth", 3);
+	if (c->root) {
+		close(CF_RET(open("ro", O_WRONLY | O_TRUNC)));
+		CF_SIZE("ro", 0);
+		return;
+	}
+	CF_ERR(open("ro", O_WRONLY | O_TRUNC), EACCES);
+	CF_ERR(truncate("ro", 0), EACCES);
+	CF_SIZE("ro", 9);
+}
+
 /* utimensat */
 
 static void setup_times(struct cf_ctx *c)
@@ -435,6 +482,10 @@ static void utimens_foreign(struct cf_ctx *c)
 	/* explicit times need ownership, "now" needs write permission */
 	CF_ERR(utimensat(AT_FDCWD, "foreign", ts, 0), EPERM);
 	CF_OK(utimensat(AT_FDCWD, "foreign", now, 0));
+	/* ... both of them: one "now" next to an omitted time is explicit */
+	now[0].tv_nsec = UTIME_OMIT;
+	CF_ERR(utimensat(AT_FDCWD, "foreign", now, 0), EPERM);
+	now[0].tv_nsec = UTIME_NOW;
 	CF_OK(utimensat(AT_FDCWD, "foreign", NULL, 0));
 }
 
@@ -507,6 +558,8 @@ const struct cf_case cf_cases_attr[] = {
 	{ "truncate", "times", CF_RU, NULL, truncate_times },
 	{ "truncate", "errors", CF_RU, truncate_errors_setup, truncate_errors },
 	{ "truncate", "clears_suid", CF_RU, truncate_suid_setup, truncate_suid },
+	{ "truncate", "not_owner", CF_ROOT | CF_USER1 | CF_USER2,
+	  truncate_not_owner_setup, truncate_not_owner },
 	{ "utimensat", "set_ns", CF_RU, setup_times, utimens_set },
 	{ "utimensat", "now", CF_RU, setup_times, utimens_now },
 	{ "utimensat", "now_omit", CF_RU, setup_times, utimens_omit },

@@ -124,6 +124,42 @@ static void open_trunc(struct cf_ctx *c)
 	CF_ERR(open("d", O_RDONLY | O_TRUNC), EISDIR);
 }
 
+static void trunc_rdonly_setup(struct cf_ctx *c)
+{
+	cf_mkfile("mine", 0644, "hello");
+	cf_chown("mine", c->uid, c->gid);
+	cf_mkfile("mine_ro", 0444, "hello");
+	cf_chown("mine_ro", c->uid, c->gid);
+	cf_mkfile("foreign", 0644, "hello");
+	cf_chown("foreign", c->other_uid, c->other_gid);
+}
+
+/*
+ * O_RDONLY|O_TRUNC truncates when the caller may write the file (Linux
+ * checks write permission for O_TRUNC whatever the access mode), and the
+ * descriptor stays read-only.
+ */
+static void open_trunc_rdonly(struct cf_ctx *c)
+{
+	int fd;
+
+	fd = CF_RET(open("mine", O_RDONLY | O_TRUNC));
+	CF_ERR(write(fd, "x", 1), EBADF);
+	close(fd);
+	CF_SIZE("mine", 0);
+	if (c->root) {
+		close(CF_RET(open("mine_ro", O_RDONLY | O_TRUNC)));
+		CF_SIZE("mine_ro", 0);
+		close(CF_RET(open("foreign", O_RDONLY | O_TRUNC)));
+		CF_SIZE("foreign", 0);
+		return;
+	}
+	CF_ERR(open("mine_ro", O_RDONLY | O_TRUNC), EACCES);
+	CF_SIZE("mine_ro", 5);
+	CF_ERR(open("foreign", O_RDONLY | O_TRUNC), EACCES);
+	CF_SIZE("foreign", 5);
+}
+
 static void open_errors(struct cf_ctx *c)
 {
 	(void)c;
@@ -487,6 +523,8 @@ const struct cf_case cf_cases_open[] = {
 	{ "open", "creat", CF_RU, setup_open, open_creat },
 	{ "open", "creat_excl", CF_RU, setup_open, open_excl },
 	{ "open", "trunc", CF_RU, setup_open, open_trunc },
+	{ "open", "trunc_rdonly", CF_ROOT | CF_USER1 | CF_USER2,
+	  trunc_rdonly_setup, open_trunc_rdonly },
 	{ "open", "errors", CF_RU, setup_open, open_errors },
 	{ "open", "perm", CF_RU, setup_open, open_perm },
 	{ "open", "perm_group_other", CF_USER1 | CF_USER2, perm_other_setup,
