@@ -137,6 +137,9 @@ int qtfs_sock_open(struct qtfs_tconn *tc, int family, int proto,
 			       &tc->sock);
 	if (ret)
 		return ret;
+	/* bounds each wait for room in qtfs_sock_send() (and TCP's connect) */
+	if (!listen && tc->send_timeout)
+		sock_set_sndtimeo(tc->sock->sk, tc->send_timeout);
 	if (listen) {
 		/* a restarted server must get its port back at once */
 		sock_set_reuseaddr(tc->sock->sk);
@@ -160,8 +163,9 @@ int qtfs_sock_open(struct qtfs_tconn *tc, int family, int proto,
  * @nr:  number of pieces
  * @len: total bytes
  *
- * Return: 0, or -errno; after an error part of the message may have been
- * sent, so the caller must drop the connection.
+ * Return: 0, -ETIMEDOUT if the peer took nothing for @tc->send_timeout
+ * seconds, or another -errno; after an error part of the message may have
+ * been sent, so the caller must drop the connection.
  */
 int qtfs_sock_send(struct qtfs_tconn *tc, struct kvec *vec, size_t nr,
 		   size_t len)
@@ -172,6 +176,9 @@ int qtfs_sock_send(struct qtfs_tconn *tc, struct kvec *vec, size_t nr,
 	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, vec, nr, len);
 	while (msg_data_left(&msg)) {
 		ret = sock_sendmsg(tc->sock, &msg);
+		/* the socket's send timeout ran out without progress */
+		if (ret == -EAGAIN)
+			return -ETIMEDOUT;
 		if (ret < 0)
 			return ret;
 		if (ret == 0)

@@ -49,11 +49,15 @@ struct qtfs_trans_peer {
  * @fmac: frame authentication once a keyed HELLO turned it on, else NULL;
  *        set by qtfs_frame_auth_start() and freed by
  *        qtfs_frame_auth_stop() when nothing sends or receives any more
+ * @send_timeout: seconds one @send may wait for room in the stream (a
+ *        peer that stopped reading) before it fails with -ETIMEDOUT, 0 for
+ *        no bound; set by the owner before @connect, which applies it
  */
 struct qtfs_tconn {
 	const struct qtfs_trans_ops *ops;
 	struct socket *sock;
 	struct qtfs_fmac *fmac;
+	unsigned int send_timeout;
 };
 
 /**
@@ -74,8 +78,10 @@ struct qtfs_tconn {
  *            them); a vsock listener ignores it, so an @accept there is
  *            ended with a signal
  * @close:    release @tc; nothing may use it any more
- * @send:     send exactly @len bytes from @vec; may sleep; a short send
- *            leaves the stream undefined, so callers drop the connection
+ * @send:     send exactly @len bytes from @vec; may sleep, at most
+ *            @tc->send_timeout seconds without progress (-ETIMEDOUT); a
+ *            signal ends the wait; a short send leaves the stream
+ *            undefined, so callers drop the connection
  * @recv:     receive exactly @len bytes into @buf; -ECONNRESET on EOF
  * @show:     print the peer address into @buf (at most @len bytes)
  * @peer:     identity of the peer of connected @tc (&struct

@@ -96,8 +96,8 @@ static int qtfs_recv_thread(void *data)
  * qtfs_conn_fail() - drop the connection of generation @gen
  * @conn:  connection
  * @gen:   generation the caller saw failing; stale reports are ignored
- * @error: the cause, for the waiters' benefit (-EPROTO stays, anything
- *         else becomes -ENOTCONN)
+ * @error: the cause, for the waiters' benefit (-EPROTO and -ETIMEDOUT stay,
+ *         anything else becomes -ENOTCONN)
  *
  * Called by the receive thread, by a sender holding @send_lock, or by the
  * task holding @connect_lock: each keeps @tc alive while it runs.
@@ -116,7 +116,9 @@ void qtfs_conn_fail(struct qtfs_conn *conn, u32 gen, int error)
 	if (!failed)
 		return;
 	conn->trans->shutdown(&conn->tc);
-	qtfs_req_fail_all(conn, error == -EPROTO ? -EPROTO : -ENOTCONN);
+	if (error != -EPROTO && error != -ETIMEDOUT)
+		error = -ENOTCONN;
+	qtfs_req_fail_all(conn, error);
 }
 
 /* Stop the receive thread and close the transport.  @connect_lock held. */
@@ -349,7 +351,8 @@ out_teardown:
  * @trans:   transport, pinned by the caller; the connection takes it over
  * @addr:    server address
  * @export:  server path to mount
- * @timeout: reply timeout in jiffies, or MAX_SCHEDULE_TIMEOUT
+ * @timeout: bound on a reply and on a send that makes no progress, in
+ *           jiffies, or MAX_SCHEDULE_TIMEOUT
  *
  * Return: the connection (not yet connected), or an ERR_PTR().
  */
@@ -369,6 +372,8 @@ struct qtfs_conn *qtfs_conn_create(const struct qtfs_trans_ops *trans,
 	conn->trans = trans;
 	conn->addr = *addr;
 	conn->timeout = timeout;
+	if (timeout != MAX_SCHEDULE_TIMEOUT)
+		conn->tc.send_timeout = DIV_ROUND_UP(timeout, HZ);
 	conn->state = QTFS_CONN_DOWN;
 	conn->max_msg = QTFS_MSG_MIN;
 	mutex_init(&conn->connect_lock);

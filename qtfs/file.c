@@ -133,6 +133,8 @@ void qtfs_release_raw(struct super_block *sb, u64 handle, u32 gen)
 	req = qtfs_req_new(conn, QTFS_OP_RELEASE, 0, 0);
 	if (IS_ERR(req))
 		return;
+	/* a killed process's last close must not leak the handle */
+	req->must_send = true;
 	qtfs_req_args(req, handle);
 	/* nothing to report on close: the server frees it regardless */
 	qtfs_req_run(req);

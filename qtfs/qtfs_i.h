@@ -6,7 +6,8 @@
  *   VFS inode locks, mapping->invalidate_lock
  *   folio lock                (writeback and launder send WRITE under it)
  *   qtfs_conn.connect_lock   (held across connect + HELLO + MOUNT)
- *   qtfs_conn.send_lock      (one message at a time on the transport)
+ *   qtfs_conn.send_lock      (one message at a time on the transport;
+ *                             killable, held at most the send timeout)
  *   qtfs_conn.reqs xa_lock   (request table and connection state)
  * qtfs_inode.lock is a leaf spinlock: nothing is taken or sent under it.
  *
@@ -60,8 +61,9 @@ enum qtfs_conn_state {
  * @trans:        transport ops, pinned for the mount's life
  * @addr:         server address
  * @export:       server path given as mount source
- * @timeout:      bound on waiting for one reply, in jiffies
- *                (MAX_SCHEDULE_TIMEOUT: wait until killed)
+ * @timeout:      bound on waiting for one reply, and on a send to a server
+ *                that takes nothing, in jiffies (MAX_SCHEDULE_TIMEOUT:
+ *                wait until killed)
  * @connect_lock: serialises (re)connection; protects @tc, @recv_task,
  *                @max_msg and @gen against concurrent replacement
  * @send_lock:    serialises senders on @tc
@@ -69,6 +71,8 @@ enum qtfs_conn_state {
  * @recv_task:    receive thread of the current connection
  * @reqs:         requests sent and not yet answered, by id; its xa_lock
  *                also protects @state
+ * @next_id:      where the cyclic allocation of the next id starts, under
+ *                the @reqs xa_lock
  * @state:        &enum qtfs_conn_state; read locklessly with READ_ONCE()
  * @gen:          connection generation, bumped at every (re)connect; open
  *                handles from an older generation are stale
@@ -135,6 +139,10 @@ enum qtfs_req_state {
  * @interruptible: wait for the reply without timeout until a signal, then
  *            send INTERRUPT and wait for the server's answer (a blocking
  *            lock)
+ * @must_send: the server must see it even if its caller is being killed
+ *            (RELEASE, sent from the last close of a killed process): it
+ *            waits for its turn to send unkillably, which the send timeout
+ *            bounds, instead of giving up at SIGKILL
  */
 struct qtfs_req {
 	refcount_t ref;
@@ -150,6 +158,7 @@ struct qtfs_req {
 	u32 rsp_size;
 	struct qtfs_buf in;
 	bool interruptible;
+	bool must_send;
 };
 
 /**
@@ -164,6 +173,7 @@ struct qtfs_req {
  * @sb:     super block, for the RELEASE at the last put
  * @link:   entry in &qtfs_inode.files, under &qtfs_inode.lock; empty once
  *          the file is released
+ * @dir:    directories: the READDIR reply not yet read (dir.c)
  */
 struct qtfs_file {
 	u64 handle;
@@ -173,7 +183,7 @@ struct qtfs_file {
 	unsigned int flags;
 	struct super_block *sb;
 	struct list_head link;
-	struct qtfs_dir_buf *dir;	/* dir.c: READDIR reply not yet read */
+	struct qtfs_dir_buf *dir;
 };
 
 /**

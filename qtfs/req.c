@@ -141,14 +141,59 @@ int qtfs_req_args(struct qtfs_req *req, ...)
 	return req->out.err;
 }
 
+/*
+ * Put @vec on the stream of generation @gen.  Only SIGKILL may cut a
+ * frame short: the other signals are blocked while it goes out, as cifs
+ * does in __smb_send_rqst(), because a frame cut short takes the
+ * connection, and every request on it, down with it.  A server that stops
+ * reading holds the send for at most the timeout= option (-ETIMEDOUT).
+ * Any error leaves the stream undefined and fails the connection.
+ */
+static void qtfs_conn_send(struct qtfs_conn *conn, u32 gen, struct kvec *vec)
+{
+	sigset_t mask, old;
+	int ret;
+
+	lockdep_assert_held(&conn->send_lock);
+	siginitsetinv(&mask, sigmask(SIGKILL));
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	ret = qtfs_frame_send(&conn->tc, vec, 1, vec->iov_len);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
+		if (ret == -ETIMEDOUT)
+			qtfs_err("%s: server took nothing for %us; dropping the connection\n",
+				 conn->export, conn->tc.send_timeout);
+		qtfs_conn_fail(conn, gen, ret);
+	}
+}
+
+/*
+ * Take @send_lock: killably, since its holder may be stuck on a server that
+ * stopped reading, but for a request that must be sent only if the send
+ * timeout bounds that holder.
+ */
+static int qtfs_send_lock(struct qtfs_req *req)
+{
+	struct qtfs_conn *conn = req->conn;
+
+	if (req->must_send && conn->tc.send_timeout) {
+		mutex_lock(&conn->send_lock);
+		return 0;
+	}
+	return mutex_lock_killable(&conn->send_lock);
+}
+
 /**
  * qtfs_req_send() - put a request in the table and send it
  * @req: request whose message is complete
  *
  * Only MOUNT and HELLO may be sent while the connection is in handshake.
+ * The wait for the send lock is killable (see qtfs_send_lock()); the holder
+ * sends for at most the send timeout (see qtfs_conn_send()).
  *
- * Return: 0, or -errno if the request could not be sent (the connection is
- * then failed, which completes every request on it).
+ * Return: 0, -EINTR if killed before the request was sent (it is then in
+ * no table), or -errno if the request could not be sent (a failure of the
+ * connection while sending completes the request instead, with 0 here).
  */
 int qtfs_req_send(struct qtfs_req *req)
 {
@@ -161,24 +206,29 @@ int qtfs_req_send(struct qtfs_req *req)
 	ret = qtfs_proto_end(&req->out);
 	if (ret)
 		return ret;
-	if (req->out.pos > conn->max_msg)
+	if (req->out.pos > READ_ONCE(conn->max_msg))
 		return -EMSGSIZE;
+	if (qtfs_send_lock(req))
+		return -EINTR;
 
+	/*
+	 * Under @send_lock the state says whether @tc is the live stream:
+	 * qtfs_conn_teardown() closes it under @send_lock, and only after the
+	 * state left UP and HANDSHAKE.
+	 */
 	xa_lock(&conn->reqs);
 	state = conn->state;
 	gen = conn->gen;
 	if (state != QTFS_CONN_UP &&
 	    !(state == QTFS_CONN_HANDSHAKE &&
 	      (req->opcode == QTFS_OP_HELLO || req->opcode == QTFS_OP_MOUNT))) {
-		xa_unlock(&conn->reqs);
-		return state == QTFS_CONN_ABORTED ? -EIO : -ENOTCONN;
+		ret = state == QTFS_CONN_ABORTED ? -EIO : -ENOTCONN;
+		goto out_unlock;
 	}
 	ret = __xa_alloc_cyclic(&conn->reqs, &id, req, XA_LIMIT(1, U32_MAX),
 				&conn->next_id, GFP_ATOMIC);
-	if (ret < 0) {
-		xa_unlock(&conn->reqs);
-		return ret;
-	}
+	if (ret < 0)
+		goto out_unlock;
 	req->id = id;
 	req->gen = gen;
 	refcount_inc(&req->ref);
@@ -188,16 +238,15 @@ int qtfs_req_send(struct qtfs_req *req)
 	hdr->id = cpu_to_le64(id);
 	vec.iov_base = req->out.data;
 	vec.iov_len = req->out.pos;
-	mutex_lock(&conn->send_lock);
-	if (READ_ONCE(conn->gen) != gen)
-		ret = -ENOTCONN;
-	else
-		ret = qtfs_frame_send(&conn->tc, &vec, 1, vec.iov_len);
-	if (ret)
-		qtfs_conn_fail(conn, gen, ret);
+	qtfs_conn_send(conn, gen, &vec);
 	mutex_unlock(&conn->send_lock);
 	/* a failed connection completed the request already */
 	return 0;
+
+out_unlock:
+	xa_unlock(&conn->reqs);
+	mutex_unlock(&conn->send_lock);
+	return ret;
 }
 
 /*

@@ -65,7 +65,7 @@ static atomic_t qtfs_nr_conns = ATOMIC_INIT(0);
  * struct qtfs_fs_context - mount options being parsed
  * @trans:   transport name
  * @addr:    server address
- * @timeout: reply timeout in seconds, 0 for none
+ * @timeout: reply and send timeout in seconds, 0 for none
  * @flags:   QTFS_MNT_* bits
  */
 struct qtfs_fs_context {

@@ -12,6 +12,9 @@
  * The program listens, mounts <dir> from itself with qtfs.ko (transport
  * options from --trans/--addr/--port), runs the scenario's syscall and
  * unmounts.  Exit status 0 only if every check held.
+ *
+ * A scenario misbehaves in a way that a malformed reply cannot show: a
+ * server that stops reading (stop-reading).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -19,12 +22,15 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 #include "wire.h"
@@ -50,7 +56,14 @@ enum hs_bad {
 	HS_UNSOLICITED,		/* id-0 message of an unknown opcode */
 	HS_WRONG_OP,		/* reply with another opcode */
 	HS_BAD_HELLO,		/* HELLO reply of the wrong size */
+	HS_STALL,		/* stop reading the connection */
 };
+
+/* stop-reading: the mount's timeout= and the writers it stops */
+#define HS_STALL_TIMEOUT	6
+#define HS_STALL_A		8	/* first: one blocks sending */
+#define HS_STALL_B		4	/* then: queue behind it, are killed */
+#define HS_WRITE_SIZE		(1 << 20)
 
 /*
  * @trigger: opcode the scenario's syscall sends and that gets the bad reply
@@ -81,6 +94,7 @@ static const struct hs_scenario {
 	{ "unsolicited", HS_UNSOLICITED, QTFS_OP_LOOKUP, EPROTO, 0 },
 	{ "wrong-opcode", HS_WRONG_OP, QTFS_OP_LOOKUP, EPROTO, 0 },
 	{ "bad-hello", HS_BAD_HELLO, QTFS_OP_HELLO, EPROTO, 0 },
+	{ "stop-reading", HS_STALL, QTFS_OP_WRITE, 0, 0 },
 };
 
 static const struct hs_scenario *sc;
@@ -94,6 +108,8 @@ static int closed_conns;
 static int triggered;
 /* HS_DUP_ID: id of the LOOKUP answered before the trigger (server only) */
 static u64 answered_id;
+/* HS_STALL: set by main to let the stalled connection go */
+static int stall_release;
 
 static void check(const char *what, int ok)
 {
@@ -129,8 +145,11 @@ static int answer(int fd, const struct qtfs_msg_hdr *h, s32 error,
 	return hw_send(fd, msg, len);
 }
 
-/* The bad reply of the scenario to request @h. */
-static void misbehave(int fd, const struct qtfs_msg_hdr *h)
+/*
+ * The bad reply of the scenario to request @h.
+ * Return: 0, or 1 to drop the connection.
+ */
+static int misbehave(int fd, const struct qtfs_msg_hdr *h)
 {
 	unsigned char raw[QTFS_HDR_SIZE + 256];
 	struct qtfs_attr a;
@@ -216,7 +235,13 @@ static void misbehave(int fd, const struct qtfs_msg_hdr *h)
 		raw_u16(&r, QTFS_PROTO_MINOR);
 		hw_send_raw(fd, h->opcode, QTFS_HDR_REPLY, h->id, 0, &r, 0);
 		break;
+	case HS_STALL:
+		/* read nothing more until main has seen what the client does */
+		while (!__atomic_load_n(&stall_release, __ATOMIC_SEQ_CST))
+			usleep(50000);
+		return 1;
 	}
+	return 0;
 }
 
 /* Serve one connection until the client goes away. */
@@ -235,7 +260,8 @@ static void serve(int fd)
 		if (h.opcode == sc->trigger &&
 		    (sc->bad != HS_DUP_ID || answered_id) &&
 		    !__atomic_fetch_add(&triggered, 1, __ATOMIC_SEQ_CST)) {
-			misbehave(fd, &h);
+			if (misbehave(fd, &h))
+				return;
 			continue;
 		}
 		switch (h.opcode) {
@@ -342,10 +368,155 @@ static const char *errname(int e)
 	return e ? strerrorname_np(e) : "success";
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Mount the fake server's export on @mnt with @extra options ("" or ",..."). */
+static int do_mount(const char *mnt, const char *extra)
+{
+	unsigned int timeout = sc->bad == HS_STALL ? HS_STALL_TIMEOUT : 20;
+	char opts[256];
+
+	if (addr.vsock)
+		snprintf(opts, sizeof(opts), "trans=vsock,cid=%u,port=%u,timeout=%u%s",
+			 addr.cid, addr.port, timeout, extra);
+	else
+		snprintf(opts, sizeof(opts), "trans=tcp,ip=%s,port=%u,timeout=%u%s",
+			 addr.ip, addr.port, timeout, extra);
+	return mount("/hostile", mnt, "qtfs", 0, opts) ? errno : 0;
+}
+
+/* What a stop-reading writer reports through the pipe. */
+struct hs_write_result {
+	int err;
+	double secs;
+};
+
+/* Fork a process that writes 1 MiB to @fd at MiB @slot and reports. */
+static pid_t stall_writer(int fd, int slot, int pfd)
+{
+	static const char zeros[HS_WRITE_SIZE];
+	struct hs_write_result r;
+	double start;
+	pid_t pid;
+
+	pid = fork();
+	if (pid)
+		return pid;
+	start = now();
+	r.err = pwrite(fd, zeros, sizeof(zeros), (off_t)slot * HS_WRITE_SIZE) <
+		0 ? errno : 0;
+	r.secs = now() - start;
+	if (write(pfd, &r, sizeof(r)) != sizeof(r))
+		_exit(1);
+	_exit(0);
+}
+
+/* Reap @n processes of @pids within @secs; returns how many. */
+static int reap(pid_t *pids, int n, double secs)
+{
+	double end = now() + secs;
+	int i, left = n;
+
+	while (left && now() < end) {
+		for (i = 0; i < n; i++)
+			if (pids[i] > 0 && waitpid(pids[i], NULL, WNOHANG) ==
+			    pids[i]) {
+				pids[i] = 0;
+				left--;
+			}
+		if (left)
+			usleep(20000);
+	}
+	return n - left;
+}
+
+/*
+ * stop-reading: the server reads one WRITE and nothing more.  Writers that
+ * queue behind the one blocked sending must die at SIGKILL (not sit in D
+ * state), and those not killed must fail once the send timeout declares
+ * the connection dead; a new connection then serves the mount again.
+ */
+static void run_stall(const char *mnt)
+{
+	pid_t a[HS_STALL_A], b[HS_STALL_B];
+	struct hs_write_result r;
+	int fd, p[2], i, got = 0, clean = 1;
+	struct pollfd pfd;
+	char path[4096], what[160];
+	double t0, tk, worst = 0;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/victim", mnt);
+	fd = open(path, O_WRONLY);
+	check("open a file for writing", fd >= 0);
+	if (fd < 0 || pipe(p))
+		return;
+	t0 = now();
+	for (i = 0; i < HS_STALL_A; i++)
+		a[i] = stall_writer(fd, i, p[1]);
+	sleep(2);
+	check("the server stopped reading: every writer is still blocked",
+	      __atomic_load_n(&triggered, __ATOMIC_SEQ_CST) &&
+	      reap(a, HS_STALL_A, 0) == 0);
+	for (i = 0; i < HS_STALL_B; i++)
+		b[i] = stall_writer(fd, HS_STALL_A + i, p[1]);
+	usleep(500000);
+	for (i = 0; i < HS_STALL_B; i++)
+		kill(b[i], SIGKILL);
+	tk = now();
+	i = reap(b, HS_STALL_B, 2);
+	snprintf(what, sizeof(what), "%d of %d writers queued behind it exit at SIGKILL within 2 s (%.1f s)",
+		 i, HS_STALL_B, now() - tk);
+	check(what, i == HS_STALL_B);
+
+	/* the rest fail once the send timeout (at most twice over) ran out */
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	while (got < HS_STALL_A &&
+	       now() < t0 + 2 * HS_STALL_TIMEOUT + 8 &&
+	       poll(&pfd, 1, 500) >= 0) {
+		if (!(pfd.revents & POLLIN))
+			continue;
+		if (read(p[0], &r, sizeof(r)) != sizeof(r))
+			break;
+		got++;
+		if (r.secs > worst)
+			worst = r.secs;
+		if (r.err != ETIMEDOUT && r.err != ENOTCONN) {
+			printf("  a writer got %s after %.1f s\n",
+			       errname(r.err), r.secs);
+			clean = 0;
+		}
+	}
+	snprintf(what, sizeof(what), "%d of %d blocked writers fail within %d s (last after %.1f s)",
+		 got, HS_STALL_A, 2 * HS_STALL_TIMEOUT + 8, worst);
+	check(what, got == HS_STALL_A);
+	check("with ETIMEDOUT or ENOTCONN", got && clean);
+	reap(a, HS_STALL_A, 5);
+
+	/* let the stalled connection go; the next syscall reconnects */
+	__atomic_store_n(&stall_release, 1, __ATOMIC_SEQ_CST);
+	snprintf(path, sizeof(path), "%s/victim2", mnt);
+	for (i = 0; i < 40 && stat(path, &st); i++)
+		usleep(250000);
+	snprintf(what, sizeof(what), "the mount works again over a new connection (%d connections)",
+		 nr_conns);
+	check(what, i < 40 && nr_conns == 2);
+	close(fd);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(int argc, char **argv)
 {
 	const char *trans = NULL, *where = NULL, *port = NULL, *mnt = NULL;
-	char opts[128], what[128];
+	char what[128];
 	struct hw_addr listen_addr;
 	pthread_t t;
 	size_t i;
@@ -379,17 +550,19 @@ int main(int argc, char **argv)
 		printf("listen: %s\n", strerror(-lfd));
 		return 1;
 	}
+	/*
+	 * stop-reading: a small TCP window (accepted sockets inherit it), so
+	 * that the writers fill it and block the client's send at once;
+	 * vsock's 256 KiB credit is small enough
+	 */
+	if (sc->bad == HS_STALL && !addr.vsock)
+		setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &(int){ 65536 },
+			   sizeof(int));
 	if (pthread_create(&t, NULL, server_thread, NULL))
 		return 1;
-	if (addr.vsock)
-		snprintf(opts, sizeof(opts), "trans=vsock,cid=%u,port=%u,timeout=20",
-			 addr.cid, addr.port);
-	else
-		snprintf(opts, sizeof(opts), "trans=tcp,ip=%s,port=%u,timeout=20",
-			 addr.ip, addr.port);
 	printf("hostile server: %s over %s\n", sc->name, trans);
 
-	ret = mount("/hostile", mnt, "qtfs", 0, opts) ? errno : 0;
+	ret = do_mount(mnt, "");
 	if (sc->trigger == QTFS_OP_HELLO) {
 		snprintf(what, sizeof(what), "mount fails with %s (got %s)",
 			 errname(sc->expect), errname(ret));
@@ -402,6 +575,11 @@ int main(int argc, char **argv)
 	if (ret) {
 		printf("  mount: %s\n", strerror(ret));
 		goto out;
+	}
+	/* scenarios with syscalls and checks of their own */
+	if (sc->bad == HS_STALL) {
+		run_stall(mnt);
+		goto out_umount;
 	}
 	if (sc->bad == HS_DUP_ID) {
 		ret = run_trigger(mnt, "answered");
@@ -430,6 +608,7 @@ int main(int argc, char **argv)
 	snprintf(what, sizeof(what), "next syscall reconnects and works (got %s)",
 		 errname(ret));
 	check(what, !ret && nr_conns == 2 - sc->keep);
+out_umount:
 	ret = umount(mnt) ? errno : 0;
 	snprintf(what, sizeof(what), "umount works (got %s)", errname(ret));
 	check(what, !ret);
