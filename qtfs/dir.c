@@ -320,6 +320,52 @@ static void qtfs_dir_buf_drop(struct qtfs_file *qf)
 	qf->dir = NULL;
 }
 
+/* Start a walk at @pos, the position of its first READDIR. */
+static void qtfs_dir_walk_start(struct qtfs_dir_walk *w, loff_t pos)
+{
+	w->mark = pos;
+	w->steps = 0;
+	w->power = 1;
+}
+
+/* End the walk: at the end of the directory and at a seek. */
+static void qtfs_dir_walk_end(struct qtfs_dir_walk *w)
+{
+	w->power = 0;
+	w->loop = false;
+}
+
+/**
+ * qtfs_dir_walk_next() - note the position a directory walk moves on to
+ * @file: directory
+ * @w:    its walk, started by qtfs_dir_walk_start()
+ * @pos:  position the next READDIR asks for, the cookie of the last entry
+ *        of the previous reply
+ *
+ * See &struct qtfs_dir_walk.  The entries emitted before a loop is found
+ * reach the caller; the walk then stays failed (@w->loop), so that the
+ * next getdents() does not emit them again.
+ *
+ * Return: 0, or -EIO if the walk went through @pos already.
+ */
+static int qtfs_dir_walk_next(struct file *file, struct qtfs_dir_walk *w,
+			      loff_t pos)
+{
+	if (w->mark == pos) {
+		qtfs_err("%s: READDIR of %pD loops back to cookie %llu\n",
+			 qtfs_conn(file_inode(file)->i_sb)->export, file,
+			 (u64)pos);
+		w->loop = true;
+		return -EIO;
+	}
+	if (++w->steps == w->power) {
+		w->mark = pos;
+		w->steps = 0;
+		w->power <<= 1;
+	}
+	return 0;
+}
+
 /* Fetch the entries from @pos on into a new qf->dir. */
 static int qtfs_dir_fetch(struct file *file, struct qtfs_file *qf, loff_t pos)
 {
@@ -369,8 +415,12 @@ static int qtfs_readdir(struct file *file, struct dir_context *ctx)
 	qf = qtfs_file_handle(file);
 	if (IS_ERR(qf))
 		return PTR_ERR(qf);
+	if (qf->walk.loop)
+		return -EIO;
 	for (;;) {
 		if (!qf->dir || qf->dir->pos != ctx->pos) {
+			if (!qf->walk.power)
+				qtfs_dir_walk_start(&qf->walk, ctx->pos);
 			ret = qtfs_dir_fetch(file, qf, ctx->pos);
 			if (ret)
 				return ret;
@@ -405,8 +455,13 @@ static int qtfs_readdir(struct file *file, struct dir_context *ctx)
 		qtfs_dir_buf_drop(qf);
 		if (ret)
 			return -EPROTO;
-		if (done)
+		if (done) {
+			qtfs_dir_walk_end(&qf->walk);
 			return 0;
+		}
+		ret = qtfs_dir_walk_next(file, &qf->walk, ctx->pos);
+		if (ret)
+			return ret;
 	}
 }
 
@@ -415,8 +470,10 @@ static int qtfs_dir_open(struct inode *inode, struct file *file)
 	int ret = qtfs_open(inode, file);
 	struct qtfs_file *qf = file->private_data;
 
-	if (!ret)
+	if (!ret) {
 		qf->dir = NULL;
+		qtfs_dir_walk_end(&qf->walk);
+	}
 	return ret;
 }
 
@@ -434,8 +491,10 @@ static loff_t qtfs_dir_llseek(struct file *file, loff_t offset, int whence)
 	struct qtfs_file *qf = file->private_data;
 
 	/* rewinddir() and seekdir() read the directory as it is now */
-	if (qf)
+	if (qf) {
 		qtfs_dir_buf_drop(qf);
+		qtfs_dir_walk_end(&qf->walk);
+	}
 	/* positions are the server's cookies */
 	return generic_file_llseek_size(file, offset, whence, LLONG_MAX,
 					LLONG_MAX);

@@ -162,6 +162,28 @@ struct qtfs_req {
 };
 
 /**
+ * struct qtfs_dir_walk - loop detection in one walk of a directory
+ * @mark:  a position the walk went through (Brent's "tortoise")
+ * @steps: positions since @mark was taken
+ * @power: @steps at which @mark moves on; 0 before the walk starts
+ * @loop:  the walk came back to @mark: every getdents() fails with -EIO
+ *         until a seek
+ *
+ * READDIR cookies are the server's directory positions.  A server whose
+ * replies lead back to a position the walk went through already would
+ * make getdents() loop for ever.  Brent's cycle detection finds every such
+ * loop within twice its length, in constant space; a legitimate walk
+ * never returns to a position.  Under the file's f_pos_lock, like
+ * &qtfs_file.dir (dir.c).
+ */
+struct qtfs_dir_walk {
+	u64 mark;
+	u64 steps;
+	u64 power;
+	bool loop;
+};
+
+/**
  * struct qtfs_file - per open file state (file->private_data)
  * @handle: server handle from OPEN or CREATE
  * @gen:    connection generation the handle belongs to
@@ -174,6 +196,7 @@ struct qtfs_req {
  * @link:   entry in &qtfs_inode.files, under &qtfs_inode.lock; empty once
  *          the file is released
  * @dir:    directories: the READDIR reply not yet read (dir.c)
+ * @walk:   directories: the positions of the current walk (dir.c)
  */
 struct qtfs_file {
 	u64 handle;
@@ -184,6 +207,7 @@ struct qtfs_file {
 	struct super_block *sb;
 	struct list_head link;
 	struct qtfs_dir_buf *dir;
+	struct qtfs_dir_walk walk;
 };
 
 /**

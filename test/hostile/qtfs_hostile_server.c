@@ -13,8 +13,9 @@
  * options from --trans/--addr/--port), runs the scenario's syscall and
  * unmounts.  Exit status 0 only if every check held.
  *
- * A scenario misbehaves in a way that a malformed reply cannot show: a
- * server that stops reading (stop-reading).
+ * A few scenarios misbehave in ways that a malformed reply cannot show: a
+ * server that stops reading (stop-reading), READDIR cookies that never
+ * progress (readdir-same-cookie, readdir-cookie-cycle).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -57,7 +58,12 @@ enum hs_bad {
 	HS_WRONG_OP,		/* reply with another opcode */
 	HS_BAD_HELLO,		/* HELLO reply of the wrong size */
 	HS_STALL,		/* stop reading the connection */
+	HS_DIR_SAME,		/* READDIR: the same cookie for ever */
+	HS_DIR_CYCLE,		/* READDIR: cookies A, B, A, B, ... */
 };
+
+/* A READDIR loop is answered at most this often, so old clients end. */
+#define HS_LOOP_MAX		50
 
 /* stop-reading: the mount's timeout= and the writers it stops */
 #define HS_STALL_TIMEOUT	6
@@ -95,6 +101,8 @@ static const struct hs_scenario {
 	{ "wrong-opcode", HS_WRONG_OP, QTFS_OP_LOOKUP, EPROTO, 0 },
 	{ "bad-hello", HS_BAD_HELLO, QTFS_OP_HELLO, EPROTO, 0 },
 	{ "stop-reading", HS_STALL, QTFS_OP_WRITE, 0, 0 },
+	{ "readdir-same-cookie", HS_DIR_SAME, QTFS_OP_READDIR, EIO, 1 },
+	{ "readdir-cookie-cycle", HS_DIR_CYCLE, QTFS_OP_READDIR, EIO, 1 },
 };
 
 static const struct hs_scenario *sc;
@@ -108,8 +116,13 @@ static int closed_conns;
 static int triggered;
 /* HS_DUP_ID: id of the LOOKUP answered before the trigger (server only) */
 static u64 answered_id;
+/* READDIR loops: the handle whose walk loops, and the replies it got */
+static u64 loop_handle;
+static int loop_replies;
 /* HS_STALL: set by main to let the stalled connection go */
 static int stall_release;
+/* handles: OPEN hands out 1, 2, ... */
+static u64 next_handle = 1;
 
 static void check(const char *what, int ok)
 {
@@ -143,6 +156,55 @@ static int answer(int fd, const struct qtfs_msg_hdr *h, s32 error,
 	if (len < 0)
 		return len;
 	return hw_send(fd, msg, len);
+}
+
+/* A READDIR reply holding one entry @name that continues at @cookie. */
+static void answer_dirent(int fd, const struct qtfs_msg_hdr *h,
+			  const char *name, u64 cookie)
+{
+	static const unsigned char zeros[8];
+	size_t len = strlen(name), pad = (len + 1 + 7) & ~7UL;
+	struct hw_raw r = { .len = 0 };
+
+	raw_u32(&r, 0);				/* flags: not EOF */
+	raw_u32(&r, sizeof(struct qtfs_wire_dirent) + pad);
+	raw_u64(&r, 10 + cookie);		/* ino */
+	raw_u64(&r, cookie);			/* off */
+	raw_u16(&r, len);
+	raw_put(&r, "\x08\0\0\0\0\0", 6);	/* DT_REG, pads */
+	raw_put(&r, name, len);
+	raw_put(&r, zeros, pad - len);
+	hw_send_raw(fd, h->opcode, QTFS_HDR_REPLY, h->id, 0, &r, 0);
+}
+
+/*
+ * A READDIR of the looping walk: the same cookie again, or A -> B -> A.
+ * Return: 0, or 1 when the reply was not a loop (the walk was another).
+ */
+static int readdir_loop(int fd, const struct qtfs_msg_hdr *h,
+			const void *payload)
+{
+	struct qtfs_cred cred;
+	struct qtfs_buf b;
+	u64 handle, cookie;
+	u32 max;
+
+	qtfs_buf_init(&b, (void *)payload, h->len - QTFS_HDR_SIZE);
+	if (qtfs_proto_unpack(&b, "Cqqd", &cred, &handle, &cookie, &max))
+		return 1;
+	if (!loop_handle)
+		loop_handle = handle;
+	if (handle != loop_handle || ++loop_replies > HS_LOOP_MAX)
+		return 1;
+	if (sc->bad == HS_DIR_SAME)
+		answer_dirent(fd, h, "same", 7);
+	else if (cookie == 0)
+		answer_dirent(fd, h, "a", 100);
+	else if (cookie == 100)
+		answer_dirent(fd, h, "b", 200);
+	else
+		answer_dirent(fd, h, "c", 100);
+	return 0;
 }
 
 /*
@@ -240,6 +302,9 @@ static int misbehave(int fd, const struct qtfs_msg_hdr *h)
 		while (!__atomic_load_n(&stall_release, __ATOMIC_SEQ_CST))
 			usleep(50000);
 		return 1;
+	case HS_DIR_SAME:
+	case HS_DIR_CYCLE:
+		break;	/* not a single bad reply: see serve() */
 	}
 	return 0;
 }
@@ -256,6 +321,13 @@ static void serve(int fd)
 	u64 handle;
 
 	while (!hw_recv(fd, &h, payload, sizeof(payload))) {
+		/* a looping READDIR walk loops on every READDIR of its own */
+		if (h.opcode == QTFS_OP_READDIR &&
+		    (sc->bad == HS_DIR_SAME || sc->bad == HS_DIR_CYCLE) &&
+		    !readdir_loop(fd, &h, payload)) {
+			__atomic_add_fetch(&triggered, 1, __ATOMIC_SEQ_CST);
+			continue;
+		}
 		/* misbehave once; later connections get proper answers */
 		if (h.opcode == sc->trigger &&
 		    (sc->bad != HS_DUP_ID || answered_id) &&
@@ -292,7 +364,7 @@ static void serve(int fd)
 			if (qtfs_proto_unpack(&b, "Cp", &cred, &path))
 				path = "";
 			attr_fill(&a, !*path);
-			answer(fd, &h, 0, "qA", 1ULL, &a);
+			answer(fd, &h, 0, "qA", next_handle++, &a);
 			break;
 		case QTFS_OP_READDIR:
 			answer(fd, &h, 0, "dB", QTFS_READDIR_EOF, NULL, 0);
@@ -592,6 +664,11 @@ int main(int argc, char **argv)
 		 errname(sc->expect), errname(ret));
 	check(what, ret == sc->expect);
 	check("the bad reply was sent", triggered > 0);
+	if (loop_handle) {
+		snprintf(what, sizeof(what), "loop found after %d READDIR replies",
+			 loop_replies);
+		check(what, loop_replies <= 4);
+	}
 	/*
 	 * The client must have dropped the connection (after the syscall
 	 * returned, for a duplicate that came after a good reply); the next
