@@ -15,12 +15,16 @@
  *
  * A few scenarios misbehave in ways that a malformed reply cannot show: a
  * server that stops reading (stop-reading), READDIR cookies that never
- * progress (readdir-same-cookie, readdir-cookie-cycle).
+ * progress (readdir-same-cookie, readdir-cookie-cycle), and device nodes
+ * and set-user-ID files offered to the client (setid-devices), for which
+ * the program serves its own executable and runs it from the mount with
+ * --print-euid.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -60,6 +64,7 @@ enum hs_bad {
 	HS_STALL,		/* stop reading the connection */
 	HS_DIR_SAME,		/* READDIR: the same cookie for ever */
 	HS_DIR_CYCLE,		/* READDIR: cookies A, B, A, B, ... */
+	HS_SETID,		/* offer a device node and a set-user-ID file */
 };
 
 /* A READDIR loop is answered at most this often, so old clients end. */
@@ -70,6 +75,10 @@ enum hs_bad {
 #define HS_STALL_A		8	/* first: one blocks sending */
 #define HS_STALL_B		4	/* then: queue behind it, are killed */
 #define HS_WRITE_SIZE		(1 << 20)
+
+/* setid-devices: argument that makes this program print its euid */
+#define HS_PRINT_EUID		"--print-euid"
+#define HS_UNPRIV		1000	/* uid and gid that run it */
 
 /*
  * @trigger: opcode the scenario's syscall sends and that gets the bad reply
@@ -103,6 +112,7 @@ static const struct hs_scenario {
 	{ "stop-reading", HS_STALL, QTFS_OP_WRITE, 0, 0 },
 	{ "readdir-same-cookie", HS_DIR_SAME, QTFS_OP_READDIR, EIO, 1 },
 	{ "readdir-cookie-cycle", HS_DIR_CYCLE, QTFS_OP_READDIR, EIO, 1 },
+	{ "setid-devices", HS_SETID, 0, 0, 0 },
 };
 
 static const struct hs_scenario *sc;
@@ -121,8 +131,12 @@ static u64 loop_handle;
 static int loop_replies;
 /* HS_STALL: set by main to let the stalled connection go */
 static int stall_release;
-/* handles: OPEN hands out 1, 2, ... */
+/* handles: OPEN hands out 1, 2, ...; the name each was opened by */
 static u64 next_handle = 1;
+static char handle_names[64][32];
+/* HS_SETID: this program, served as the set-user-ID file */
+static int exe_fd = -1;
+static off_t exe_size;
 
 static void check(const char *what, int ok)
 {
@@ -139,6 +153,34 @@ static void attr_fill(struct qtfs_attr *a, int dir)
 	a->nlink = dir ? 2 : 1;
 	a->size = dir ? 0 : 100;
 	a->blksize = 4096;
+}
+
+/* Attributes of @path (relative to the export; "" is the root). */
+static void attr_of(struct qtfs_attr *a, const char *path)
+{
+	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+	attr_fill(a, !*path);
+	if (sc->bad != HS_SETID)
+		return;
+	if (!strcmp(name, "suid")) {
+		/* root's set-user-ID program: this one */
+		a->ino = 3;
+		a->mode = S_IFREG | S_ISUID | 0755;
+		a->size = exe_size;
+	} else if (!strcmp(name, "dev")) {
+		/* a world-writable node for a device of the client's */
+		a->ino = 4;
+		a->mode = S_IFCHR | 0666;
+		a->size = 0;
+		a->rdev_major = 1;
+		a->rdev_minor = 3;
+	}
+}
+
+static const char *handle_name(u64 handle)
+{
+	return handle && handle < next_handle ? handle_names[handle % 64] : "";
 }
 
 /* Send a reply built by the codec. */
@@ -304,9 +346,32 @@ static int misbehave(int fd, const struct qtfs_msg_hdr *h)
 		return 1;
 	case HS_DIR_SAME:
 	case HS_DIR_CYCLE:
+	case HS_SETID:
 		break;	/* not a single bad reply: see serve() */
 	}
 	return 0;
+}
+
+/* Answer READ from this program for the set-user-ID file, else empty. */
+static void answer_read(int fd, const struct qtfs_msg_hdr *h,
+			const void *payload)
+{
+	static unsigned char data[QTFS_IO_MAX];
+	struct qtfs_cred cred;
+	struct qtfs_buf b;
+	u64 handle, off;
+	ssize_t n = 0;
+	u32 count;
+
+	qtfs_buf_init(&b, (void *)payload, h->len - QTFS_HDR_SIZE);
+	if (qtfs_proto_unpack(&b, "Cqqd", &cred, &handle, &off, &count)) {
+		answer(fd, h, -EINVAL, "");
+		return;
+	}
+	if (!strcmp(handle_name(handle), "suid") && exe_fd >= 0)
+		n = pread(exe_fd, data, count < sizeof(data) ? count :
+			  sizeof(data), off);
+	answer(fd, h, 0, "B", data, (u32)(n > 0 ? n : 0));
 }
 
 /* Serve one connection until the client goes away. */
@@ -316,7 +381,7 @@ static void serve(int fd)
 	struct qtfs_msg_hdr h;
 	struct qtfs_attr a;
 	struct qtfs_buf b;
-	const char *path;
+	const char *path, *name;
 	struct qtfs_cred cred;
 	u64 handle;
 
@@ -350,11 +415,14 @@ static void serve(int fd)
 			qtfs_buf_init(&b, payload, h.len - QTFS_HDR_SIZE);
 			if (qtfs_proto_unpack(&b, "Cpq", &cred, &path, &handle))
 				path = "";
-			attr_fill(&a, !*path && !handle);
+			attr_of(&a, handle ? handle_name(handle) : path);
 			answer(fd, &h, 0, "A", &a);
 			break;
 		case QTFS_OP_LOOKUP:
-			attr_fill(&a, 0);
+			qtfs_buf_init(&b, payload, h.len - QTFS_HDR_SIZE);
+			if (qtfs_proto_unpack(&b, "Cpn", &cred, &path, &name))
+				name = "file";
+			attr_of(&a, name);
 			answer(fd, &h, 0, "A", &a);
 			if (!answered_id)
 				answered_id = h.id;
@@ -363,18 +431,25 @@ static void serve(int fd)
 			qtfs_buf_init(&b, payload, h.len - QTFS_HDR_SIZE);
 			if (qtfs_proto_unpack(&b, "Cp", &cred, &path))
 				path = "";
-			attr_fill(&a, !*path);
-			answer(fd, &h, 0, "qA", next_handle++, &a);
+			attr_of(&a, path);
+			handle = next_handle++;
+			snprintf(handle_names[handle % 64],
+				 sizeof(handle_names[0]), "%s", path);
+			answer(fd, &h, 0, "qA", handle, &a);
 			break;
 		case QTFS_OP_READDIR:
 			answer(fd, &h, 0, "dB", QTFS_READDIR_EOF, NULL, 0);
 			break;
 		case QTFS_OP_READ:
-			answer(fd, &h, 0, "B", NULL, 0);
+			answer_read(fd, &h, payload);
+			break;
+		case QTFS_OP_GETXATTR:
+			answer(fd, &h, -ENODATA, "");
 			break;
 		case QTFS_OP_RELEASE:
 		case QTFS_OP_UMOUNT:
 		case QTFS_OP_INTERRUPT:
+		case QTFS_OP_ACCESS:
 			answer(fd, &h, 0, "");
 			break;
 		default:
@@ -585,15 +660,108 @@ static void run_stall(const char *mnt)
 	close(p[1]);
 }
 
+/* Run the mount's "suid" as uid 1000; returns the euid it had, or -1. */
+static long exec_euid(const char *mnt)
+{
+	char path[4096], buf[32] = "";
+	ssize_t n, got = 0;
+	int p[2], status;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/suid", mnt);
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (!pid) {
+		dup2(p[1], STDOUT_FILENO);
+		if (setgroups(0, NULL) || setgid(HS_UNPRIV) || setuid(HS_UNPRIV))
+			_exit(126);
+		execl(path, "suid", HS_PRINT_EUID, (char *)NULL);
+		printf("exec: %s\n", strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	while ((n = read(p[0], buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += n;
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		printf("  suid: %s (status %d)\n", buf, status);
+		return -1;
+	}
+	return strtol(buf, NULL, 10);
+}
+
+/* Open the mount's "dev" for writing and write a byte; returns errno. */
+static int open_dev(const char *mnt)
+{
+	char path[4096];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/dev", mnt);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return errno;
+	if (write(fd, "x", 1) != 1)
+		ret = errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * setid-devices: the server offers a world-writable node for the client's
+ * /dev/null and a root set-user-ID program.  By default the node does not
+ * open and the program runs as its caller (stat still shows the bit);
+ * devices=local,setid=allow opt in to both.
+ */
+static void run_setid(const char *mnt)
+{
+	char path[4096], what[128];
+	struct stat st;
+	long euid;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/suid", mnt);
+	check("stat shows the set-user-ID bit",
+	      !stat(path, &st) && (st.st_mode & S_ISUID) && st.st_uid == 0);
+	ret = open_dev(mnt);
+	snprintf(what, sizeof(what), "default: the device node does not open (got %s)",
+		 errname(ret));
+	check(what, ret == EACCES);
+	euid = exec_euid(mnt);
+	snprintf(what, sizeof(what), "default: uid %d runs the set-user-ID program as itself (euid %ld)",
+		 HS_UNPRIV, euid);
+	check(what, euid == HS_UNPRIV);
+
+	ret = umount(mnt) ? errno : do_mount(mnt, ",devices=local,setid=allow");
+	check("remount with devices=local,setid=allow", !ret);
+	if (ret)
+		return;
+	ret = open_dev(mnt);
+	snprintf(what, sizeof(what), "devices=local: the device node opens (got %s)",
+		 errname(ret));
+	check(what, ret == 0);
+	euid = exec_euid(mnt);
+	snprintf(what, sizeof(what), "setid=allow: the set-user-ID program runs as root (euid %ld)",
+		 euid);
+	check(what, euid == 0);
+}
+
 int main(int argc, char **argv)
 {
 	const char *trans = NULL, *where = NULL, *port = NULL, *mnt = NULL;
 	char what[128];
+	struct stat st;
 	struct hw_addr listen_addr;
 	pthread_t t;
 	size_t i;
 	int a, ret;
 
+	/* setid-devices runs this program from the mount */
+	if (argc == 2 && !strcmp(argv[1], HS_PRINT_EUID)) {
+		printf("%u\n", (unsigned int)geteuid());
+		return 0;
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (a = 1; a + 1 < argc && argv[a][0] == '-'; a += 2) {
 		if (!strcmp(argv[a], "--trans"))
@@ -630,6 +798,12 @@ int main(int argc, char **argv)
 	if (sc->bad == HS_STALL && !addr.vsock)
 		setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &(int){ 65536 },
 			   sizeof(int));
+	if (sc->bad == HS_SETID) {
+		exe_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+		if (exe_fd < 0 || fstat(exe_fd, &st))
+			return 1;
+		exe_size = st.st_size;
+	}
 	if (pthread_create(&t, NULL, server_thread, NULL))
 		return 1;
 	printf("hostile server: %s over %s\n", sc->name, trans);
@@ -649,8 +823,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/* scenarios with syscalls and checks of their own */
-	if (sc->bad == HS_STALL) {
-		run_stall(mnt);
+	if (sc->bad == HS_STALL || sc->bad == HS_SETID) {
+		if (sc->bad == HS_STALL)
+			run_stall(mnt);
+		else
+			run_setid(mnt);
 		goto out_umount;
 	}
 	if (sc->bad == HS_DUP_ID) {

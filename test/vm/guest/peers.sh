@@ -12,7 +12,7 @@ HOSTILE_CLASSES="escape handles truncated oversized strings opcodes version preh
 # Classes that need a whitelist of their own, written by hostile_wl_<class>.
 # They run without the mount probe, which their rules may not allow.
 HOSTILE_WL_CLASSES="device link"
-HOSTILE_SCENARIOS="short long overmax unknown-id dup-id huge-count huge-dirent errno-positive errno-big errno-restartsys error-with-payload reply-to-nothing garbage unsolicited wrong-opcode bad-hello readdir-same-cookie readdir-cookie-cycle stop-reading"
+HOSTILE_SCENARIOS="short long overmax unknown-id dup-id huge-count huge-dirent errno-positive errno-big errno-restartsys error-with-payload reply-to-nothing garbage unsolicited wrong-opcode bad-hello readdir-same-cookie readdir-cookie-cycle setid-devices stop-reading"
 # Test keys: 16 bytes each, in hex.
 PSK1=00112233445566778899aabbccddeeff
 PSK2=ffeeddccbbaa99887766554433221100
