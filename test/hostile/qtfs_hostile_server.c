@@ -161,6 +161,9 @@ static void attr_of(struct qtfs_attr *a, const char *path)
 	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 
 	attr_fill(a, !*path);
+	/* stop-reading: a file per writer, so that no inode lock joins them */
+	if (name[0] == 'w' && name[1] >= '0' && name[1] <= '9')
+		a->ino = 100 + atoi(name + 1);
 	if (sc->bad != HS_SETID)
 		return;
 	if (!strcmp(name, "suid")) {
@@ -591,28 +594,32 @@ static int reap(pid_t *pids, int n, double secs)
  */
 static void run_stall(const char *mnt)
 {
+	int fds[HS_STALL_A + HS_STALL_B], fd = -1, p[2], i, got = 0, clean = 1;
 	pid_t a[HS_STALL_A], b[HS_STALL_B];
 	struct hs_write_result r;
-	int fd, p[2], i, got = 0, clean = 1;
 	struct pollfd pfd;
 	char path[4096], what[160];
 	double t0, tk, worst = 0;
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/victim", mnt);
-	fd = open(path, O_WRONLY);
-	check("open a file for writing", fd >= 0);
+	for (i = 0; i < HS_STALL_A + HS_STALL_B; i++) {
+		snprintf(path, sizeof(path), "%s/w%d", mnt, i);
+		fd = fds[i] = open(path, O_WRONLY);
+		if (fd < 0)
+			break;
+	}
+	check("open a file per writer", fd >= 0);
 	if (fd < 0 || pipe(p))
 		return;
 	t0 = now();
 	for (i = 0; i < HS_STALL_A; i++)
-		a[i] = stall_writer(fd, i, p[1]);
+		a[i] = stall_writer(fds[i], 0, p[1]);
 	sleep(2);
 	check("the server stopped reading: every writer is still blocked",
 	      __atomic_load_n(&triggered, __ATOMIC_SEQ_CST) &&
 	      reap(a, HS_STALL_A, 0) == 0);
 	for (i = 0; i < HS_STALL_B; i++)
-		b[i] = stall_writer(fd, HS_STALL_A + i, p[1]);
+		b[i] = stall_writer(fds[HS_STALL_A + i], 0, p[1]);
 	usleep(500000);
 	for (i = 0; i < HS_STALL_B; i++)
 		kill(b[i], SIGKILL);
@@ -655,7 +662,8 @@ static void run_stall(const char *mnt)
 	snprintf(what, sizeof(what), "the mount works again over a new connection (%d connections)",
 		 nr_conns);
 	check(what, i < 40 && nr_conns == 2);
-	close(fd);
+	for (i = 0; i < HS_STALL_A + HS_STALL_B; i++)
+		close(fds[i]);
 	close(p[0]);
 	close(p[1]);
 }
