@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-2-Clause) */
+/*
+ * udsproxyd wire protocol: cross-host unix domain socket connections.  The
+ * only definition, shared by udsproxyd, libudsproxy.so and the tests; the
+ * design is doc/ipc.md.
+ *
+ * Changelog:
+ *   1.0: initial protocol (unreleased): HELLO, CONNECT, DATA, SHUTDOWN
+ *        between two udsproxyd; LOCAL_CONNECT from libudsproxy.so.
+ *
+ * Framing:
+ *   Every message is a &struct qtfs_hdr of include/uapi/qtfs_proto.h and
+ *   a payload whose layout is given by a format string of the same codec
+ *   (common/qtfs_proto.c): the frame header, its checks and the format
+ *   characters are qtfs's.  Opcodes are &enum qtfs_uds_op, never qtfs's.
+ *
+ * A link is one stream connection (vsock; TCP in test mode) between two
+ * udsproxyd that carries exactly one proxied unix socket connection:
+ *   L->R  HELLO (id 1), as qtfs's with %QTFS_UDS_MAGIC and this version,
+ *         with the pre-shared key exchange of qtfs (%QTFS_FEAT_AUTH, two
+ *         round trips, labels %QTFS_UDS_LABEL_*) and on TCP tagged frames
+ *         (%QTFS_FEAT_FRAME_MAC) under the session key of
+ *         %QTFS_UDS_LABEL_SESSION
+ *   L->R  CONNECT (id 2): caller credentials, socket type, server path
+ *   R->L  CONNECT reply: 0, or -errno of the connect (nothing follows)
+ *   both  DATA (id 0) and SHUTDOWN (id 0) until both sides sent SHUTDOWN,
+ *         or either closes the link (the connection is reset)
+ * A receiver drops the link on anything else.
+ *
+ * The local protocol between libudsproxy.so and its udsproxyd uses the
+ * same frames on the daemon's unix socket: one LOCAL_CONNECT request and
+ * its reply, after which the socket carries the connection's bytes (or
+ * messages) as they are; the caller's identity is the socket's SO_PEERCRED
+ * and SO_PEERGROUPS, never something the caller states.
+ */
+#ifndef _UAPI_LINUX_QTFS_UDS_H
+#define _UAPI_LINUX_QTFS_UDS_H
+
+#include <linux/types.h>
+#include "qtfs_proto.h"
+
+#define QTFS_UDS_MAGIC		0x53445551	/* "QUDS" read as LE bytes */
+#define QTFS_UDS_MAJOR		1
+#define QTFS_UDS_MINOR		0
+
+/*
+ * HMAC labels of the key exchange and the session key, as qtfs's
+ * QTFS_AUTH_LABEL_* but apart from them: a proof or tag made for one
+ * protocol is never valid in the other.
+ */
+#define QTFS_UDS_LABEL_SERVER	"quds-auth-server"
+#define QTFS_UDS_LABEL_CLIENT	"quds-auth-client"
+#define QTFS_UDS_LABEL_SESSION	"quds-session"
+
+/* Largest DATA blob; one SOCK_SEQPACKET message at most. */
+#define QTFS_UDS_DATA_MAX	(64U << 10)
+/* Max message size this implementation announces: DATA plus headers. */
+#define QTFS_UDS_MSG_MAX	(QTFS_UDS_DATA_MAX + 4096)
+/* Smallest max message size a peer may announce: a CONNECT must fit. */
+#define QTFS_UDS_MSG_MIN	(16U << 10)
+
+/* Socket types of CONNECT and LOCAL_CONNECT (not the host's SOCK_*). */
+#define QTFS_UDS_STREAM		1
+#define QTFS_UDS_SEQPACKET	2
+
+/**
+ * enum qtfs_uds_op - udsproxyd opcodes; values are fixed and never reused
+ * @QTFS_UDS_OP_HELLO:         "dhhddB" magic, major, minor, features, max
+ *                             message size, authentication data; the reply
+ *                             has the same format (qtfs's HELLO)
+ * @QTFS_UDS_OP_CONNECT:       "Cds" caller credentials, %QTFS_UDS_STREAM or
+ *                             %QTFS_UDS_SEQPACKET, absolute path of the
+ *                             socket on the receiving host; reply: error
+ *                             only
+ * @QTFS_UDS_OP_DATA:          "B" bytes (stream) or one message
+ *                             (seqpacket) of at most %QTFS_UDS_DATA_MAX
+ *                             and the negotiated size; id 0, no reply
+ * @QTFS_UDS_OP_SHUTDOWN:      "" the sender sends no more DATA (its end
+ *                             read end of file); id 0, no reply
+ * @QTFS_UDS_OP_LOCAL_CONNECT: "dhds" %QTFS_UDS_MAGIC, %QTFS_UDS_MAJOR,
+ *                             socket type, absolute path of the socket on
+ *                             the peer host; libudsproxy.so to udsproxyd
+ *                             only; reply: error only
+ * @__QTFS_UDS_OP_MAX:         sentinel
+ */
+enum qtfs_uds_op {
+	QTFS_UDS_OP_HELLO = 1,
+	QTFS_UDS_OP_CONNECT = 2,
+	QTFS_UDS_OP_DATA = 3,
+	QTFS_UDS_OP_SHUTDOWN = 4,
+	QTFS_UDS_OP_LOCAL_CONNECT = 16,
+	__QTFS_UDS_OP_MAX
+};
+
+#define QTFS_UDS_OP_MAX (__QTFS_UDS_OP_MAX - 1)
+
+#endif /* _UAPI_LINUX_QTFS_UDS_H */
