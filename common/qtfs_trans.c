@@ -188,6 +188,39 @@ int qtfs_sock_send(struct qtfs_tconn *tc, struct kvec *vec, size_t nr,
 }
 
 /**
+ * qtfs_sock_send_part() - send as much of a message as fits in time
+ * @tc:      connection
+ * @vec:     message pieces
+ * @nr:      number of pieces
+ * @len:     total bytes
+ * @timeout: jiffies to wait for room in the socket, 0 to not wait
+ *
+ * The caller serialises sends on @tc, so the socket's send timeout is
+ * ours to set.
+ *
+ * Return: bytes sent (> 0), -EAGAIN if none fit within @timeout, or
+ * another -errno.
+ */
+int qtfs_sock_send_part(struct qtfs_tconn *tc, struct kvec *vec, size_t nr,
+			size_t len, long timeout)
+{
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	struct sock *sk = tc->sock->sk;
+	int ret;
+
+	if (timeout) {
+		lock_sock(sk);
+		sk->sk_sndtimeo = timeout;
+		release_sock(sk);
+	} else {
+		msg.msg_flags |= MSG_DONTWAIT;
+	}
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, vec, nr, len);
+	ret = sock_sendmsg(tc->sock, &msg);
+	return ret ?: -ECONNRESET;
+}
+
+/**
  * qtfs_sock_recv() - receive exactly @len bytes from a stream socket
  * @tc:  connection
  * @buf: destination
@@ -263,15 +296,39 @@ int qtfs_sock_accept(struct qtfs_tconn *listener, struct qtfs_tconn *tc)
 #define QTFS_FRAME_VECS		4
 
 /**
+ * qtfs_frame_tag() - the tag that follows a message, if frames are tagged
+ * @tc:  connection
+ * @vec: the message, header first
+ * @nr:  pieces in @vec
+ * @tag: where the tag goes (%QTFS_FRAME_TAG_SIZE bytes)
+ *
+ * Caller holds the connection's send lock and calls this once per message,
+ * in the order messages reach the stream (tags are numbered), then sends
+ * @tag right behind the message.  HELLO frames are never tagged, so the
+ * last HELLO may leave after the server turned authentication on.
+ *
+ * Return: the tag's length, 0 if the message goes untagged, or -errno.
+ */
+int qtfs_frame_tag(struct qtfs_tconn *tc, const struct kvec *vec, size_t nr,
+		   u8 *tag)
+{
+	const struct qtfs_hdr *h = vec[0].iov_base;
+	int ret;
+
+	if (!tc->fmac || le16_to_cpu(h->opcode) == QTFS_OP_HELLO)
+		return 0;
+	ret = qtfs_fmac_sign(tc->fmac, vec, nr, tag);
+	return ret ?: QTFS_FRAME_TAG_SIZE;
+}
+
+/**
  * qtfs_frame_send() - send one whole message, tagged if frames are
  * @tc:  connection
  * @vec: the message, header first
  * @nr:  pieces in @vec (fewer than %QTFS_FRAME_VECS)
  * @len: total bytes
  *
- * Caller holds the connection's send lock: tags are numbered in the order
- * frames reach the stream.  HELLO frames are never tagged, so the last
- * HELLO may leave after the server turned authentication on.
+ * Caller holds the connection's send lock; see qtfs_frame_tag().
  *
  * Return: 0, or -errno; after an error part of the message may have been
  * sent, so the caller must drop the connection.
@@ -279,18 +336,15 @@ int qtfs_sock_accept(struct qtfs_tconn *listener, struct qtfs_tconn *tc)
 int qtfs_frame_send(struct qtfs_tconn *tc, struct kvec *vec, size_t nr,
 		    size_t len)
 {
-	const struct qtfs_hdr *h = vec[0].iov_base;
 	struct kvec all[QTFS_FRAME_VECS];
 	u8 tag[QTFS_FRAME_TAG_SIZE];
 	int ret;
 
-	if (!tc->fmac || le16_to_cpu(h->opcode) == QTFS_OP_HELLO)
-		return tc->ops->send(tc, vec, nr, len);
 	if (WARN_ON_ONCE(nr >= QTFS_FRAME_VECS))
 		return -EINVAL;
-	ret = qtfs_fmac_sign(tc->fmac, vec, nr, tag);
-	if (ret)
-		return ret;
+	ret = qtfs_frame_tag(tc, vec, nr, tag);
+	if (ret <= 0)
+		return ret ?: tc->ops->send(tc, vec, nr, len);
 	memcpy(all, vec, nr * sizeof(*vec));
 	all[nr].iov_base = tag;
 	all[nr].iov_len = sizeof(tag);

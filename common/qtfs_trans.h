@@ -82,6 +82,10 @@ struct qtfs_tconn {
  *            @tc->send_timeout seconds without progress (-ETIMEDOUT); a
  *            signal ends the wait; a short send leaves the stream
  *            undefined, so callers drop the connection
+ * @send_part: send up to @len bytes from @vec, waiting at most @timeout
+ *            jiffies for room (0: not at all); returns the bytes sent,
+ *            -EAGAIN if none fit in time, or -errno; the server's
+ *            replies use it so that no peer can hold a sender for long
  * @recv:     receive exactly @len bytes into @buf; -ECONNRESET on EOF
  * @show:     print the peer address into @buf (at most @len bytes)
  * @peer:     identity of the peer of connected @tc (&struct
@@ -103,6 +107,8 @@ struct qtfs_trans_ops {
 	void (*close)(struct qtfs_tconn *tc);
 	int (*send)(struct qtfs_tconn *tc, struct kvec *vec, size_t nr,
 		    size_t len);
+	int (*send_part)(struct qtfs_tconn *tc, struct kvec *vec, size_t nr,
+			 size_t len, long timeout);
 	int (*recv)(struct qtfs_tconn *tc, void *buf, size_t len);
 	int (*show)(struct qtfs_tconn *tc, char *buf, size_t len);
 	int (*peer)(struct qtfs_tconn *tc, struct qtfs_trans_peer *peer);
@@ -120,11 +126,15 @@ int qtfs_sock_open(struct qtfs_tconn *tc, int family, int proto,
 		   struct sockaddr *sa, int salen, bool listen);
 int qtfs_sock_send(struct qtfs_tconn *tc, struct kvec *vec, size_t nr,
 		   size_t len);
+int qtfs_sock_send_part(struct qtfs_tconn *tc, struct kvec *vec, size_t nr,
+			size_t len, long timeout);
 int qtfs_sock_recv(struct qtfs_tconn *tc, void *buf, size_t len);
 void qtfs_sock_shutdown(struct qtfs_tconn *tc);
 void qtfs_sock_close(struct qtfs_tconn *tc);
 int qtfs_sock_accept(struct qtfs_tconn *listener, struct qtfs_tconn *tc);
 
+int qtfs_frame_tag(struct qtfs_tconn *tc, const struct kvec *vec, size_t nr,
+		   u8 *tag);
 int qtfs_frame_send(struct qtfs_tconn *tc, struct kvec *vec, size_t nr,
 		    size_t len);
 int qtfs_frame_recv(struct qtfs_tconn *tc, void *buf, u32 len);

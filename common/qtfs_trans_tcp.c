@@ -88,6 +88,7 @@ static struct qtfs_trans_ops qtfs_trans_tcp = {
 	.shutdown = qtfs_sock_shutdown,
 	.close = qtfs_sock_close,
 	.send = qtfs_sock_send,
+	.send_part = qtfs_sock_send_part,
 	.recv = qtfs_sock_recv,
 	.show = qtfs_tcp_show,
 	.peer = qtfs_tcp_peer,

@@ -65,6 +65,7 @@ static struct qtfs_trans_ops qtfs_trans_vsock = {
 	.shutdown = qtfs_sock_shutdown,
 	.close = qtfs_sock_close,
 	.send = qtfs_sock_send,
+	.send_part = qtfs_sock_send_part,
 	.recv = qtfs_sock_recv,
 	.show = qtfs_vsock_show,
 	.peer = qtfs_vsock_peer,

@@ -7,14 +7,27 @@
  * messages, does the HELLO exchange itself and queues every later request
  * (already validated against its opcode's format) for the engine's workers.
  *
+ * Replies.  Nobody who serves requests waits for a peer to read: a reply is
+ * queued on its connection (&qtsrv_conn.sendq), in the order the replies
+ * were made, and sent at once by whoever gets the send lock without
+ * waiting, as far as the socket has room.  The rest is sent by the
+ * connection's send work, which waits for the peer at most
+ * qtfs_server_send_timeout seconds per reply and otherwise closes the
+ * connection.  Every request reserves the largest reply it can get when it
+ * is admitted, so what a connection holds in requests and unsent replies
+ * stays within qtfs_conn_max_inflight_bytes and no worker ever waits for
+ * room either.
+ *
  * Connection lifetime: a connection sits on &qtsrv.conns while its receive
  * thread runs.  When the thread ends (peer gone, protocol violation, failed
  * send, server stop) it shuts the transport down, drops the session, moves
  * the connection to &qtsrv.dead_conns and kicks &qtsrv.reap_work, which
  * stops the thread (kthread_stop() also waits until it has left this
- * module's code) and drops the list's reference.  Queued and running
- * requests hold their own references, so the socket is closed and the
- * memory freed only after the last reply attempt.
+ * module's code) and drops the list's reference.  Requests hold their own
+ * references until their reply is sent or dropped, so the socket is closed
+ * and the memory freed only after the last reply attempt.  Killing a
+ * connection signals the workers running its requests, so that no wait
+ * in a handler outlives it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -26,8 +39,16 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 #include "qtfs_auth.h"
 #include "qtsrv.h"
+
+/* The largest HELLO reply: fixed fields, the server's nonce and proof. */
+#define QTSRV_HELLO_RSP_MAX	(QTFS_HDR_SIZE + 20 + QTFS_AUTH_NONCE_SIZE + \
+				 QTFS_AUTH_MAC_SIZE)
+
+/* Runs the send work of every connection; see qtsrv_conn_init(). */
+static struct workqueue_struct *qtsrv_send_wq;
 
 /* ----- mount sessions ----- */
 
@@ -137,71 +158,276 @@ void qtsrv_conn_put(struct qtsrv_conn *conn)
 }
 
 /**
+ * qtsrv_conn_init() - set up what all connections share
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int qtsrv_conn_init(void)
+{
+	/*
+	 * Unbound and as wide as allowed: a send work may wait for its peer
+	 * for up to qtfs_server_send_timeout, which must not hold up the
+	 * replies of other connections.
+	 */
+	qtsrv_send_wq = alloc_workqueue("qtsrv_send", WQ_UNBOUND,
+					WQ_UNBOUND_MAX_ACTIVE);
+	return qtsrv_send_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * qtsrv_conn_exit() - undo qtsrv_conn_init(), once no connection is left
+ */
+void qtsrv_conn_exit(void)
+{
+	destroy_workqueue(qtsrv_send_wq);
+}
+
+/* Run @conn's send work; it holds a connection reference while queued. */
+static void qtsrv_send_kick(struct qtsrv_conn *conn)
+{
+	refcount_inc(&conn->ref);
+	if (!queue_work(qtsrv_send_wq, &conn->send_work))
+		qtsrv_conn_put(conn);
+}
+
+/**
  * qtsrv_conn_kill() - shut a connection down
  * @conn: connection
  *
- * Wakes the receive thread (which then tears the connection down) and
- * makes further sends fail.  Safe to call more than once, from any context
+ * Wakes the receive thread (which then tears the connection down), makes
+ * further sends fail, drops the replies not sent yet and signals every
+ * worker running one of its requests, so that a wait in a handler ends
+ * (see qtsrv_req_watch()).  Safe to call more than once, from any context
  * that may sleep.
  */
 void qtsrv_conn_kill(struct qtsrv_conn *conn)
 {
+	struct qtsrv_req *req;
+	unsigned long id;
+
 	if (test_and_set_bit(QTSRV_CONN_DEAD, &conn->flags))
 		return;
 	conn->tc.ops->shutdown(&conn->tc);
+	xa_lock(&conn->reqs);
+	xa_for_each(&conn->reqs, id, req)
+		if (req->waiter)
+			send_sig(SIGUSR1, req->waiter, 1);
+	xa_unlock(&conn->reqs);
 	wake_up_all(&conn->inflight_wq);
+	qtsrv_send_kick(conn);
 }
 
-/**
- * qtsrv_conn_send() - send one whole message
- * @conn: connection
- * @msg:  message, header included
- * @len:  its length
- *
- * A failed send may have left part of the message on the stream, so it
- * kills the connection.
- *
- * Return: 0 or -errno.
- */
-int qtsrv_conn_send(struct qtsrv_conn *conn, void *msg, u32 len)
+/* Free the replies of a dead connection that were not sent. */
+static void qtsrv_send_drop(struct qtsrv_conn *conn)
 {
-	struct kvec vec = { .iov_base = msg, .iov_len = len };
+	struct qtsrv_req *req, *tmp;
+	LIST_HEAD(drop);
+
+	spin_lock(&conn->lock);
+	list_splice_init(&conn->sendq, &drop);
+	spin_unlock(&conn->lock);
+	list_for_each_entry_safe(req, tmp, &drop, node) {
+		list_del(&req->node);
+		qtsrv_req_free(req);
+	}
+}
+
+/* Send what fits of the rest of @req's frame, from @conn->send_off. */
+static int qtsrv_send_part(struct qtsrv_conn *conn, struct qtsrv_req *req,
+			   long timeout)
+	__must_hold(&conn->send_lock)
+{
+	struct kvec vec[2] = {
+		{ .iov_base = req->rsp, .iov_len = req->rsp_len },
+		{ .iov_base = req->tag, .iov_len = req->tag_len },
+	};
+	u32 off = conn->send_off;
+	int i = 0;
+
+	if (off >= req->rsp_len) {
+		off -= req->rsp_len;
+		i = 1;
+	}
+	vec[i].iov_base += off;
+	vec[i].iov_len -= off;
+	return conn->tc.ops->send_part(&conn->tc, &vec[i], 2 - i,
+				       req->rsp_len + req->tag_len -
+				       conn->send_off, timeout);
+}
+
+/*
+ * Send the queued replies of @conn in order, waiting up to @timeout
+ * jiffies for each (0: not at all); drop them if the connection is dead.
+ * Return: 0 once the queue is empty, -EAGAIN if the socket is full and
+ * @timeout is 0, -ETIMEDOUT, or the transport's -errno.
+ */
+static int qtsrv_send_queued(struct qtsrv_conn *conn, long timeout)
+	__must_hold(&conn->send_lock)
+{
+	unsigned long deadline;
+	struct qtsrv_req *req;
+	struct kvec vec[1];
+	long left = 0;
 	int ret;
 
-	ret = mutex_lock_interruptible(&conn->send_lock);
-	if (ret)
-		goto out_kill;
-	if (test_bit(QTSRV_CONN_DEAD, &conn->flags))
-		ret = -ENOTCONN;
+	lockdep_assert_held(&conn->send_lock);
+	for (;;) {
+		spin_lock(&conn->lock);
+		req = list_first_entry_or_null(&conn->sendq, struct qtsrv_req,
+					       node);
+		spin_unlock(&conn->lock);
+		if (!req)
+			return 0;
+		if (test_bit(QTSRV_CONN_DEAD, &conn->flags)) {
+			qtsrv_send_drop(conn);
+			return 0;
+		}
+		if (!conn->send_off) {
+			/* tags are numbered in the order frames start */
+			vec[0].iov_base = req->rsp;
+			vec[0].iov_len = req->rsp_len;
+			ret = qtfs_frame_tag(&conn->tc, vec, 1, req->tag);
+			if (ret < 0)
+				return ret;
+			req->tag_len = ret;
+		}
+		deadline = jiffies + timeout;
+		while (conn->send_off < req->rsp_len + req->tag_len) {
+			if (timeout) {
+				left = (long)(deadline - jiffies);
+				if (left <= 0)
+					return -ETIMEDOUT;
+			}
+			ret = qtsrv_send_part(conn, req, left);
+			if (ret == -EAGAIN && timeout)
+				return -ETIMEDOUT;
+			if (ret < 0)
+				return ret;
+			conn->send_off += ret;
+		}
+		conn->send_off = 0;
+		spin_lock(&conn->lock);
+		list_del(&req->node);
+		spin_unlock(&conn->lock);
+		qtsrv_req_free(req);
+	}
+}
+
+/* A send failed: part of a reply may be on the stream, so close. */
+static void qtsrv_send_failed(struct qtsrv_conn *conn, int err)
+{
+	if (err == -ETIMEDOUT)
+		qtsrv_warn_rl("conn %u (%s): peer took no reply for %u s, closing\n",
+			      conn->id, conn->peer, READ_ONCE(qtsrv_send_timeout));
 	else
-		ret = qtfs_frame_send(&conn->tc, &vec, 1, len);
-	mutex_unlock(&conn->send_lock);
-	if (!ret)
-		return 0;
-out_kill:
-	qtsrv_dbg_rl("conn %u: send failed: %d\n", conn->id, ret);
+		qtsrv_dbg_rl("conn %u: send failed: %d\n", conn->id, err);
 	qtsrv_conn_kill(conn);
-	return ret;
+}
+
+static bool qtsrv_sendq_empty(struct qtsrv_conn *conn)
+{
+	bool empty;
+
+	spin_lock(&conn->lock);
+	empty = list_empty(&conn->sendq);
+	spin_unlock(&conn->lock);
+	return empty;
+}
+
+/*
+ * Send what is queued on @conn without waiting for the peer; leave the
+ * rest to the send work.  Whoever holds the send lock comes back here
+ * after letting it go, so a reply queued by a worker that found the lock
+ * taken is never left behind.
+ */
+static void qtsrv_conn_push(struct qtsrv_conn *conn)
+{
+	int ret;
+
+	while (!qtsrv_sendq_empty(conn) && mutex_trylock(&conn->send_lock)) {
+		ret = qtsrv_send_queued(conn, 0);
+		mutex_unlock(&conn->send_lock);
+		if (ret == -EAGAIN) {
+			qtsrv_send_kick(conn);
+			return;
+		}
+		if (ret) {
+			qtsrv_send_failed(conn, ret);
+			return;
+		}
+	}
+}
+
+/* The send work: what the socket had no room for, waiting for the peer. */
+static void qtsrv_send_work(struct work_struct *work)
+{
+	struct qtsrv_conn *conn = container_of(work, struct qtsrv_conn,
+					       send_work);
+	int ret;
+
+	mutex_lock(&conn->send_lock);
+	ret = qtsrv_send_queued(conn, READ_ONCE(qtsrv_send_timeout) * HZ);
+	mutex_unlock(&conn->send_lock);
+	if (ret)
+		qtsrv_send_failed(conn, ret);
+	else
+		qtsrv_conn_push(conn);
+	qtsrv_conn_put(conn);
 }
 
 /**
- * qtsrv_send_error() - reply to a request with an error and no payload
- * @conn:  connection
- * @h:     the request's header
- * @error: negative errno, valid on the wire
+ * qtsrv_req_reply() - answer a request
+ * @req: request; its connection's send path owns it from now on
+ * @rsp: the finished reply: kvmalloc'd (the request takes it) or
+ *       @req->rsp_err
+ * @len: its length, at most what the request reserved
  *
- * Return: 0 or -errno, as qtsrv_conn_send().
+ * Never waits for the peer: the reply goes on the connection's send queue
+ * and out as far as the socket has room; the send work does the rest.
+ * On a dead connection the request is just freed.
  */
-int qtsrv_send_error(struct qtsrv_conn *conn, const struct qtfs_msg_hdr *h,
-		     int error)
+void qtsrv_req_reply(struct qtsrv_req *req, void *rsp, u32 len)
 {
-	u8 raw[QTFS_HDR_SIZE];
+	struct qtsrv_conn *conn = req->conn;
+	bool dead;
+
+	/* once the client has the reply it may reuse the id */
+	xa_cmpxchg(&conn->reqs, req->hdr.id, req, NULL, 0);
+	kvfree(req->payload);
+	req->payload = NULL;
+	req->rsp = rsp;
+	req->rsp_len = len;
+	WARN_ON_ONCE(len > req->charge);
+	spin_lock(&conn->lock);
+	if (len < req->charge) {
+		conn->inflight_bytes -= req->charge - len;
+		req->charge = len;
+	}
+	dead = test_bit(QTSRV_CONN_DEAD, &conn->flags);
+	if (!dead)
+		list_add_tail(&req->node, &conn->sendq);
+	spin_unlock(&conn->lock);
+	wake_up(&conn->inflight_wq);
+	if (dead)
+		qtsrv_req_free(req);
+	else
+		qtsrv_conn_push(conn);
+}
+
+/**
+ * qtsrv_req_reply_error() - answer a request with an error and no payload
+ * @req:   request, as for qtsrv_req_reply()
+ * @error: negative errno valid on the wire, or 0
+ */
+void qtsrv_req_reply_error(struct qtsrv_req *req, int error)
+{
 	struct qtfs_buf b;
 
-	qtfs_buf_init(&b, raw, sizeof(raw));
-	qtfs_proto_begin(&b, h->opcode, QTFS_HDR_REPLY, h->id, error);
+	qtfs_buf_init(&b, req->rsp_err, sizeof(req->rsp_err));
+	qtfs_proto_begin(&b, req->hdr.opcode, QTFS_HDR_REPLY, req->hdr.id,
+			 error);
 	qtfs_proto_end(&b);
-	return qtsrv_conn_send(conn, raw, b.pos);
+	qtsrv_req_reply(req, req->rsp_err, b.pos);
 }
 
 /**
@@ -212,58 +438,47 @@ void qtsrv_req_free(struct qtsrv_req *req)
 {
 	struct qtsrv_conn *conn = req->conn;
 
+	xa_cmpxchg(&conn->reqs, req->hdr.id, req, NULL, 0);
 	spin_lock(&conn->lock);
 	conn->inflight--;
-	conn->inflight_bytes -= req->hdr.len - QTFS_HDR_SIZE;
+	conn->inflight_bytes -= req->charge;
 	spin_unlock(&conn->lock);
 	wake_up(&conn->inflight_wq);
-	qtsrv_req_untrack(req);
 	kvfree(req->payload);
+	if (req->rsp != req->rsp_err)
+		kvfree(req->rsp);
 	kfree(req);
 	qtsrv_conn_put(conn);
 }
 
 /**
- * qtsrv_req_untrack() - make a request unreachable for INTERRUPT
- * @req: request about to be answered or dropped
+ * qtsrv_req_watch() - let INTERRUPT and the connection's end reach a worker
+ * @req: request the calling worker is about to run
  *
- * Called before the reply is sent: once the client has the reply it may
- * reuse the id.  Safe to call more than once.
+ * Until qtsrv_req_unwatch(), an INTERRUPT for @req or the death of its
+ * connection sends SIGUSR1 to the calling thread, so that an
+ * interruptible wait in the handler (a lock, a blocking read of a
+ * server-side file) returns -ERESTARTSYS; the engine handles SIGUSR1 and
+ * goes on serving.  If either happened already, the signal comes now:
+ * a wait the handler starts ends at once, work that does not wait still
+ * runs.
  */
-void qtsrv_req_untrack(struct qtsrv_req *req)
+void qtsrv_req_watch(struct qtsrv_req *req)
 {
-	xa_cmpxchg(&req->conn->reqs, req->hdr.id, req, NULL, 0);
+	struct qtsrv_conn *conn = req->conn;
+
+	xa_lock(&conn->reqs);
+	req->waiter = current;
+	if (req->interrupted || test_bit(QTSRV_CONN_DEAD, &conn->flags))
+		send_sig(SIGUSR1, current, 1);
+	xa_unlock(&conn->reqs);
 }
 
 /**
- * qtsrv_req_wait_begin() - let INTERRUPT wake the worker running @req
- * @req: request of the calling worker
- *
- * Until qtsrv_req_wait_end(), an INTERRUPT for @req sends SIGUSR1 to the
- * calling thread, so that an interruptible wait in the handler returns
- * -ERESTARTSYS (the engine handles SIGUSR1 and goes on serving).
- *
- * Return: 0, or -EINTR if the client has given up on @req already.
- */
-int qtsrv_req_wait_begin(struct qtsrv_req *req)
-{
-	struct xarray *reqs = &req->conn->reqs;
-	int ret = 0;
-
-	xa_lock(reqs);
-	if (req->interrupted)
-		ret = -EINTR;
-	else
-		req->waiter = current;
-	xa_unlock(reqs);
-	return ret;
-}
-
-/**
- * qtsrv_req_wait_end() - end of the section started by qtsrv_req_wait_begin()
+ * qtsrv_req_unwatch() - end of the section started by qtsrv_req_watch()
  * @req: request of the calling worker
  */
-void qtsrv_req_wait_end(struct qtsrv_req *req)
+void qtsrv_req_unwatch(struct qtsrv_req *req)
 {
 	struct xarray *reqs = &req->conn->reqs;
 
@@ -274,12 +489,11 @@ void qtsrv_req_wait_end(struct qtsrv_req *req)
 
 /*
  * INTERRUPT "Cq", handled by the receive thread so that it works while
- * every worker is busy: mark the request the client abandoned, and wake
- * its worker if that is in an interruptible wait.  A request that is not
- * found has been answered already.  The reply carries no payload.
+ * every worker is busy: mark the request the client abandoned, and signal
+ * its worker if one runs it.  A request that is not found has been
+ * answered already.  The reply carries no payload.
  */
-static int qtsrv_interrupt(struct qtsrv_conn *conn,
-			   const struct qtfs_msg_hdr *h, void *payload)
+static int qtsrv_interrupt(struct qtsrv_conn *conn, struct qtsrv_req *ir)
 {
 	struct qtsrv_req *req;
 	struct qtfs_cred *cred;
@@ -288,13 +502,17 @@ static int qtsrv_interrupt(struct qtsrv_conn *conn,
 	int ret;
 
 	cred = kmalloc(sizeof(*cred), GFP_KERNEL);
-	if (!cred)
-		return qtsrv_send_error(conn, h, -ENOMEM);
-	qtfs_buf_init(&b, payload, h->len - QTFS_HDR_SIZE);
+	if (!cred) {
+		qtsrv_req_reply_error(ir, -ENOMEM);
+		return 0;
+	}
+	qtfs_buf_init(&b, ir->payload, ir->hdr.len - QTFS_HDR_SIZE);
 	ret = qtfs_proto_unpack(&b, "Cq", cred, &id);
 	kfree(cred);
-	if (WARN_ON_ONCE(ret))	/* qtfs_proto_validate() passed */
+	if (WARN_ON_ONCE(ret)) {	/* qtfs_proto_validate() passed */
+		qtsrv_req_free(ir);
 		return -EPROTO;
+	}
 
 	xa_lock(&conn->reqs);
 	req = id == (unsigned long)id ? xa_load(&conn->reqs, id) : NULL;
@@ -306,23 +524,69 @@ static int qtsrv_interrupt(struct qtsrv_conn *conn,
 	xa_unlock(&conn->reqs);
 	qtsrv_dbg_rl("conn %u: INTERRUPT %llu: %s\n", conn->id, id,
 		     req ? "pending" : "already answered");
-	return qtsrv_send_error(conn, h, 0);
+	qtsrv_req_reply_error(ir, 0);
+	return 0;
 }
 
-/* May the receive thread queue another @len payload bytes? */
-static bool qtsrv_conn_room(struct qtsrv_conn *conn, u32 len)
+/*
+ * May the receive thread admit a message charging @charge bytes?  Requests
+ * for the workers take a slot and bytes; messages the receive thread
+ * answers itself (@ctrl) may use %QTSRV_CONN_CTRL_SLACK more slots and
+ * ignore the byte limit, so that INTERRUPT gets through to a connection
+ * whose slots are all taken by waiting requests.
+ */
+static bool qtsrv_conn_room(struct qtsrv_conn *conn, u32 charge, bool ctrl)
 {
+	u32 max = QTSRV_CONN_MAX_INFLIGHT + (ctrl ? QTSRV_CONN_CTRL_SLACK : 0);
 	bool room;
 
 	if (test_bit(QTSRV_CONN_DEAD, &conn->flags))
 		return true;
 	spin_lock(&conn->lock);
-	room = conn->inflight < QTSRV_CONN_MAX_INFLIGHT &&
-	       (!conn->inflight ||
-		conn->inflight_bytes + len <=
+	/* nothing outstanding: any one message fits, however large */
+	room = conn->inflight < max &&
+	       (ctrl || !conn->inflight_bytes ||
+		conn->inflight_bytes + charge <=
 		qtsrv_limit(qtsrv_conn_max_inflight_bytes));
 	spin_unlock(&conn->lock);
 	return room;
+}
+
+/*
+ * Make a request of a received message once @conn has room for it (see
+ * qtsrv_conn_room()), charging it @charge bytes: its payload and the
+ * largest reply it can get.  This is the back-pressure that bounds what a
+ * peer makes us hold.  Return: the request, which owns @payload, or an
+ * ERR_PTR() (and @payload freed) if the connection died or memory ran out.
+ */
+static struct qtsrv_req *qtsrv_req_new(struct qtsrv_conn *conn,
+				       const struct qtfs_msg_hdr *h,
+				       void *payload, u32 charge, bool ctrl)
+{
+	struct qtsrv_req *req;
+
+	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	if (!req) {
+		kvfree(payload);
+		return ERR_PTR(-ENOMEM);
+	}
+	wait_event_interruptible(conn->inflight_wq,
+				 qtsrv_conn_room(conn, charge, ctrl));
+	if (test_bit(QTSRV_CONN_DEAD, &conn->flags)) {
+		kvfree(payload);
+		kfree(req);
+		return ERR_PTR(-ECONNRESET);
+	}
+	req->conn = conn;
+	req->hdr = *h;
+	req->payload = payload;
+	req->charge = charge;
+	spin_lock(&conn->lock);
+	conn->inflight++;
+	conn->inflight_bytes += charge;
+	spin_unlock(&conn->lock);
+	refcount_inc(&conn->ref);
+	return req;
 }
 
 /* ----- HELLO and authentication ----- */
@@ -339,53 +603,63 @@ static void qtsrv_hello_timeout(struct work_struct *work)
 	qtsrv_conn_kill(conn);
 }
 
-/* Send our HELLO reply with @blob of @bloblen bytes. */
-static int qtsrv_hello_reply(struct qtsrv_conn *conn,
-			     const struct qtfs_msg_hdr *h, u16 minor,
-			     u32 features, const void *blob, u32 bloblen)
+/* Answer HELLO with our fields and @blob of @bloblen bytes. */
+static int qtsrv_hello_reply(struct qtsrv_conn *conn, struct qtsrv_req *req,
+			     u16 minor, u32 features, const void *blob,
+			     u32 bloblen)
 {
 	u32 size = QTFS_HDR_SIZE + 20 + bloblen;
 	struct qtfs_buf b;
 	u8 *rsp;
 	int ret;
 
-	rsp = kzalloc(size, GFP_KERNEL);
-	if (!rsp)
+	rsp = kvzalloc(size, GFP_KERNEL);
+	if (!rsp) {
+		qtsrv_req_reply_error(req, -ENOMEM);
 		return -ENOMEM;
+	}
 	qtfs_buf_init(&b, rsp, size);
-	qtfs_proto_begin(&b, QTFS_OP_HELLO, QTFS_HDR_REPLY, h->id, 0);
+	qtfs_proto_begin(&b, QTFS_OP_HELLO, QTFS_HDR_REPLY, req->hdr.id, 0);
 	qtfs_proto_pack(&b, "dhhddB", QTFS_PROTO_MAGIC, QTFS_PROTO_MAJOR, minor,
 			features, conn->max_msg, blob, bloblen);
 	ret = qtfs_proto_end(&b);
-	if (!WARN_ON_ONCE(ret))
-		ret = qtsrv_conn_send(conn, rsp, b.pos);
-	kfree(rsp);
-	return ret;
+	if (WARN_ON_ONCE(ret)) {
+		kvfree(rsp);
+		qtsrv_req_free(req);
+		return ret;
+	}
+	qtsrv_req_reply(req, rsp, b.pos);
+	return 0;
+}
+
+/* Answer HELLO with @err, which closes the connection. */
+static int qtsrv_hello_fail(struct qtsrv_req *req, int err)
+{
+	qtsrv_req_reply_error(req, err);
+	return err;
 }
 
 /*
  * HELLO succeeded: the connection leaves the pre-auth pool, or is refused
  * with the pool's error (answered here) and closes.
  */
-static int qtsrv_hello_admit(struct qtsrv_conn *conn,
-			     const struct qtfs_msg_hdr *h)
+static int qtsrv_hello_admit(struct qtsrv_conn *conn, struct qtsrv_req *req)
 {
 	int ret;
 
 	ret = qtsrv_preauth_done(conn);
 	if (ret)
-		qtsrv_send_error(conn, h, ret);
+		qtsrv_hello_fail(req, ret);
 	return ret;
 }
 
 /* The final HELLO reply, of an admitted connection; requests may flow. */
-static int qtsrv_hello_accept(struct qtsrv_conn *conn,
-			      const struct qtfs_msg_hdr *h, u16 minor,
-			      u32 features)
+static int qtsrv_hello_accept(struct qtsrv_conn *conn, struct qtsrv_req *req,
+			      u16 minor, u32 features)
 {
 	int ret;
 
-	ret = qtsrv_hello_reply(conn, h, minor, features, NULL, 0);
+	ret = qtsrv_hello_reply(conn, req, minor, features, NULL, 0);
 	if (ret)
 		return ret;
 	conn->hello = QTSRV_HELLO_DONE;
@@ -396,12 +670,11 @@ static int qtsrv_hello_accept(struct qtsrv_conn *conn,
 }
 
 /* Refuse authentication: answer -EACCES, then the connection closes. */
-static int qtsrv_hello_refuse(struct qtsrv_conn *conn,
-			      const struct qtfs_msg_hdr *h, const char *why)
+static int qtsrv_hello_refuse(struct qtsrv_conn *conn, struct qtsrv_req *req,
+			      const char *why)
 {
 	qtsrv_warn_rl("conn %u (%s): %s, closing\n", conn->id, conn->peer, why);
-	qtsrv_send_error(conn, h, -EACCES);
-	return -EACCES;
+	return qtsrv_hello_fail(req, -EACCES);
 }
 
 /*
@@ -410,12 +683,12 @@ static int qtsrv_hello_refuse(struct qtsrv_conn *conn,
  * is never tagged, so it may leave after tagging started.
  */
 static int qtsrv_hello_authenticated(struct qtsrv_conn *conn,
-				     const struct qtfs_msg_hdr *h, u16 minor)
+				     struct qtsrv_req *req, u16 minor)
 {
 	struct qtfs_fmac *fmac;
 	int ret;
 
-	ret = qtsrv_hello_admit(conn, h);
+	ret = qtsrv_hello_admit(conn, req);
 	if (ret)
 		return ret;
 	if (conn->frame_mac) {
@@ -423,14 +696,14 @@ static int qtsrv_hello_authenticated(struct qtsrv_conn *conn,
 		if (IS_ERR(fmac)) {
 			qtsrv_warn_rl("conn %u (%s): no frame authentication: %ld, closing\n",
 				      conn->id, conn->peer, PTR_ERR(fmac));
-			qtsrv_send_error(conn, h, -EACCES);
+			qtsrv_hello_fail(req, -EACCES);
 			return PTR_ERR(fmac);
 		}
 		mutex_lock(&conn->send_lock);
 		qtfs_frame_auth_start(&conn->tc, fmac);
 		mutex_unlock(&conn->send_lock);
 	}
-	ret = qtsrv_hello_accept(conn, h, minor, QTFS_FEAT_AUTH);
+	ret = qtsrv_hello_accept(conn, req, minor, QTFS_FEAT_AUTH);
 	if (ret)
 		return ret;
 	qtsrv_info_rl("conn %u (%s): authenticated%s\n", conn->id, conn->peer,
@@ -442,16 +715,18 @@ static int qtsrv_hello_authenticated(struct qtsrv_conn *conn,
  * HELLO: check the peer speaks our protocol, agree on the limits and, with
  * a key, run the exchange described in include/uapi/qtfs_proto.h.  A
  * refused HELLO is answered with the error, then the connection closes.
+ * Answers or frees @req.
  *
  * Return: 0 when the connection may go on (requests once @conn->hello is
  * %QTSRV_HELLO_DONE), -errno to close it.
  */
-static int qtsrv_hello(struct qtsrv_conn *conn, const struct qtfs_msg_hdr *h,
-		       void *payload)
+static int qtsrv_hello(struct qtsrv_conn *conn, struct qtsrv_req *req)
 {
+	const struct qtfs_msg_hdr *h = &req->hdr;
 	u32 plen = h->len - QTFS_HDR_SIZE;
 	u32 magic, features, maxmsg, bloblen;
 	u8 proof[QTFS_AUTH_NONCE_SIZE + QTFS_AUTH_MAC_SIZE];
+	void *payload = req->payload;
 	const u8 *blob;
 	u16 major, minor;
 	struct qtfs_buf b;
@@ -467,8 +742,7 @@ static int qtsrv_hello(struct qtsrv_conn *conn, const struct qtfs_msg_hdr *h,
 		qtsrv_warn_rl("conn %u (%s): protocol %#x/%u unsupported (want %#x/%u), closing\n",
 			      conn->id, conn->peer, magic, major,
 			      QTFS_PROTO_MAGIC, QTFS_PROTO_MAJOR);
-		qtsrv_send_error(conn, h, -EPROTONOSUPPORT);
-		return -EPROTONOSUPPORT;
+		return qtsrv_hello_fail(req, -EPROTONOSUPPORT);
 	}
 	qtfs_buf_init(&b, payload, plen);
 	if (qtfs_proto_validate(h, payload) ||
@@ -476,6 +750,7 @@ static int qtsrv_hello(struct qtsrv_conn *conn, const struct qtfs_msg_hdr *h,
 			      &maxmsg, &blob, &bloblen)) {
 		qtsrv_warn_rl("conn %u (%s): malformed HELLO, closing\n",
 			      conn->id, conn->peer);
+		qtsrv_req_free(req);
 		return -EPROTO;
 	}
 	minor = min_t(u16, minor, QTFS_PROTO_MINOR);
@@ -484,33 +759,32 @@ static int qtsrv_hello(struct qtsrv_conn *conn, const struct qtfs_msg_hdr *h,
 		/* second leg: the client's proof */
 		if (!(features & QTFS_FEAT_AUTH) ||
 		    bloblen != QTFS_AUTH_MAC_SIZE)
-			return qtsrv_hello_refuse(conn, h,
+			return qtsrv_hello_refuse(conn, req,
 						  "malformed authentication proof");
 		ret = qtfs_auth_check(QTFS_AUTH_LABEL_CLIENT, conn->cnonce,
 				      conn->snonce, blob);
 		if (ret)
-			return qtsrv_hello_refuse(conn, h,
+			return qtsrv_hello_refuse(conn, req,
 						  "client failed authentication (wrong key?)");
-		return qtsrv_hello_authenticated(conn, h, minor);
+		return qtsrv_hello_authenticated(conn, req, minor);
 	}
 
 	if (maxmsg < QTFS_MSG_MIN) {
 		qtsrv_warn_rl("conn %u (%s): max message size %u below %u, closing\n",
 			      conn->id, conn->peer, maxmsg, QTFS_MSG_MIN);
-		qtsrv_send_error(conn, h, -EINVAL);
-		return -EINVAL;
+		return qtsrv_hello_fail(req, -EINVAL);
 	}
 	conn->max_msg = min_t(u32, maxmsg, QTFS_MSG_MAX);
 
 	if (!(features & QTFS_FEAT_AUTH)) {
 		if (qtfs_auth_keyed())
-			return qtsrv_hello_refuse(conn, h,
+			return qtsrv_hello_refuse(conn, req,
 						  "client did not authenticate and qtfs_auth_key is set");
 		if (bloblen)
-			return qtsrv_hello_refuse(conn, h,
+			return qtsrv_hello_refuse(conn, req,
 						  "authentication data without QTFS_FEAT_AUTH");
-		ret = qtsrv_hello_admit(conn, h) ?:
-		      qtsrv_hello_accept(conn, h, minor, 0);
+		ret = qtsrv_hello_admit(conn, req) ?:
+		      qtsrv_hello_accept(conn, req, minor, 0);
 		if (ret)
 			return ret;
 		qtsrv_info("conn %u (%s): protocol %u.%u, max message %u\n",
@@ -521,14 +795,14 @@ static int qtsrv_hello(struct qtsrv_conn *conn, const struct qtfs_msg_hdr *h,
 
 	/* first leg: prove we know the key over the client's nonce and ours */
 	if (!qtfs_auth_keyed())
-		return qtsrv_hello_refuse(conn, h,
+		return qtsrv_hello_refuse(conn, req,
 					  "client wants authentication but no qtfs_auth_key is set");
 	if (bloblen != QTFS_AUTH_NONCE_SIZE)
-		return qtsrv_hello_refuse(conn, h,
+		return qtsrv_hello_refuse(conn, req,
 					  "malformed authentication nonce");
 	conn->frame_mac = features & QTFS_FEAT_FRAME_MAC;
 	if (conn->tc.ops->frame_mac && !conn->frame_mac)
-		return qtsrv_hello_refuse(conn, h,
+		return qtsrv_hello_refuse(conn, req,
 					  "client does not authenticate frames (older qtfs.ko?)");
 	memcpy(conn->cnonce, blob, QTFS_AUTH_NONCE_SIZE);
 	qtfs_auth_nonce(conn->snonce);
@@ -538,10 +812,10 @@ static int qtsrv_hello(struct qtsrv_conn *conn, const struct qtfs_msg_hdr *h,
 	if (ret) {
 		qtsrv_warn_rl("conn %u (%s): cannot compute HMAC-SHA256: %d, closing\n",
 			      conn->id, conn->peer, ret);
-		qtsrv_send_error(conn, h, -EACCES);
+		qtsrv_hello_fail(req, -EACCES);
 		return ret;
 	}
-	ret = qtsrv_hello_reply(conn, h, minor,
+	ret = qtsrv_hello_reply(conn, req, minor,
 				QTFS_FEAT_AUTH | (conn->frame_mac ?
 						  QTFS_FEAT_FRAME_MAC : 0),
 				proof, sizeof(proof));
@@ -559,6 +833,52 @@ static int qtsrv_frame_end(struct qtsrv_conn *conn)
 		qtsrv_warn_rl("conn %u (%s): frame failed authentication, closing\n",
 			      conn->id, conn->peer);
 	return ret;
+}
+
+/*
+ * A message the receive thread answers itself with @error, or 0 for
+ * INTERRUPT.  Return: 0 to go on, -errno to close the connection.
+ */
+static int qtsrv_recv_ctrl(struct qtsrv_conn *conn,
+			   const struct qtfs_msg_hdr *h, void *payload,
+			   int error)
+{
+	struct qtsrv_req *req;
+
+	req = qtsrv_req_new(conn, h, payload, QTFS_HDR_SIZE, true);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	if (h->opcode == QTFS_OP_INTERRUPT && !error)
+		return qtsrv_interrupt(conn, req);
+	qtsrv_req_reply_error(req, error);
+	return 0;
+}
+
+/* A request for the workers. */
+static int qtsrv_recv_req(struct qtsrv_conn *conn,
+			  const struct qtfs_msg_hdr *h, void *payload)
+{
+	u32 charge = h->len - QTFS_HDR_SIZE + qtsrv_rsp_max(conn, h, payload);
+	struct qtsrv_req *req;
+	int ret;
+
+	req = qtsrv_req_new(conn, h, payload, charge, false);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	/* ids of requests in flight are unique: a reused one is a bad peer */
+	ret = h->id == (unsigned long)h->id ?
+	      xa_insert(&conn->reqs, h->id, req, GFP_KERNEL) : -EBUSY;
+	if (ret) {
+		qtsrv_req_free(req);
+		if (ret == -EBUSY) {
+			qtsrv_warn_rl("conn %u (%s): request id %llu is in use, closing\n",
+				      conn->id, conn->peer, h->id);
+			ret = -EPROTO;
+		}
+		return ret;
+	}
+	qtsrv_queue_req(conn->srv, req);
+	return 0;
 }
 
 /*
@@ -591,7 +911,7 @@ static int qtsrv_recv_one(struct qtsrv_conn *conn)
 	if (!payload) {
 		ret = qtfs_frame_skip(&conn->tc, plen) ?:
 		      qtsrv_frame_end(conn);
-		return ret ?: qtsrv_send_error(conn, &h, -ENOMEM);
+		return ret ?: qtsrv_recv_ctrl(conn, &h, NULL, -ENOMEM);
 	}
 	ret = qtfs_frame_recv(&conn->tc, payload, plen) ?:
 	      qtsrv_frame_end(conn);
@@ -603,19 +923,22 @@ static int qtsrv_recv_one(struct qtsrv_conn *conn)
 			qtsrv_warn_rl("conn %u (%s): opcode %u before HELLO, closing\n",
 				      conn->id, conn->peer, h.opcode);
 			ret = -EPROTO;
-		} else {
-			ret = qtsrv_hello(conn, &h, payload);
+			goto out_free;
 		}
+		req = qtsrv_req_new(conn, &h, payload, QTSRV_HELLO_RSP_MAX,
+				    true);
+		if (IS_ERR(req))
+			return PTR_ERR(req);
+		ret = qtsrv_hello(conn, req);
 		if (!ret && conn->hello == QTSRV_HELLO_DONE)
 			cancel_delayed_work(&conn->hello_timeout);
-		goto out_free;
+		return ret;
 	}
 
 	ret = qtfs_proto_validate(&h, payload);
 	if (ret == QTSRV_ERR_UNKNOWN_OP) {
 		qtsrv_dbg_rl("conn %u: unknown opcode %u\n", conn->id, h.opcode);
-		ret = qtsrv_send_error(conn, &h, QTSRV_ERR_UNKNOWN_OP);
-		goto out_free;
+		return qtsrv_recv_ctrl(conn, &h, payload, QTSRV_ERR_UNKNOWN_OP);
 	}
 	if (ret) {
 		qtsrv_warn_rl("conn %u (%s): malformed %s request, closing\n",
@@ -623,52 +946,11 @@ static int qtsrv_recv_one(struct qtsrv_conn *conn)
 			      qtfs_op_desc(h.opcode)->name);
 		goto out_free;
 	}
-	if (h.opcode == QTFS_OP_HELLO) {
-		ret = qtsrv_send_error(conn, &h, -EISCONN);
-		goto out_free;
-	}
-	if (h.opcode == QTFS_OP_INTERRUPT) {
-		ret = qtsrv_interrupt(conn, &h, payload);
-		goto out_free;
-	}
-
-	req = kmalloc(sizeof(*req), GFP_KERNEL);
-	if (!req) {
-		ret = qtsrv_send_error(conn, &h, -ENOMEM);
-		goto out_free;
-	}
-	/* back-pressure: a peer cannot make us queue without bound */
-	wait_event_interruptible(conn->inflight_wq,
-				 qtsrv_conn_room(conn, plen));
-	if (test_bit(QTSRV_CONN_DEAD, &conn->flags)) {
-		kfree(req);
-		ret = -ECONNRESET;
-		goto out_free;
-	}
-	req->conn = conn;
-	req->hdr = h;
-	req->payload = payload;
-	req->waiter = NULL;
-	req->interrupted = false;
-	/* ids of requests in flight are unique: a reused one is a bad peer */
-	ret = h.id == (unsigned long)h.id ?
-	      xa_insert(&conn->reqs, h.id, req, GFP_KERNEL) : -EBUSY;
-	if (ret) {
-		kfree(req);
-		if (ret == -EBUSY) {
-			qtsrv_warn_rl("conn %u (%s): request id %llu is in use, closing\n",
-				      conn->id, conn->peer, h.id);
-			ret = -EPROTO;
-		}
-		goto out_free;
-	}
-	spin_lock(&conn->lock);
-	conn->inflight++;
-	conn->inflight_bytes += plen;
-	spin_unlock(&conn->lock);
-	refcount_inc(&conn->ref);
-	qtsrv_queue_req(conn->srv, req);
-	return 0;
+	if (h.opcode == QTFS_OP_HELLO)
+		return qtsrv_recv_ctrl(conn, &h, payload, -EISCONN);
+	if (h.opcode == QTFS_OP_INTERRUPT)
+		return qtsrv_recv_ctrl(conn, &h, payload, 0);
+	return qtsrv_recv_req(conn, &h, payload);
 
 out_free:
 	kvfree(payload);
@@ -685,12 +967,18 @@ static int qtsrv_recv_thread(void *data)
 		ret = qtsrv_recv_one(conn);
 	} while (!ret);
 
-	if (ret == -ECONNRESET || test_bit(QTSRV_CONN_DEAD, &conn->flags))
+	if (ret == -ECONNRESET || test_bit(QTSRV_CONN_DEAD, &conn->flags)) {
 		qtsrv_info("conn %u (%s): closed\n", conn->id, conn->peer);
-	else
+	} else {
 		qtsrv_info("conn %u (%s): closing: %d\n", conn->id, conn->peer,
 			   ret);
+		/* the peer still listens: let it have the refusal first */
+		mutex_lock(&conn->send_lock);
+		qtsrv_send_queued(conn, READ_ONCE(qtsrv_send_timeout) * HZ);
+		mutex_unlock(&conn->send_lock);
+	}
 	qtsrv_conn_kill(conn);
+	qtsrv_unqueue_conn(srv, conn);
 	cancel_delayed_work_sync(&conn->hello_timeout);
 	memzero_explicit(conn->snonce, sizeof(conn->snonce));
 	qtsrv_sess_put(qtsrv_sess_detach(conn));
@@ -732,7 +1020,9 @@ void qtsrv_reap_work(struct work_struct *work)
  * A new connection, admitted by the peer restriction; it joins the
  * pre-auth pool until its HELLO is done.  References: one for the receive
  * thread, owned from here until qtsrv_reap_work() has stopped that thread;
- * one per queued or running request (qtsrv_recv_one() to qtsrv_req_free()).
+ * one per request from its admission (qtsrv_req_new()) until its reply is
+ * sent or dropped (qtsrv_req_free()); one per queued run of the send work;
+ * one held by a worker while it runs one of its requests.
  */
 static void qtsrv_conn_new(struct qtsrv *srv, struct qtfs_tconn *tc)
 {
@@ -758,9 +1048,13 @@ static void qtsrv_conn_new(struct qtsrv *srv, struct qtfs_tconn *tc)
 	INIT_LIST_HEAD(&conn->preauth_node);
 	conn->max_msg = QTFS_MSG_MIN;	/* until HELLO */
 	mutex_init(&conn->send_lock);
+	INIT_WORK(&conn->send_work, qtsrv_send_work);
 	xa_init(&conn->reqs);
 	spin_lock_init(&conn->lock);
 	init_waitqueue_head(&conn->inflight_wq);
+	INIT_LIST_HEAD(&conn->sendq);
+	INIT_LIST_HEAD(&conn->pending);
+	INIT_LIST_HEAD(&conn->ready_node);
 	conn->hello = QTSRV_HELLO_WAIT;
 	INIT_DELAYED_WORK(&conn->hello_timeout, qtsrv_hello_timeout);
 	if (tc->ops->show(tc, conn->peer, sizeof(conn->peer)) < 0)

@@ -1575,6 +1575,34 @@ static int qtsrv_rsp_finish(struct qtfs_buf *rsp)
 	return 0;
 }
 
+/**
+ * qtsrv_rsp_max() - the largest reply a request can get
+ * @conn:    connection it came on, after HELLO
+ * @h:       its validated header
+ * @payload: its validated payload
+ *
+ * What qtsrv_execute() allocates for the reply, so that the receive
+ * thread can reserve it before it admits the request.
+ *
+ * Return: bytes, header included.
+ */
+u32 qtsrv_rsp_max(const struct qtsrv_conn *conn, const struct qtfs_msg_hdr *h,
+		  void *payload)
+{
+	const struct qtsrv_op *op = &qtsrv_ops[h->opcode];
+	struct qtsrv_args a;
+	u32 blob_max;
+
+	if (!op->fn)
+		return QTFS_HDR_SIZE;
+	if (!(op->flags & QTSRV_OP_BLOB))
+		return QTFS_HDR_SIZE + qtsrv_rsp_fixed[h->opcode];
+	/* the worker fails the request the same way (-EIO) */
+	if (WARN_ON_ONCE(qtsrv_args_unpack(h, payload, &a)))
+		return QTFS_HDR_SIZE;
+	return qtsrv_rsp_size(op, h->opcode, &a, conn, &blob_max);
+}
+
 /*
  * The prologue, the handler and the reply check.  On success @rsp holds the
  * finished reply in a kvmalloc'd buffer; on error the buffer is freed and
@@ -1648,42 +1676,45 @@ out_put_sess:
 /**
  * qtsrv_dispatch() - run one request and reply to it
  * @srv: server
- * @req: request taken off the queue; freed, or put back on the queue
+ * @req: request taken off the queue; answered (which hands it to the
+ *       connection's send path), freed, or put back on the queue
  *
  * Called by engine threads in QTSRV_IOC_SERVE.  A request a signal to the
  * engine thread interrupted (-ERESTART*) goes back on the queue to run
  * again after the thread has taken the signal, as a system call restarts;
  * the client never sees errors that belong to the engine.  A request the
- * client interrupted (INTERRUPT) is answered -EINTR instead.
+ * client interrupted (INTERRUPT) is answered -EINTR instead, and one whose
+ * connection died is dropped.
  */
 void qtsrv_dispatch(struct qtsrv *srv, struct qtsrv_req *req)
 {
 	const struct qtfs_msg_hdr *h = &req->hdr;
 	struct qtsrv_conn *conn = req->conn;
+	u16 opcode = h->opcode;
 	struct qtfs_buf rsp;
 	u64 start;
 	int err;
 
-	if (test_bit(QTSRV_CONN_DEAD, &conn->flags))
-		goto out_free;
+	if (test_bit(QTSRV_CONN_DEAD, &conn->flags)) {
+		qtsrv_req_free(req);
+		return;
+	}
 	start = qtfs_stats_start();
+	qtsrv_req_watch(req);
 	err = qtsrv_execute(srv, req, &rsp);
+	qtsrv_req_unwatch(req);
 	if (qtsrv_err_restart(err) && signal_pending(current) &&
 	    !READ_ONCE(req->interrupted) && qtsrv_requeue_req(srv, req))
 		return;
-	qtsrv_req_untrack(req);
 	if (!err) {
-		qtsrv_conn_send(conn, rsp.data, rsp.pos);
-		kvfree(rsp.data);
+		qtsrv_req_reply(req, rsp.data, rsp.pos);
 	} else {
 		err = qtsrv_wire_errno(err);
 		qtsrv_dbg_rl("conn %u: %s id %llu: %d\n", conn->id,
-			     qtfs_op_desc(h->opcode)->name, h->id, err);
-		qtsrv_send_error(conn, h, err);
+			     qtfs_op_desc(opcode)->name, h->id, err);
+		qtsrv_req_reply_error(req, err);
 	}
-	qtfs_stats_account(h->opcode, start, err);
-out_free:
-	qtsrv_req_free(req);
+	qtfs_stats_account(opcode, start, err);
 }
 
 /* Does every field of @fmt have a slot in &struct qtsrv_args? */

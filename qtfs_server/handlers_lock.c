@@ -21,11 +21,13 @@
  * names the file: qtsrv_lock_forget_file().
  *
  * Blocking.  A blocking request waits in the worker (an engine thread),
- * interruptibly: INTERRUPT from the client signals the worker
- * (qtsrv_req_wait_begin()), and the reply is -EINTR.  At most half of the
- * engine's workers may wait for locks at a time (%QTSRV_LOCK_WAITERS_DIV),
- * so waiters never starve other operations; a blocking request that would
- * wait beyond that limit fails with -ENOLCK at once.
+ * interruptibly: INTERRUPT from the client or the end of its connection
+ * signals the worker (qtsrv_req_watch()), and the reply is -EINTR.  At most
+ * half of the engine's workers may wait for locks at a time
+ * (%QTSRV_LOCK_WAITERS_DIV), and the waits of one connection leave at least
+ * one of its share of workers (qtfs_server_conn_workers) to its other
+ * requests, so waiters never starve other operations; a blocking request
+ * that would wait beyond either limit fails with -ENOLCK at once.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -282,27 +284,33 @@ static int qtsrv_lock_set(struct file *file, struct file_lock *fl)
 static int qtsrv_lock_set_wait(struct qtsrv_ctx *ctx, struct file *file,
 			       struct file_lock *fl)
 {
+	struct qtsrv_conn *conn = ctx->conn;
 	struct qtsrv *srv = ctx->srv;
+	bool wait = false;
 	int limit, ret;
 
 	limit = atomic_read(&srv->nr_workers) / QTSRV_LOCK_WAITERS_DIV;
-	if (atomic_inc_return(&srv->nr_lock_waits) > limit) {
-		atomic_dec(&srv->nr_lock_waits);
+	if (atomic_inc_return(&conn->nr_lock_waits) <
+	    qtsrv_conn_worker_cap(srv)) {
+		if (atomic_inc_return(&srv->nr_lock_waits) <= limit)
+			wait = true;
+		else
+			atomic_dec(&srv->nr_lock_waits);
+	}
+	if (!wait) {
+		atomic_dec(&conn->nr_lock_waits);
 		fl->fl_flags &= ~FL_SLEEP;
 		ret = qtsrv_lock_set(file, fl);
 		if (ret == -EAGAIN || ret == -EWOULDBLOCK) {
-			qtsrv_dbg_rl("conn %u: lock wait refused: %d workers waiting already\n",
-				     ctx->conn->id, limit);
+			qtsrv_dbg_rl("conn %u: lock wait refused: too many waits\n",
+				     conn->id);
 			ret = -ENOLCK;
 		}
 		return ret;
 	}
-	ret = qtsrv_req_wait_begin(ctx->req);
-	if (!ret) {
-		ret = qtsrv_lock_set(file, fl);
-		qtsrv_req_wait_end(ctx->req);
-	}
+	ret = qtsrv_lock_set(file, fl);
 	atomic_dec(&srv->nr_lock_waits);
+	atomic_dec(&conn->nr_lock_waits);
 	return ret;
 }
 

@@ -5,9 +5,13 @@
  * One &struct qtsrv exists per open of /dev/qtfs_server; at most one of them
  * runs (has listeners) at a time.  Its accept threads create one
  * &struct qtsrv_conn per client connection, each with a receive thread that
- * queues validated requests on the server's request queue.  Engine threads
- * parked in QTSRV_IOC_SERVE take requests from the queue and run them
- * (handlers.c), so every VFS operation happens in the engine's namespaces.
+ * queues validated requests on its connection.  Engine threads parked in
+ * QTSRV_IOC_SERVE take requests from the connections in turn and run them
+ * (handlers.c), so every VFS operation happens in the engine's namespaces;
+ * a connection gets at most qtfs_server_conn_workers of them at a time.
+ * Workers never send: they queue the reply on its connection, and whoever
+ * holds the connection's send lock without waiting (the worker itself, if
+ * the socket has room) or the connection's send work puts it on the wire.
  *
  * Lock order, outer to inner:
  *
@@ -16,7 +20,8 @@
  *       qtsrv.conn_lock
  *         qtsrv_conn.lock        (spinlock)
  *         qtsrv.q_lock           (spinlock)
- *   qtsrv_conn.send_lock         (taken alone, around one send)
+ *   qtsrv_conn.send_lock         (mutex, around sends on the transport)
+ *     qtsrv_conn.lock
  *   qtsrv_conn.reqs xa_lock      (taken alone; signals a waiting worker)
  *   qtsrv_lock_tbl.lock          (taken alone, handlers_lock.c)
  *   qtsrv_sess.opts_lock         (seqlock; writers inside an RCU read
@@ -43,6 +48,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
+#include "qtfs_auth.h"
 #include "qtfs_proto.h"
 #include "qtfs_trans.h"
 #include "qtfs_log.h"
@@ -105,10 +111,14 @@ extern unsigned int qtsrv_squash_gid;
 #define QTSRV_NR_LISTENERS	2
 
 /*
- * Back-pressure on one connection: requests queued or running (their
- * payload bytes are bounded by qtfs_conn_max_inflight_bytes).
+ * Back-pressure on one connection: requests queued, running or waiting for
+ * their reply to be sent (their payloads and reserved replies are bounded
+ * by qtfs_conn_max_inflight_bytes).  Messages the receive thread answers
+ * itself (INTERRUPT, HELLO) may use %QTSRV_CONN_CTRL_SLACK more, so that
+ * INTERRUPT gets through while every slot is taken by requests that wait.
  */
 #define QTSRV_CONN_MAX_INFLIGHT		256
+#define QTSRV_CONN_CTRL_SLACK		16
 
 /*
  * Largest handle index, the ceiling of qtfs_sess_max_handles; handles are
@@ -168,9 +178,11 @@ enum qtsrv_state {
  * @next_conn_id: id of the next connection, for logs
  * @conn_wq:     woken when a connection leaves @conns
  * @reap_work:   reaps @dead_conns
- * @q_lock:      protects @queue
- * @queue:       &struct qtsrv_req waiting for a worker
- * @q_wait:      workers wait here for @queue or %QTSRV_STOPPED
+ * @q_lock:      protects @ready and, of every connection, &qtsrv_conn.pending,
+ *               &qtsrv_conn.ready_node and &qtsrv_conn.running
+ * @ready:       connections with requests waiting and fewer than their
+ *               share of workers running, served in turn
+ * @q_wait:      workers wait here for @ready or %QTSRV_STOPPED
  * @nr_workers:  threads currently in QTSRV_IOC_SERVE
  * @nr_lock_waits: workers blocked in a LOCK wait (handlers_lock.c), at most
  *               half of @nr_workers
@@ -196,7 +208,7 @@ struct qtsrv {
 	struct work_struct reap_work;
 
 	spinlock_t q_lock;		/* see above */
-	struct list_head queue;
+	struct list_head ready;
 	wait_queue_head_t q_wait;
 	atomic_t nr_workers;
 	atomic_t nr_lock_waits;
@@ -271,16 +283,25 @@ enum qtsrv_hello_state {
  * @proto_major:  negotiated protocol major, 0 until HELLO succeeded;
  *                written once by the receive thread, read by diagnostics
  * @proto_minor:  negotiated protocol minor, set before @proto_major
- * @send_lock:    serialises whole messages on @tc
+ * @send_lock:    serialises sends on @tc; protects @send_off
+ * @send_off:     bytes of the first entry of @sendq already sent
+ * @send_work:    sends @sendq when a worker could not (the socket was
+ *                full), or drops it once the connection is dead
  * @reqs:         requests queued or running, by id, so that INTERRUPT can
  *                find them; its xa_lock also protects their @waiter and
  *                @interrupted
- * @lock:         protects @sess, @inflight, @inflight_bytes
+ * @lock:         protects @sess, @inflight, @inflight_bytes, @sendq
  * @sess:         the mount session, or NULL
- * @inflight:     requests queued or running
- * @inflight_bytes: their payload bytes
+ * @inflight:     requests queued, running or with their reply on @sendq
+ * @inflight_bytes: bytes charged to them (&qtsrv_req.charge)
  * @inflight_wq:  the receive thread waits here while over the in-flight
  *                limits
+ * @sendq:        requests whose reply waits to be sent, in order
+ * @pending:      requests waiting for a worker (&qtsrv.q_lock)
+ * @ready_node:   link in &qtsrv.ready, empty when not on it (q_lock)
+ * @running:      workers running requests of this connection (q_lock)
+ * @nr_lock_waits: of those, the ones blocked in a LOCK wait
+ *                (handlers_lock.c), fewer than its share of workers
  * @hello:        &enum qtsrv_hello_state; receive thread only
  * @frame_mac:    the first leg agreed on tagged frames; receive thread only
  * @cnonce:       the client's authentication nonce; receive thread only
@@ -306,6 +327,8 @@ struct qtsrv_conn {
 	u16 proto_minor;
 
 	struct mutex send_lock;		/* see above */
+	u32 send_off;
+	struct work_struct send_work;
 	struct xarray reqs;
 
 	spinlock_t lock;		/* see above */
@@ -313,6 +336,12 @@ struct qtsrv_conn {
 	u32 inflight;
 	u32 inflight_bytes;
 	wait_queue_head_t inflight_wq;
+	struct list_head sendq;
+
+	struct list_head pending;
+	struct list_head ready_node;
+	unsigned int running;
+	atomic_t nr_lock_waits;
 
 	enum qtsrv_hello_state hello;
 	bool frame_mac;
@@ -322,14 +351,26 @@ struct qtsrv_conn {
 };
 
 /**
- * struct qtsrv_req - one request between receive thread and worker
- * @node:    link in &qtsrv.queue (q_lock)
+ * struct qtsrv_req - one message from a client, until its reply is sent
+ * @node:    link in &qtsrv_conn.pending (&qtsrv.q_lock) while it waits for
+ *           a worker, then in &qtsrv_conn.sendq (&qtsrv_conn.lock) while
+ *           its reply waits to be sent
  * @conn:    connection it came on (referenced)
  * @hdr:     decoded, validated header
- * @payload: @hdr.len - %QTFS_HDR_SIZE bytes (kvmalloc)
- * @waiter:  the worker while it sits in an interruptible wait for this
- *           request (qtsrv_req_wait_begin()), else NULL
+ * @payload: @hdr.len - %QTFS_HDR_SIZE bytes (kvmalloc), freed once the
+ *           reply is built
+ * @charge:  bytes charged to &qtsrv_conn.inflight_bytes: the payload plus
+ *           the largest reply it may get, then the reply's size
+ * @rsp:     the reply once built: kvmalloc'd, or @rsp_err
+ * @rsp_len: its length
+ * @waiter:  the worker while it runs this request (qtsrv_req_watch()),
+ *           else NULL
  * @interrupted: the client sent INTERRUPT for this request
+ * @rsp_err: room for a reply that is only a header, so that answering
+ *           with an error never needs memory
+ * @tag:     the frame tag that follows the reply on a connection whose
+ *           frames are authenticated; made when the reply starts to go out
+ * @tag_len: its length, 0 for an untagged frame
  *
  * @waiter and @interrupted are protected by the xa_lock of
  * &qtsrv_conn.reqs; @interrupted may be read with READ_ONCE().
@@ -339,13 +380,22 @@ struct qtsrv_req {
 	struct qtsrv_conn *conn;
 	struct qtfs_msg_hdr hdr;
 	void *payload;
+	u32 charge;
+	void *rsp;
+	u32 rsp_len;
 	struct task_struct *waiter;
 	bool interrupted;
+	u8 rsp_err[QTFS_HDR_SIZE];
+	u8 tag[QTFS_FRAME_TAG_SIZE];
+	u32 tag_len;
 };
 
 /* srv.c */
+extern unsigned int qtsrv_send_timeout;
 void qtsrv_queue_req(struct qtsrv *srv, struct qtsrv_req *req);
 bool qtsrv_requeue_req(struct qtsrv *srv, struct qtsrv_req *req);
+void qtsrv_unqueue_conn(struct qtsrv *srv, struct qtsrv_conn *conn);
+unsigned int qtsrv_conn_worker_cap(struct qtsrv *srv);
 
 /* peers.c */
 int qtsrv_peers_init(void);
@@ -358,6 +408,8 @@ int qtsrv_preauth_done(struct qtsrv_conn *conn);
 void qtsrv_preauth_forget(struct qtsrv *srv, struct qtsrv_conn *conn);
 
 /* conn.c */
+int qtsrv_conn_init(void);
+void qtsrv_conn_exit(void);
 int qtsrv_listen(struct qtsrv *srv, struct qtsrv_listener *l,
 		 const char *trans, const struct qtfs_trans_addr *addr);
 void qtsrv_unlisten(struct qtsrv_listener *l);
@@ -365,13 +417,11 @@ void qtsrv_conns_shutdown(struct qtsrv *srv);
 void qtsrv_reap_work(struct work_struct *work);
 void qtsrv_conn_put(struct qtsrv_conn *conn);
 void qtsrv_conn_kill(struct qtsrv_conn *conn);
-int qtsrv_conn_send(struct qtsrv_conn *conn, void *msg, u32 len);
-int qtsrv_send_error(struct qtsrv_conn *conn, const struct qtfs_msg_hdr *h,
-		     int error);
+void qtsrv_req_reply(struct qtsrv_req *req, void *rsp, u32 len);
+void qtsrv_req_reply_error(struct qtsrv_req *req, int error);
 void qtsrv_req_free(struct qtsrv_req *req);
-void qtsrv_req_untrack(struct qtsrv_req *req);
-int qtsrv_req_wait_begin(struct qtsrv_req *req);
-void qtsrv_req_wait_end(struct qtsrv_req *req);
+void qtsrv_req_watch(struct qtsrv_req *req);
+void qtsrv_req_unwatch(struct qtsrv_req *req);
 struct qtsrv_sess *qtsrv_sess_get(struct qtsrv_conn *conn);
 void qtsrv_sess_put(struct qtsrv_sess *sess);
 int qtsrv_sess_install(struct qtsrv_conn *conn, struct qtsrv_sess *sess);
@@ -381,6 +431,8 @@ struct qtsrv_sess *qtsrv_sess_detach(struct qtsrv_conn *conn);
 int qtsrv_handlers_init(void);
 void qtsrv_handles_uncharge(struct qtsrv_sess *sess, unsigned int nr);
 void qtsrv_dispatch(struct qtsrv *srv, struct qtsrv_req *req);
+u32 qtsrv_rsp_max(const struct qtsrv_conn *conn, const struct qtfs_msg_hdr *h,
+		  void *payload);
 
 /* handlers_lock.c */
 struct file;

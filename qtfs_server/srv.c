@@ -120,7 +120,7 @@ struct qtsrv_limit qtsrv_conn_max_inflight_bytes = {
 module_param_cb(qtfs_conn_max_inflight_bytes, &qtsrv_limit_ops,
 		&qtsrv_conn_max_inflight_bytes, 0644);
 MODULE_PARM_DESC(qtfs_conn_max_inflight_bytes,
-		 "request bytes one connection may have queued or running (default 8 MiB)");
+		 "bytes of requests and their unsent replies one connection may hold (default 8 MiB)");
 
 struct qtsrv_limit qtsrv_max_preauth = {
 	.val = 64, .min = 1, .max = 1024,
@@ -174,6 +174,59 @@ module_param_cb(qtfs_server_squash_gid, &qtsrv_squash_id_ops,
 MODULE_PARM_DESC(qtfs_server_squash_gid,
 		 "gid a squashed client root acts as (default 65534)");
 
+/* Read with READ_ONCE() by the senders; see conn.c. */
+unsigned int qtsrv_send_timeout = 30;
+
+#define QTSRV_SEND_TIMEOUT_MAX	3600
+
+static int qtsrv_send_timeout_set(const char *val,
+				  const struct kernel_param *kp)
+{
+	int ret = param_set_uint_minmax(val, kp, 1, QTSRV_SEND_TIMEOUT_MAX);
+
+	if (ret)
+		pr_err("invalid qtfs_server_send_timeout '%s': use 1..%u seconds\n",
+		       val, QTSRV_SEND_TIMEOUT_MAX);
+	return ret;
+}
+
+static const struct kernel_param_ops qtsrv_send_timeout_ops = {
+	.set = qtsrv_send_timeout_set,
+	.get = param_get_uint,
+};
+module_param_cb(qtfs_server_send_timeout, &qtsrv_send_timeout_ops,
+		&qtsrv_send_timeout, 0644);
+MODULE_PARM_DESC(qtfs_server_send_timeout,
+		 "seconds a client may take to accept a reply before it is disconnected (default 30)");
+
+/*
+ * Workers one connection may occupy at a time; 0 means half of the
+ * engine's workers (at least one).  Read with READ_ONCE().
+ */
+static unsigned int qtsrv_conn_workers;
+
+#define QTSRV_CONN_WORKERS_MAX	4096
+
+static int qtsrv_conn_workers_set(const char *val,
+				  const struct kernel_param *kp)
+{
+	int ret = param_set_uint_minmax(val, kp, 0, QTSRV_CONN_WORKERS_MAX);
+
+	if (ret)
+		pr_err("invalid qtfs_server_conn_workers '%s': use 0 (half the workers) or 1..%u\n",
+		       val, QTSRV_CONN_WORKERS_MAX);
+	return ret;
+}
+
+static const struct kernel_param_ops qtsrv_conn_workers_ops = {
+	.set = qtsrv_conn_workers_set,
+	.get = param_get_uint,
+};
+module_param_cb(qtfs_server_conn_workers, &qtsrv_conn_workers_ops,
+		&qtsrv_conn_workers, 0644);
+MODULE_PARM_DESC(qtfs_server_conn_workers,
+		 "engine workers one client connection may occupy at a time (default 0: half of them)");
+
 /*
  * The server that holds the listeners, if any.  Besides the module
  * parameters this is the module's only mutable global; qtsrv_active_lock
@@ -181,6 +234,35 @@ MODULE_PARM_DESC(qtfs_server_squash_gid,
  */
 static struct qtsrv *qtsrv_active;
 static DEFINE_MUTEX(qtsrv_active_lock);
+
+/**
+ * qtsrv_conn_worker_cap() - workers one connection may occupy at a time
+ * @srv: server
+ *
+ * Return: qtfs_server_conn_workers, or half the engine's workers (at
+ * least one) when that is 0.
+ */
+unsigned int qtsrv_conn_worker_cap(struct qtsrv *srv)
+{
+	unsigned int cap = READ_ONCE(qtsrv_conn_workers);
+
+	return cap ?: max(atomic_read(&srv->nr_workers) / 2, 1);
+}
+
+/*
+ * Put @conn at the end of the ready list if it has requests waiting and
+ * may have another worker.  Return: true if it was added.
+ */
+static bool qtsrv_conn_make_ready(struct qtsrv *srv, struct qtsrv_conn *conn)
+	__must_hold(&srv->q_lock)
+{
+	lockdep_assert_held(&srv->q_lock);
+	if (list_empty(&conn->pending) || !list_empty(&conn->ready_node) ||
+	    conn->running >= qtsrv_conn_worker_cap(srv))
+		return false;
+	list_add_tail(&conn->ready_node, &srv->ready);
+	return true;
+}
 
 /**
  * qtsrv_queue_req() - hand a request to the workers
@@ -191,18 +273,79 @@ static DEFINE_MUTEX(qtsrv_active_lock);
  */
 void qtsrv_queue_req(struct qtsrv *srv, struct qtsrv_req *req)
 {
-	bool queued = false;
+	struct qtsrv_conn *conn = req->conn;
+	bool queued = false, wake = false;
 
 	spin_lock(&srv->q_lock);
 	if (srv->state != QTSRV_STOPPED) {
-		list_add_tail(&req->node, &srv->queue);
+		list_add_tail(&req->node, &conn->pending);
+		qtsrv_conn_make_ready(srv, conn);
+		wake = !list_empty(&conn->ready_node);
 		queued = true;
 	}
 	spin_unlock(&srv->q_lock);
-	if (queued)
+	if (wake)
 		wake_up(&srv->q_wait);
-	else
+	if (!queued)
 		qtsrv_req_free(req);
+}
+
+/*
+ * The next request for a worker: the first one of the connection whose
+ * turn it is, which then goes to the end of the line (round robin), so a
+ * connection with a long backlog delays the others by one request each.
+ */
+static struct qtsrv_req *qtsrv_take_req(struct qtsrv *srv)
+	__must_hold(&srv->q_lock)
+{
+	struct qtsrv_conn *conn;
+	struct qtsrv_req *req;
+
+	lockdep_assert_held(&srv->q_lock);
+	conn = list_first_entry_or_null(&srv->ready, struct qtsrv_conn,
+					ready_node);
+	if (!conn)
+		return NULL;
+	req = list_first_entry(&conn->pending, struct qtsrv_req, node);
+	list_del(&req->node);
+	conn->running++;
+	list_del_init(&conn->ready_node);
+	qtsrv_conn_make_ready(srv, conn);
+	return req;
+}
+
+/* A worker is done with a request of @conn (answered or put back). */
+static void qtsrv_req_done(struct qtsrv *srv, struct qtsrv_conn *conn)
+{
+	bool wake;
+
+	spin_lock(&srv->q_lock);
+	conn->running--;
+	wake = qtsrv_conn_make_ready(srv, conn);
+	spin_unlock(&srv->q_lock);
+	if (wake)
+		wake_up(&srv->q_wait);
+}
+
+/**
+ * qtsrv_unqueue_conn() - drop the requests of a dead connection
+ * @srv:  server
+ * @conn: connection whose receive thread is ending (it queues nothing
+ *        more, and requeueing refuses a dead connection)
+ */
+void qtsrv_unqueue_conn(struct qtsrv *srv, struct qtsrv_conn *conn)
+{
+	struct qtsrv_req *req, *tmp;
+	LIST_HEAD(drop);
+
+	spin_lock(&srv->q_lock);
+	list_splice_init(&conn->pending, &drop);
+	list_del_init(&conn->ready_node);
+	spin_unlock(&srv->q_lock);
+	list_for_each_entry_safe(req, tmp, &drop, node) {
+		list_del(&req->node);
+		qtsrv_req_free(req);
+	}
 }
 
 static int qtsrv_dev_open(struct inode *inode, struct file *file)
@@ -223,7 +366,7 @@ static int qtsrv_dev_open(struct inode *inode, struct file *file)
 	init_waitqueue_head(&srv->conn_wq);
 	INIT_WORK(&srv->reap_work, qtsrv_reap_work);
 	spin_lock_init(&srv->q_lock);
-	INIT_LIST_HEAD(&srv->queue);
+	INIT_LIST_HEAD(&srv->ready);
 	init_waitqueue_head(&srv->q_wait);
 	atomic_set(&srv->nr_workers, 0);
 	atomic_set(&srv->nr_lock_waits, 0);
@@ -312,14 +455,13 @@ out_unlock:
 }
 
 /*
- * Stop @srv: no new connections, every connection shut down and reaped,
- * queued requests dropped, workers sent home.  Requests already running
- * finish on their own; their replies fail and they drop their references.
+ * Stop @srv: no new connections, every connection shut down and reaped
+ * (which drops its queued requests), workers sent home.  Requests already
+ * running finish on their own; their replies are dropped and they drop
+ * their references.
  */
 static void qtsrv_stop(struct qtsrv *srv)
 {
-	struct qtsrv_req *req, *tmp;
-	LIST_HEAD(drop);
 	int i;
 
 	mutex_lock(&qtsrv_active_lock);
@@ -332,18 +474,13 @@ static void qtsrv_stop(struct qtsrv *srv)
 	}
 	spin_lock(&srv->q_lock);
 	WRITE_ONCE(srv->state, QTSRV_STOPPED);
-	list_splice_init(&srv->queue, &drop);
+	WARN_ON_ONCE(!list_empty(&srv->ready));
 	spin_unlock(&srv->q_lock);
 	wake_up_all(&srv->q_wait);
 	if (qtsrv_active == srv)
 		qtsrv_active = NULL;
 	mutex_unlock(&srv->ctl_lock);
 	mutex_unlock(&qtsrv_active_lock);
-
-	list_for_each_entry_safe(req, tmp, &drop, node) {
-		list_del(&req->node);
-		qtsrv_req_free(req);
-	}
 }
 
 /**
@@ -351,7 +488,8 @@ static void qtsrv_stop(struct qtsrv *srv)
  * @srv: server
  * @req: request whose handler returned -ERESTART*
  *
- * The request goes back to the head of the queue, to run again once the
+ * The request goes back to the head of its connection's queue, to run
+ * again once the
  * worker has passed through user mode to take its signal (a job-control
  * stop of the engine, say), like a restarted system call.
  *
@@ -365,7 +503,8 @@ bool qtsrv_requeue_req(struct qtsrv *srv, struct qtsrv_req *req)
 	spin_lock(&srv->q_lock);
 	if (srv->state != QTSRV_STOPPED &&
 	    !test_bit(QTSRV_CONN_DEAD, &req->conn->flags)) {
-		list_add(&req->node, &srv->queue);
+		/* made ready again by qtsrv_req_done() */
+		list_add(&req->node, &req->conn->pending);
 		queued = true;
 	}
 	spin_unlock(&srv->q_lock);
@@ -375,7 +514,7 @@ bool qtsrv_requeue_req(struct qtsrv *srv, struct qtsrv_req *req)
 static bool qtsrv_serve_wake(struct qtsrv *srv)
 {
 	return READ_ONCE(srv->state) == QTSRV_STOPPED ||
-	       !list_empty_careful(&srv->queue);
+	       !list_empty_careful(&srv->ready);
 }
 
 /*
@@ -386,6 +525,7 @@ static bool qtsrv_serve_wake(struct qtsrv *srv)
  */
 static long qtsrv_ioc_serve(struct qtsrv *srv)
 {
+	struct qtsrv_conn *conn;
 	struct qtsrv_req *req;
 	long ret;
 
@@ -402,12 +542,8 @@ static long qtsrv_ioc_serve(struct qtsrv *srv)
 			ret = 0;
 			break;
 		}
-		if (!signal_pending(current)) {
-			req = list_first_entry_or_null(&srv->queue,
-						       struct qtsrv_req, node);
-			if (req)
-				list_del(&req->node);
-		}
+		if (!signal_pending(current))
+			req = qtsrv_take_req(srv);
 		spin_unlock(&srv->q_lock);
 		if (signal_pending(current)) {
 			ret = -EINTR;
@@ -415,7 +551,12 @@ static long qtsrv_ioc_serve(struct qtsrv *srv)
 		}
 		if (!req)
 			continue;
+		/* the request may be gone when the dispatch returns */
+		conn = req->conn;
+		refcount_inc(&conn->ref);
 		qtsrv_dispatch(srv, req);
+		qtsrv_req_done(srv, conn);
+		qtsrv_conn_put(conn);
 		if (task_work_pending(current)) {
 			ret = QTSRV_SERVE_AGAIN;
 			break;
@@ -423,7 +564,7 @@ static long qtsrv_ioc_serve(struct qtsrv *srv)
 		cond_resched();
 	}
 	atomic_dec(&srv->nr_workers);
-	if (ret && !list_empty_careful(&srv->queue))
+	if (ret && !list_empty_careful(&srv->ready))
 		wake_up(&srv->q_wait);
 	return ret;
 }
@@ -577,9 +718,12 @@ static int __init qtsrv_init(void)
 	ret = qtsrv_peers_init();
 	if (ret)
 		return ret;
-	ret = qtfs_trans_init();
+	ret = qtsrv_conn_init();
 	if (ret)
 		return ret;
+	ret = qtfs_trans_init();
+	if (ret)
+		goto out_conn_exit;
 	ret = misc_register(&qtsrv_misc);
 	if (ret) {
 		pr_err("cannot register /dev/%s: %d\n", QTSRV_DEV_NAME, ret);
@@ -592,12 +736,16 @@ static int __init qtsrv_init(void)
 
 out_trans_exit:
 	qtfs_trans_exit();
+out_conn_exit:
+	qtsrv_conn_exit();
 	return ret;
 }
 
 static void __exit qtsrv_exit(void)
 {
 	misc_deregister(&qtsrv_misc);
+	/* replies of connections already gone may still be dropped here */
+	qtsrv_conn_exit();
 	qtfs_trans_exit();
 	/* whitelist sets are freed by RCU callbacks */
 	rcu_barrier();

@@ -54,7 +54,7 @@ struct qtfs_info_version {
  * @max_ns:   the largest latency, in nanoseconds
  *
  * The server measures from a worker taking the request to its reply being
- * sent; the client from sending the request to the waiter seeing its result.
+ * queued for sending; the client from sending the request to the waiter seeing its result.
  */
 struct qtfs_info_op_stat {
 	__u64 count;
