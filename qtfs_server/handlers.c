@@ -798,6 +798,20 @@ static int qtsrv_open_flags(u32 wire, int *flags)
 }
 
 /*
+ * Special files (FIFOs, devices) are opened non-blocking whatever the
+ * client asked: opening a FIFO waits for its other end, and reading or
+ * writing a FIFO or a character device waits for other processes, and
+ * none of that may hold a worker.  The client gets -ENXIO (a FIFO opened
+ * for writing with no reader) or -EAGAIN instead.  qtfs.ko never sends
+ * these opens (its FIFOs and devices are local to the client); a peer
+ * that does gets the non-blocking semantics.
+ */
+static int qtsrv_open_flags_for(umode_t mode, int flags)
+{
+	return special_file(mode) ? flags | O_NONBLOCK : flags;
+}
+
+/*
  * file_open_root() for a file that becomes a handle: the handle is charged
  * to the session first and given back if the open fails;
  * qtsrv_reply_open() takes the charge over.
@@ -823,7 +837,8 @@ static struct file *qtsrv_file_open(struct qtsrv_ctx *ctx,
  * place for OPEN and for CREATE of a name that exists.  file_open_root()
  * on the object and an empty name runs the full open path of the VFS on
  * it: may_open() permission checks, O_TRUNC, O_DIRECTORY, O_NOATIME,
- * -ELOOP for a symlink under O_NOFOLLOW.
+ * -ELOOP for a symlink under O_NOFOLLOW.  Special files open
+ * non-blocking (qtsrv_open_flags_for()).
  */
 static struct file *qtsrv_open_path(struct qtsrv_ctx *ctx,
 				    const struct path *path, int flags)
@@ -839,6 +854,7 @@ static struct file *qtsrv_open_path(struct qtsrv_ctx *ctx,
 		ret = qtsrv_wl_check_device(ctx, path, NULL);
 	if (ret)
 		return ERR_PTR(ret);
+	flags = qtsrv_open_flags_for(inode->i_mode, flags);
 	return qtsrv_file_open(ctx, path, "", flags, 0);
 }
 

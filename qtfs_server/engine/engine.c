@@ -306,6 +306,9 @@ int main(int argc, char **argv)
 	sa.sa_handler = kick_handler;	/* no SA_RESTART: interrupt the op */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
+	/* a client's write to a FIFO nobody reads must not kill the server */
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
 
 	dev_fd = open(o.device, O_RDWR | O_CLOEXEC);
 	if (dev_fd < 0) {
