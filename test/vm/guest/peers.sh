@@ -8,7 +8,7 @@ HOSTILE_PORT=12400	# the fake server of qtfs_hostile_server
 HOSTILE_MNT=/mnt/hostile
 PROC_MNT=/mnt/qproc		# the server's /proc, mounted through qtfs
 CORE_PATTERN=/proc/sys/kernel/core_pattern
-HOSTILE_CLASSES="escape handles truncated oversized strings opcodes version prehello burst hellotimeout creds limits preauth proc"
+HOSTILE_CLASSES="escape handles truncated oversized strings opcodes version prehello burst hellotimeout creds limits preauth proc dos"
 # Classes that need a whitelist of their own, written by hostile_wl_<class>.
 # They run without the mount probe, which their rules may not allow.
 HOSTILE_WL_CLASSES="device link"
