@@ -112,7 +112,7 @@ static void usage(FILE *out)
 		"  wl del CLASS PATH  remove it (whatever its options) likewise\n"
 		"  wl reload          make the engine reload the whitelist file\n"
 		"  CLASS is a section name: Open Write Read Readdir Mkdir Rmdir Create\n"
-		"  Unlink Rename Setattr Setxattr Mount Device\n"
+		"  Unlink Rename Setattr Setxattr Mount Device Udsconnect\n"
 		"\n"
 		"options:\n"
 		"  -s, --server          talk to qtfs_server.ko (%s)\n"

@@ -89,7 +89,7 @@ static int qtinfo_wl_parse(int argc, char **argv, struct qtinfo_wl_req *r)
 	}
 	r->cls = qtinfo_wl_class(argv[1]);
 	if (r->cls < 0) {
-		qt_err("unknown whitelist class '%s': use Open Write Read Readdir Mkdir Rmdir Create Unlink Rename Setattr Setxattr Mount Device",
+		qt_err("unknown whitelist class '%s': use Open Write Read Readdir Mkdir Rmdir Create Unlink Rename Setattr Setxattr Mount Device Udsconnect",
 			   argv[1]);
 		return QTINFO_EXIT_USAGE;
 	}
@@ -189,16 +189,23 @@ static int qtinfo_wl_list(int fd, bool json)
 	return 0;
 }
 
-/* Do the module's rules equal @set (as sets)? */
+/*
+ * Do the module's rules equal those of @set that go to the module (as
+ * sets)?  The daemons' own classes ([Udsconnect]) never reach it.
+ */
 static bool qtinfo_wl_same(const struct qtsrv_wl_rule *r, uint32_t nr,
 			   const struct qtsrv_wl_set *set)
 {
+	size_t j, kernel = 0;
 	uint32_t i;
-	size_t j;
 
-	if (nr != set->nr)
+	for (j = 0; j < set->nr; j++)
+		kernel += set->rules[j].wl_class < __QTSRV_WL_MAX;
+	if (nr != kernel)
 		return false;
 	for (j = 0; j < set->nr; j++) {
+		if (set->rules[j].wl_class >= __QTSRV_WL_MAX)
+			continue;
 		for (i = 0; i < nr; i++)
 			if (r[i].wl_class == set->rules[j].wl_class &&
 			    !strcmp(r[i].path, set->rules[j].path) &&

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The whitelist parser of the engine and qtinfo: /etc/qtfs/whitelist (INI, one section per
- * operation class, "Path=/a;/b") into the rule list QTSRV_IOC_WL_SET takes.
+ * The whitelist parser of the engine, qtinfo and udsproxyd:
+ * /etc/qtfs/whitelist (INI, one section per operation class, "Path=/a;/b")
+ * into rules, and the module's classes into the list QTSRV_IOC_WL_SET takes.
  */
 #ifndef QT_WHITELIST_H
 #define QT_WHITELIST_H
@@ -9,9 +10,20 @@
 #include <stddef.h>
 #include "uapi/qtfs_ioctl.h"
 
+/*
+ * Classes past the module's &enum qtsrv_wl_class belong to the userspace
+ * daemons alone: they are parsed with the others but never sent to the
+ * module (qtsrv_wl_to_ioctl() leaves them out).
+ *
+ * %QT_WL_UDSCONNECT: [Udsconnect], the unix socket paths udsproxyd may
+ * connect to for a peer (closed when absent).
+ */
+#define QT_WL_UDSCONNECT	__QTSRV_WL_MAX
+#define QT_WL_CLASSES		(QT_WL_UDSCONNECT + 1)
+
 /**
  * struct qtsrv_wl_entry - one parsed rule
- * @wl_class: &enum qtsrv_wl_class
+ * @wl_class: &enum qtsrv_wl_class, or a QT_WL_* class
  * @path:     normalised absolute path (malloc'd)
  * @opts:     export options ([Mount] only, else zero)
  */
@@ -43,7 +55,11 @@ int qtsrv_wl_edit(const char *file, const char *text, unsigned int wl_class,
 void qtsrv_wl_free(struct qtsrv_wl_set *set);
 size_t qtsrv_wl_count(const struct qtsrv_wl_set *set, unsigned int wl_class);
 const char *qtsrv_wl_class_name(unsigned int wl_class);
-struct qtsrv_wl_rule *qtsrv_wl_to_ioctl(const struct qtsrv_wl_set *set);
+struct qtsrv_wl_rule *qtsrv_wl_to_ioctl(const struct qtsrv_wl_set *set,
+				       size_t *nr);
+const struct qtsrv_wl_entry *qtsrv_wl_match(const struct qtsrv_wl_set *set,
+					    unsigned int wl_class,
+					    const char *path);
 int qtsrv_wl_parse_entry(char *entry, unsigned int wl_class, char *norm,
 			 size_t normlen, struct qtsrv_export_opts *opts,
 			 char *err, size_t errlen);

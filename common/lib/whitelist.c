@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The whitelist parser of the engine and qtinfo.
+ * The whitelist parser of the engine, qtinfo and udsproxyd.
  *
  * Format (the original qtfs one, an INI file), one grammar read by this
  * one line scanner, so that every error names its line:
@@ -10,7 +10,7 @@
  *   comment = '#' anything
  *   section = '[' name ']'              name: Open Write Read Readdir Mkdir
  *                                       Rmdir Create Unlink Rename Setattr
- *                                       Setxattr Mount Device
+ *                                       Setxattr Mount Device Udsconnect
  *   path    = "Path" blanks? '=' list   at most one per class in the file
  *   list    = entry (';' entry)* ';'?   an empty list is allowed
  *   entry   = blanks? absolute-path ('(' options ')')? blanks?
@@ -45,7 +45,7 @@
 #define WL_FILE_MAX	(4U << 20)	/* refuse absurdly large files */
 #define WL_PATH_MAX	4096		/* sizeof(qtsrv_wl_rule.path) */
 
-static const char *const wl_class_names[__QTSRV_WL_MAX] = {
+static const char *const wl_class_names[QT_WL_CLASSES] = {
 	[QTSRV_WL_OPEN] = "Open",
 	[QTSRV_WL_WRITE] = "Write",
 	[QTSRV_WL_READ] = "Read",
@@ -59,24 +59,25 @@ static const char *const wl_class_names[__QTSRV_WL_MAX] = {
 	[QTSRV_WL_SETXATTR] = "Setxattr",
 	[QTSRV_WL_MOUNT] = "Mount",
 	[QTSRV_WL_DEVICE] = "Device",
+	[QT_WL_UDSCONNECT] = "Udsconnect",
 };
 
 /**
  * qtsrv_wl_class_name() - INI section name of a class
- * @wl_class: &enum qtsrv_wl_class
+ * @wl_class: &enum qtsrv_wl_class or a QT_WL_* class
  *
  * Return: the name, or NULL for an unknown class.
  */
 const char *qtsrv_wl_class_name(unsigned int wl_class)
 {
-	return wl_class < __QTSRV_WL_MAX ? wl_class_names[wl_class] : NULL;
+	return wl_class < QT_WL_CLASSES ? wl_class_names[wl_class] : NULL;
 }
 
 static int wl_class_by_name(const char *name)
 {
 	unsigned int i;
 
-	for (i = 0; i < __QTSRV_WL_MAX; i++)
+	for (i = 0; i < QT_WL_CLASSES; i++)
 		if (!strcmp(name, wl_class_names[i]))
 			return i;
 	return -1;
@@ -463,16 +464,16 @@ struct wl_scan {
 	struct qtsrv_wl_set *set;
 	unsigned int line;
 	int cls;
-	unsigned int path_line[__QTSRV_WL_MAX];
-	size_t path_off[__QTSRV_WL_MAX];
-	size_t path_end[__QTSRV_WL_MAX];
-	size_t sect_end[__QTSRV_WL_MAX];
+	unsigned int path_line[QT_WL_CLASSES];
+	size_t path_off[QT_WL_CLASSES];
+	size_t path_end[QT_WL_CLASSES];
+	size_t sect_end[QT_WL_CLASSES];
 	char *err;
 	size_t errlen;
 };
 
 #define WL_SECTIONS_KNOWN \
-	"Open Write Read Readdir Mkdir Rmdir Create Unlink Rename Setattr Setxattr Mount Device"
+	"Open Write Read Readdir Mkdir Rmdir Create Unlink Rename Setattr Setxattr Mount Device Udsconnect"
 
 /* The entries of a Path= value @v (modified) of the current class. */
 static int wl_scan_list(struct wl_scan *sc, char *v)
@@ -711,7 +712,7 @@ static size_t wl_edit_path_line(FILE *out, const char *text, size_t off,
  * qtsrv_wl_edit() - add an entry to a class of a whitelist text, or drop one
  * @file:     file name of @text, for messages
  * @text:     the whitelist; it must parse
- * @wl_class: &enum qtsrv_wl_class of the entry
+ * @wl_class: &enum qtsrv_wl_class or QT_WL_* class of the entry
  * @add:      entry to append to the class's Path= list ("/path" or, in
  *            [Mount], "/path(options)"), or NULL
  * @del:      normalised path whose entries to drop from it, or NULL
@@ -736,7 +737,7 @@ int qtsrv_wl_edit(const char *file, const char *text, unsigned int wl_class,
 	FILE *f;
 	int ret;
 
-	if (wl_class >= __QTSRV_WL_MAX || !add == !del)
+	if (wl_class >= QT_WL_CLASSES || !add == !del)
 		return wl_err(err, errlen, -EINVAL,
 			      "bad whitelist edit request");
 	ret = wl_scan(&sc);
@@ -809,31 +810,72 @@ size_t qtsrv_wl_count(const struct qtsrv_wl_set *set, unsigned int wl_class)
 }
 
 /**
- * qtsrv_wl_to_ioctl() - the rules in the layout QTSRV_IOC_WL_SET takes
+ * qtsrv_wl_to_ioctl() - the module's rules in the layout QTSRV_IOC_WL_SET takes
  * @set: whitelist
+ * @nr:  result: the number of rules returned
  *
- * Return: a calloc'd array of @set->nr rules (free()), or NULL with errno
- * set.
+ * Rules of the daemons' own classes (QT_WL_*) are left out.
+ *
+ * Return: a calloc'd array of *@nr rules (free()), or NULL with errno set.
  */
-struct qtsrv_wl_rule *qtsrv_wl_to_ioctl(const struct qtsrv_wl_set *set)
+struct qtsrv_wl_rule *qtsrv_wl_to_ioctl(const struct qtsrv_wl_set *set,
+					size_t *nr)
 {
 	struct qtsrv_wl_rule *r;
-	size_t i, len;
+	size_t i, n = 0, len;
 
 	r = calloc(set->nr ? set->nr : 1, sizeof(*r));
 	if (!r)
 		return NULL;
 	for (i = 0; i < set->nr; i++) {
+		if (set->rules[i].wl_class >= __QTSRV_WL_MAX)
+			continue;
 		len = strlen(set->rules[i].path);
-		if (len >= sizeof(r[i].path)) {
+		if (len >= sizeof(r[n].path)) {
 			free(r);
 			errno = ENAMETOOLONG;
 			return NULL;
 		}
-		r[i].wl_class = set->rules[i].wl_class;
-		r[i].path_len = len;
-		memcpy(r[i].path, set->rules[i].path, len + 1);
-		r[i].export = set->rules[i].opts;
+		r[n].wl_class = set->rules[i].wl_class;
+		r[n].path_len = len;
+		memcpy(r[n].path, set->rules[i].path, len + 1);
+		r[n].export = set->rules[i].opts;
+		n++;
 	}
+	*nr = n;
 	return r;
+}
+
+/**
+ * qtsrv_wl_match() - the most specific rule of a class covering a path
+ * @set:      whitelist
+ * @wl_class: class
+ * @path:     normalised absolute path
+ *
+ * A rule covers its own path and everything below it on path-component
+ * boundaries ("/srv/share" covers "/srv/share/a", not "/srv/shared").
+ *
+ * Return: the covering rule with the longest path, or NULL.
+ */
+const struct qtsrv_wl_entry *qtsrv_wl_match(const struct qtsrv_wl_set *set,
+					    unsigned int wl_class,
+					    const char *path)
+{
+	const struct qtsrv_wl_entry *best = NULL;
+	size_t i, len;
+
+	for (i = 0; i < set->nr; i++) {
+		const struct qtsrv_wl_entry *e = &set->rules[i];
+
+		if (e->wl_class != wl_class)
+			continue;
+		len = strlen(e->path);
+		/* "/" covers everything; else a prefix ending at a '/' */
+		if (strncmp(path, e->path, len) ||
+		    (len > 1 && path[len] && path[len] != '/'))
+			continue;
+		if (!best || len > strlen(best->path))
+			best = e;
+	}
+	return best;
 }

@@ -87,6 +87,7 @@ static int install_whitelist(const char *path)
 	struct qtsrv_wl_set set;
 	char err[ENGINE_ERRLEN];
 	struct qtsrv_wl_rule *rules;
+	size_t nr;
 	int ret;
 
 	ret = qtsrv_wl_load(path, &set, err, sizeof(err));
@@ -94,13 +95,13 @@ static int install_whitelist(const char *path)
 		qt_err("%s", err);
 		return ret;
 	}
-	rules = qtsrv_wl_to_ioctl(&set);
+	rules = qtsrv_wl_to_ioctl(&set, &nr);
 	if (!rules) {
 		ret = -errno;
 		qt_err("whitelist %s: %s", path, strerror(errno));
 		goto out_free;
 	}
-	arg.nr_rules = set.nr;
+	arg.nr_rules = nr;
 	arg.rule_size = sizeof(*rules);
 	arg.rules = (uintptr_t)rules;
 	if (ioctl(dev_fd, QTSRV_IOC_WL_SET, &arg)) {
@@ -108,7 +109,7 @@ static int install_whitelist(const char *path)
 		qt_err("cannot install whitelist %s: %s (see dmesg)", path,
 		     strerror(errno));
 	} else {
-		qt_info("whitelist %s: %zu rules, %zu mount paths", path, set.nr,
+		qt_info("whitelist %s: %zu rules, %zu mount paths", path, nr,
 		     qtsrv_wl_count(&set, QTSRV_WL_MOUNT));
 	}
 	free(rules);

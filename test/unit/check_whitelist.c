@@ -65,6 +65,7 @@ START_TEST(valid_all_sections)
 	static const char *const names[] = {
 		"Open", "Write", "Read", "Readdir", "Mkdir", "Rmdir", "Create",
 		"Unlink", "Rename", "Setattr", "Setxattr", "Mount", "Device",
+		"Udsconnect",
 	};
 	char text[4096] = "# sample\n";
 	unsigned int i;
@@ -75,14 +76,14 @@ START_TEST(valid_all_sections)
 		strcat(text, "]\nPath=/srv/share;/home\n\n");
 	}
 	ck_assert_msg(load(text) == 0, "%s", err);
-	ck_assert_uint_eq(set.nr, 2 * __QTSRV_WL_MAX);
-	for (i = 0; i < __QTSRV_WL_MAX; i++) {
+	ck_assert_uint_eq(set.nr, 2 * QT_WL_CLASSES);
+	for (i = 0; i < QT_WL_CLASSES; i++) {
 		ck_assert_str_eq(qtsrv_wl_class_name(i), names[i]);
 		ck_assert(has_rule(i, "/srv/share"));
 		ck_assert(has_rule(i, "/home"));
 		ck_assert_uint_eq(qtsrv_wl_count(&set, i), 2);
 	}
-	ck_assert_ptr_null(qtsrv_wl_class_name(__QTSRV_WL_MAX));
+	ck_assert_ptr_null(qtsrv_wl_class_name(QT_WL_CLASSES));
 }
 END_TEST
 
@@ -307,11 +308,13 @@ END_TEST
 START_TEST(to_ioctl_layout)
 {
 	struct qtsrv_wl_rule *r;
+	size_t nr = 0;
 
 	ck_assert_msg(load("[Mount]\nPath=/srv\n[Write]\nPath=/srv/rw\n") == 0,
 		      "%s", err);
-	r = qtsrv_wl_to_ioctl(&set);
+	r = qtsrv_wl_to_ioctl(&set, &nr);
 	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(nr, 2);
 	ck_assert_uint_eq(r[0].wl_class, QTSRV_WL_MOUNT);
 	ck_assert_uint_eq(r[0].path_len, 4);
 	ck_assert_str_eq(r[0].path, "/srv");
@@ -319,6 +322,60 @@ START_TEST(to_ioctl_layout)
 	ck_assert_uint_eq(r[1].path_len, 7);
 	ck_assert_str_eq(r[1].path, "/srv/rw");
 	free(r);
+}
+END_TEST
+
+/* [Udsconnect] is parsed like the others but never reaches the module. */
+START_TEST(udsconnect_stays_in_userspace)
+{
+	struct qtsrv_wl_rule *r;
+	size_t nr = 0;
+
+	ck_assert_msg(load("[Udsconnect]\nPath=/srv/run;/var/run/../x\n"
+			   "[Mount]\nPath=/srv\n[Udsconnect]\n") == -EINVAL,
+		      "'..' must be refused in [Udsconnect] too");
+	ck_assert_msg(load("[Udsconnect]\nPath=/srv/run;//srv//sock/\n"
+			   "[Mount]\nPath=/srv\n") == 0, "%s", err);
+	ck_assert_uint_eq(qtsrv_wl_count(&set, QT_WL_UDSCONNECT), 2);
+	ck_assert(has_rule(QT_WL_UDSCONNECT, "/srv/sock"));
+	r = qtsrv_wl_to_ioctl(&set, &nr);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(nr, 1);
+	ck_assert_uint_eq(r[0].wl_class, QTSRV_WL_MOUNT);
+	free(r);
+	qtsrv_wl_free(&set);
+	ck_assert_int_eq(load("[Mount]\nPath=/srv\n[Udsconnect]\nPath=/srv(all_squash)\n"),
+			 -EINVAL);
+	ck_assert_msg(strstr(err, "only allowed in [Mount]") != NULL, "%s", err);
+}
+END_TEST
+
+/* qtsrv_wl_match(): the longest rule on a path-component boundary. */
+START_TEST(match_most_specific)
+{
+	const struct qtsrv_wl_entry *e;
+
+	ck_assert_msg(load("[Mount]\nPath=/srv;/srv/share/deep(all_squash);/home\n"
+			   "[Udsconnect]\nPath=/srv/run\n") == 0, "%s", err);
+	e = qtsrv_wl_match(&set, QTSRV_WL_MOUNT, "/srv/share/deep/x");
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->path, "/srv/share/deep");
+	e = qtsrv_wl_match(&set, QTSRV_WL_MOUNT, "/srv/share/deeper");
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->path, "/srv");
+	ck_assert_ptr_null(qtsrv_wl_match(&set, QTSRV_WL_MOUNT, "/srvx"));
+	ck_assert_ptr_null(qtsrv_wl_match(&set, QTSRV_WL_MOUNT, "/"));
+	ck_assert_ptr_nonnull(qtsrv_wl_match(&set, QT_WL_UDSCONNECT,
+					     "/srv/run"));
+	ck_assert_ptr_nonnull(qtsrv_wl_match(&set, QT_WL_UDSCONNECT,
+					     "/srv/run/a/sock"));
+	ck_assert_ptr_null(qtsrv_wl_match(&set, QT_WL_UDSCONNECT,
+					  "/srv/runner"));
+	ck_assert_ptr_null(qtsrv_wl_match(&set, QT_WL_UDSCONNECT, "/srv"));
+	qtsrv_wl_free(&set);
+	ck_assert_msg(load("[Mount]\nPath=/\n") == 0, "%s", err);
+	ck_assert_ptr_nonnull(qtsrv_wl_match(&set, QTSRV_WL_MOUNT, "/a/b"));
+	ck_assert_ptr_null(qtsrv_wl_match(&set, QT_WL_UDSCONNECT, "/a/b"));
 }
 END_TEST
 
@@ -383,9 +440,12 @@ START_TEST(export_options_to_ioctl)
 {
 	struct qtsrv_wl_rule *r;
 
+	size_t nr = 0;
+
 	ck_assert_msg(load("[Mount]\nPath=/srv(all_squash,anonuid=7)\n") == 0,
 		      "%s", err);
-	r = qtsrv_wl_to_ioctl(&set);
+	r = qtsrv_wl_to_ioctl(&set, &nr);
+	ck_assert_uint_eq(nr, 1);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_str_eq(r[0].path, "/srv");
 	ck_assert_uint_eq(r[0].path_len, 4);
@@ -632,7 +692,7 @@ START_TEST(edit_refused)
 				       QTSRV_WL_OPEN, "/o", "/o", &out, err,
 				       sizeof(err)), -EINVAL);
 	ck_assert_int_eq(qtsrv_wl_edit("wl", "[Mount]\nPath=/a\n",
-				       __QTSRV_WL_MAX, "/o", NULL, &out, err,
+				       QT_WL_CLASSES, "/o", NULL, &out, err,
 				       sizeof(err)), -EINVAL);
 }
 END_TEST
@@ -665,6 +725,8 @@ static Suite *whitelist_suite(void)
 	tcase_add_test(tc, key_before_section);
 	tcase_add_test(tc, second_path_key);
 	tcase_add_test(tc, to_ioctl_layout);
+	tcase_add_test(tc, udsconnect_stays_in_userspace);
+	tcase_add_test(tc, match_most_specific);
 	tcase_add_test(tc, export_options_parsed);
 	tcase_add_test(tc, export_options_to_ioctl);
 	tcase_add_loop_test(tc, export_options_bad, 0,
