@@ -98,6 +98,8 @@ install: kdir
 	depmod -b $(or $(INSTALL_MOD_PATH),/) $(KRELEASE)
 	install -D -m 755 qtfs_server/engine/engine $(DESTDIR)$(PREFIX)/bin/engine
 	if [ -x qtinfo/qtinfo ]; then install -D -m 755 qtinfo/qtinfo $(DESTDIR)$(PREFIX)/bin/qtinfo; fi
+	install -D -m 755 ipc/udsproxyd $(DESTDIR)$(PREFIX)/bin/udsproxyd
+	install -D -m 755 ipc/libudsproxy.so $(DESTDIR)$(PREFIX)/lib/libudsproxy.so
 	if [ ! -e $(DESTDIR)/etc/qtfs/whitelist ]; then \
 		install -D -m 644 config/qtfs/whitelist $(DESTDIR)/etc/qtfs/whitelist; fi
 

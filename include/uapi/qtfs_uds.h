@@ -59,6 +59,12 @@
 /* Smallest max message size a peer may announce: a CONNECT must fit. */
 #define QTFS_UDS_MSG_MIN	(16U << 10)
 
+/*
+ * statfs(2) f_type of a qtfs mount (qtfs.ko's super block magic), by
+ * which libudsproxy.so tells a socket path on a qtfs mount.
+ */
+#define QTFS_UDS_FS_MAGIC	0x51544653
+
 /* Socket types of CONNECT and LOCAL_CONNECT (not the host's SOCK_*). */
 #define QTFS_UDS_STREAM		1
 #define QTFS_UDS_SEQPACKET	2

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libudsproxy.so (doc/ipc.md): preloaded with LD_PRELOAD, it interposes
+ * connect(2).  An AF_UNIX connect to a path whose file is on a qtfs mount
+ * (statfs(2) says so) is translated to the server's path through the
+ * mount's line in /proc/self/mountinfo and handed to the local udsproxyd;
+ * every other connect is libc's, untouched.  No syscall is hooked: a
+ * program not started with the preload is not affected at all.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/statfs.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "libudsproxy.h"
+#include "qtfs_path.h"
+#include "qtfs_proto.h"
+#include "uapi/qtfs_uds.h"
+
+typedef int (*connect_fn)(int, const struct sockaddr *, socklen_t);
+
+/* libc's connect(2), whoever else defines one. */
+static int real_connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	static connect_fn fn;
+
+	if (!fn)
+		fn = (connect_fn)dlsym(RTLD_NEXT, "connect");
+	if (!fn) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return fn(fd, sa, len);
+}
+
+/* Undo mountinfo's octal escapes (\040 for a blank) in place. */
+static void unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
+		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*o++ = (s[1] - '0') << 6 | (s[2] - '0') << 3 |
+			       (s[3] - '0');
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+}
+
+/* Does mount point @mnt cover @path on a component boundary? */
+static size_t covers(const char *mnt, const char *path)
+{
+	size_t n = strlen(mnt);
+
+	if (n == 1 && mnt[0] == '/')
+		return 1;
+	if (strncmp(mnt, path, n) || (path[n] && path[n] != '/'))
+		return 0;
+	return n;
+}
+
+/**
+ * struct uds_mnt - the fields of one mountinfo line that matter here
+ * @root:   the mount's root within its filesystem
+ * @point:  its mount point
+ * @fstype: filesystem type
+ * @source: mount source: for qtfs, the server's export path
+ */
+struct uds_mnt {
+	char *root;
+	char *point;
+	char *fstype;
+	char *source;
+};
+
+/* Split one mountinfo line (modified); return: 0 or -EINVAL. */
+static int parse_line(char *line, struct uds_mnt *m)
+{
+	char *f[6], *sep, *save = NULL, *tok;
+	int i;
+
+	for (i = 0, tok = strtok_r(line, " \n", &save); tok && i < 6;
+	     tok = strtok_r(NULL, " \n", &save))
+		f[i++] = tok;
+	if (i < 6)
+		return -EINVAL;
+	/* optional fields up to "-", then type and source */
+	for (sep = tok; sep && strcmp(sep, "-"); sep = strtok_r(NULL, " \n", &save))
+		;
+	m->fstype = sep ? strtok_r(NULL, " \n", &save) : NULL;
+	m->source = m->fstype ? strtok_r(NULL, " \n", &save) : NULL;
+	if (!m->source)
+		return -EINVAL;
+	m->root = f[3];
+	m->point = f[4];
+	unescape(m->root);
+	unescape(m->point);
+	unescape(m->source);
+	return 0;
+}
+
+/**
+ * udsproxy_map_path() - the server's path of a path on a qtfs mount
+ * @mountinfo: a mountinfo file, /proc/self/mountinfo in use
+ * @path:      absolute path without symlinks (realpath(3)'s result)
+ * @out:       result: the normalised path of the same file on the server
+ * @outlen:    size of @out
+ *
+ * The mount that holds @path is the one with the longest mount point
+ * covering it (the last one listed of equal length: mounted on top); it
+ * must be a qtfs mount.  Its source is the server's export, its root the
+ * part of it that is mounted (a bind mount of a subdirectory).
+ *
+ * Return: 0, -ENOENT if @path is not on a qtfs mount, -EINVAL for a
+ * source that is not an absolute path, -ENAMETOOLONG, or -errno of
+ * reading @mountinfo.
+ */
+int udsproxy_map_path(const char *mountinfo, const char *path, char *out,
+		      size_t outlen)
+{
+	char *line = NULL, *best = NULL, *joined = NULL;
+	size_t cap = 0, n, best_len = 0;
+	struct uds_mnt m, bm = {};
+	int ret = -ENOENT;
+	FILE *f;
+
+	f = fopen(mountinfo, "re");
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) > 0) {
+		if (parse_line(line, &m))
+			continue;
+		n = covers(m.point, path);
+		if (!n || n < best_len)
+			continue;
+		free(best);
+		best = malloc(cap);
+		if (!best) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		/* keep the line's fields: re-point them into the copy */
+		memcpy(best, line, cap);
+		bm.root = best + (m.root - line);
+		bm.point = best + (m.point - line);
+		bm.fstype = best + (m.fstype - line);
+		bm.source = best + (m.source - line);
+		best_len = n;
+	}
+	if (!best || strcmp(bm.fstype, "qtfs"))
+		goto out;
+	ret = -EINVAL;
+	if (bm.source[0] != '/')
+		goto out;
+	ret = -ENOMEM;
+	if (asprintf(&joined, "%s/%s/%s", bm.source,
+		     strcmp(bm.root, "/") ? bm.root : "",
+		     path + (best_len > 1 ? best_len : 0)) < 0) {
+		joined = NULL;
+		goto out;
+	}
+	ret = qtfs_path_normalize(out, outlen, joined);
+	if (ret == -EPERM)
+		ret = -EINVAL;
+out:
+	free(joined);
+	free(best);
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+/* Write all of @buf, or fail with errno set. */
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Read exactly @len bytes; end of file is ECONNRESET. */
+static int read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = recv(fd, p, len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!n)
+				errno = ECONNRESET;
+			return -1;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* The request and its answer; return: 0 or -errno. */
+static int local_connect(int fd, const char *server_path)
+{
+	uint8_t buf[QTFS_HDR_SIZE + 12 + QTFS_PATH_MAX + 3];
+	struct qtfs_msg_hdr h;
+	struct qtfs_buf b;
+
+	qtfs_buf_init(&b, buf, sizeof(buf));
+	qtfs_proto_begin(&b, QTFS_UDS_OP_LOCAL_CONNECT, 0, 1, 0);
+	qtfs_proto_pack(&b, "dhds", QTFS_UDS_MAGIC, QTFS_UDS_MAJOR,
+			QTFS_UDS_STREAM, server_path);
+	if (qtfs_proto_end(&b))
+		return -ENAMETOOLONG;
+	if (write_all(fd, buf, b.pos) || read_all(fd, buf, QTFS_HDR_SIZE))
+		return -errno;
+	if (qtfs_proto_decode_hdr(buf, &h) || h.len != QTFS_HDR_SIZE ||
+	    !(h.flags & QTFS_HDR_REPLY) ||
+	    h.opcode != QTFS_UDS_OP_LOCAL_CONNECT || h.id != 1)
+		return -EPROTO;
+	return h.error;
+}
+
+/*
+ * Give @fd back as a fresh socket of its type and flags, so that the
+ * program may retry the connect on it as on a local failure.
+ */
+static void renew(int fd, int type, int fl)
+{
+	int fdfl = fcntl(fd, F_GETFD);
+	int s = socket(AF_UNIX, type | (fl & O_NONBLOCK ? SOCK_NONBLOCK : 0),
+		       0);
+
+	if (s < 0)
+		return;
+	dup3(s, fd, fdfl > 0 && (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0);
+	close(s);
+}
+
+/**
+ * udsproxy_connect() - connect a unix socket to a socket of the other host
+ * @fd:          the program's socket (AF_UNIX, SOCK_STREAM, unconnected)
+ * @server_path: the socket's absolute, normalised path on the other host
+ *
+ * Connects @fd to the local udsproxyd ($QTFS_UDSPROXYD_SOCKET or
+ * %UDSPROXY_SOCK_DEFAULT) and asks it for the connection.  This waits for
+ * the answer even on a non-blocking socket (its flags are restored).  On
+ * success @fd carries the connection; on failure it is a fresh socket
+ * again.
+ *
+ * Return: 0, or -1 with errno set: the other host's connect(2) errno,
+ * EPROTOTYPE for a type other than SOCK_STREAM, ECONNREFUSED when
+ * udsproxyd is not running; doc/ipc.md lists them all.
+ */
+int udsproxy_connect(int fd, const char *server_path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *sock = getenv(UDSPROXY_SOCK_ENV);
+	socklen_t tlen = sizeof(int);
+	int type, fl, ret;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen))
+		return -1;
+	if (type != SOCK_STREAM) {
+		errno = EPROTOTYPE;
+		return -1;
+	}
+	if (!sock || !*sock)
+		sock = UDSPROXY_SOCK_DEFAULT;
+	if (strlen(sock) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sun.sun_path, sock);
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0)
+		return -1;
+	if ((fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK))
+		return -1;
+	if (real_connect(fd, (struct sockaddr *)&sun, sizeof(sun)))
+		ret = errno == ENOENT ? -ECONNREFUSED : -errno;
+	else
+		ret = local_connect(fd, server_path);
+	if (ret)
+		renew(fd, type, fl);
+	else if (fl & O_NONBLOCK)
+		fcntl(fd, F_SETFL, fl);
+	if (ret) {
+		errno = -ret;
+		return -1;
+	}
+	return 0;
+}
+
+/**
+ * connect() - connect(2), through udsproxyd for a socket on a qtfs mount
+ * @fd:   socket
+ * @addr: address
+ * @len:  its length
+ *
+ * Return: as connect(2).
+ */
+int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	const size_t off = offsetof(struct sockaddr_un, sun_path);
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+	char canon[PATH_MAX], server[QTFS_PATH_MAX];
+	int saved = errno;
+	struct statfs st;
+	size_t n;
+
+	if (!addr || addr->sa_family != AF_UNIX || len <= off)
+		return real_connect(fd, addr, len);
+	n = len - off < sizeof(path) - 1 ? len - off : sizeof(path) - 1;
+	memcpy(path, (const char *)addr + off, n);
+	path[n] = '\0';
+	/* abstract sockets and anything not on qtfs stay local */
+	if (!path[0] || !realpath(path, canon) || statfs(canon, &st) ||
+	    st.f_type != QTFS_UDS_FS_MAGIC ||
+	    udsproxy_map_path("/proc/self/mountinfo", canon, server,
+			      sizeof(server))) {
+		errno = saved;
+		return real_connect(fd, addr, len);
+	}
+	return udsproxy_connect(fd, server);
+}

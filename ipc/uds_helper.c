@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Connecting to a server program's socket as the client caller.
+ *
+ * udsproxyd runs as root; a connect must be checked against the caller's
+ * rights instead, and the server program's SO_PEERCRED must show the
+ * caller.  So a forked helper takes the caller's groups, gid and uid (a
+ * non-root uid drops every capability), resolves the path beneath the
+ * export with openat2(RESOLVE_BENEATH), connects through /proc/self/fd
+ * and passes the socket back over a socketpair with SCM_RIGHTS.  The
+ * helper only makes system calls after fork() (the daemon may have GLib's
+ * worker thread), and its socket is non-blocking, so it never waits on the
+ * server program; the daemon kills a helper stuck on a hung filesystem.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "qtfs_path.h"
+#include "udsproxyd.h"
+
+#define UDS_ANON_ID	65534
+
+/**
+ * uds_squash() - apply a [Mount] entry's export options to a caller
+ * @o: the options of the most specific [Mount] rule covering the path
+ * @c: the caller; changed in place
+ *
+ * The options mean what they mean for qtfs's file operations (see
+ * doc/operations.md): all_squash maps everyone, root_squash uid and gid 0,
+ * to the anon ids (65534 unless anonuid=/anongid= say otherwise), and
+ * uids=MIN-MAX refuses other non-root callers.  Without root_squash client
+ * root stays root.
+ *
+ * Return: 0, or -EACCES for a uid outside uids=.
+ */
+int uds_squash(const struct qtsrv_export_opts *o, struct qtfs_cred *c)
+{
+	uint32_t anonuid = o->flags & QTSRV_EXPORT_ANONUID ? o->anonuid :
+							     UDS_ANON_ID;
+	uint32_t anongid = o->flags & QTSRV_EXPORT_ANONGID ? o->anongid :
+							     UDS_ANON_ID;
+	uint32_t i;
+
+	if ((o->flags & QTSRV_EXPORT_UIDS) && c->fsuid &&
+	    (c->fsuid < o->uid_min || c->fsuid > o->uid_max))
+		return -EACCES;
+	if (o->flags & QTSRV_EXPORT_ALL_SQUASH) {
+		c->fsuid = anonuid;
+		c->fsgid = anongid;
+		c->ngroups = 0;
+		return 0;
+	}
+	if (!(o->flags & QTSRV_EXPORT_ROOT_SQUASH))
+		return 0;
+	if (!c->fsuid)
+		c->fsuid = anonuid;
+	if (!c->fsgid)
+		c->fsgid = anongid;
+	for (i = 0; i < c->ngroups; i++)
+		if (!c->groups[i])
+			c->groups[i] = anongid;
+	return 0;
+}
+
+/* Become the caller: groups first, the uid last (it drops the right). */
+static int uds_helper_become(const struct qtfs_cred *c)
+{
+	gid_t groups[QTFS_NGROUPS_MAX];
+	uint32_t i;
+
+	for (i = 0; i < c->ngroups; i++)
+		groups[i] = c->groups[i];
+	if (setgroups(c->ngroups, groups) ||
+	    setresgid(c->fsgid, c->fsgid, c->fsgid) ||
+	    setresuid(c->fsuid, c->fsuid, c->fsuid))
+		return -errno;
+	return 0;
+}
+
+/*
+ * Is the socket behind @fd, as it resolved, still beneath a [Udsconnect]
+ * rule?  A symlink beneath the export may lead to a part of it that the
+ * rules do not open.
+ */
+static int uds_helper_recheck(int fd, const struct qtsrv_wl_set *wl)
+{
+	char link[64], real[QTFS_PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, real, sizeof(real) - 1);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= sizeof(real) - 1)
+		return -ENAMETOOLONG;
+	real[n] = '\0';
+	if (!qtfs_path_is_normal(real, n) ||
+	    !qtsrv_wl_match(wl, QT_WL_UDSCONNECT, real))
+		return -EPERM;
+	return 0;
+}
+
+/* The helper's work; returns the connected socket or -errno. */
+static int uds_helper_connect(const struct uds_helper_req *req, int root)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	};
+	const char *rel = req->path + strlen(req->export);
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, s, ret, type;
+	struct stat st;
+
+	while (*rel == '/')
+		rel++;
+	if (!*rel)
+		return -ECONNREFUSED;	/* the export itself: a directory */
+	ret = uds_helper_become(&req->creds);
+	if (ret)
+		return ret;
+	fd = syscall(SYS_openat2, root, rel, &how, sizeof(how));
+	if (fd < 0)
+		return errno == EXDEV ? -ELOOP : -errno;
+	if (fstat(fd, &st))
+		return -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -ECONNREFUSED;
+	ret = uds_helper_recheck(fd, req->wl);
+	if (ret)
+		return ret;
+	type = req->type == QTFS_UDS_SEQPACKET ? SOCK_SEQPACKET : SOCK_STREAM;
+	s = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "/proc/self/fd/%d", fd);
+	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) &&
+	    errno != EINPROGRESS)
+		return -errno;
+	return s;
+}
+
+/* Send the outcome: a negative errno, and the socket if there is one. */
+static void uds_helper_send(int fd, int32_t result, int sock)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u = {};
+	struct iovec iov = { &result, sizeof(result) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	if (sock >= 0) {
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &sock, sizeof(int));
+	}
+	while (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+}
+
+/**
+ * uds_helper_start() - fork a helper that connects as the caller
+ * @req: what to connect to, and as whom
+ * @hfd: result: the daemon's end of the helper's socketpair, readable
+ *       when the helper is done (see uds_helper_result())
+ * @pid: result: the helper's pid (SIGCHLD is ignored: it reaps itself)
+ *
+ * The export directory is opened here, by the daemon, as the engine
+ * mounts it; everything beneath it is resolved as the caller.
+ *
+ * Return: 0 or -errno (the export cannot be opened, or no fork).
+ */
+int uds_helper_start(const struct uds_helper_req *req, int *hfd, pid_t *pid)
+{
+	int sp[2], root, ret;
+	pid_t child;
+
+	root = open(req->export, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -errno;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp)) {
+		ret = -errno;
+		close(root);
+		return ret;
+	}
+	child = fork();
+	if (child < 0) {
+		ret = -errno;
+		close(sp[0]);
+		close(sp[1]);
+		close(root);
+		return ret;
+	}
+	if (!child) {
+		close(sp[0]);
+		ret = uds_helper_connect(req, root);
+		uds_helper_send(sp[1], ret < 0 ? ret : 0, ret);
+		_exit(0);
+	}
+	close(sp[1]);
+	close(root);
+	*hfd = sp[0];
+	*pid = child;
+	return 0;
+}
+
+/**
+ * uds_helper_result() - collect what a helper sent
+ * @hfd:  the daemon's end of its socketpair (readable)
+ * @sock: result: the connected socket, non-blocking, on success
+ *
+ * Return: 0, the helper's -errno, or -EIO if it died without answering.
+ */
+int uds_helper_result(int hfd, int *sock)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	int32_t result = -EIO;
+	struct iovec iov = { &result, sizeof(result) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm;
+	ssize_t n;
+	int fd = -1;
+
+	n = recvmsg(hfd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n != sizeof(result))
+		return -EIO;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	if (result == 0 && fd >= 0) {
+		*sock = fd;
+		return 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	return result < 0 && result >= -QTFS_ERRNO_MAX ? result : -EIO;
+}

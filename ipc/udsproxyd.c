@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * udsproxyd: cross-host unix socket connections (doc/ipc.md).
+ *
+ *   udsproxyd [OPTIONS] THREADS LOCAL_CID LOCAL_PORT PEER_CID PEER_PORT
+ *
+ * main() reads the command line, the key and the whitelist, opens the
+ * listeners and runs the event loop; uds_conn.c carries the connections.
+ * Everything is checked before anything is opened, and each bad argument
+ * ends the start with one line naming it.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <linux/vm_sockets.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include "qt_log.h"
+#include "udsproxyd.h"
+
+#define UDS_SOCK_DEFAULT	"/run/qtfs/udsproxyd.sock"
+#define UDS_WL_DEFAULT		"/etc/qtfs/whitelist"
+#define UDS_THREADS_MAX		64
+#define UDS_CONNS_DEFAULT	256
+#define UDS_CONNS_MAX		65536
+/* Peer-caused log lines: at most this many per interval. */
+#define UDS_LOG_BURST		10
+#define UDS_LOG_INTERVAL	5
+
+/**
+ * uds_log_ratelimit() - may one more line caused by a peer be logged?
+ *
+ * Return: true for the first %UDS_LOG_BURST lines of each
+ * %UDS_LOG_INTERVAL seconds.
+ */
+bool uds_log_ratelimit(void)
+{
+	static time_t start;
+	static unsigned int count;
+	time_t now = time(NULL);
+
+	if (now - start >= UDS_LOG_INTERVAL) {
+		start = now;
+		count = 0;
+	}
+	return ++count <= UDS_LOG_BURST;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: udsproxyd [OPTIONS] THREADS LOCAL_CID LOCAL_PORT PEER_CID PEER_PORT\n"
+		"\n"
+		"Carries unix socket connections made through a qtfs mount (by programs\n"
+		"started with LD_PRELOAD=libudsproxy.so) to the other host, and connects\n"
+		"the other host's callers to the sockets here, as the caller.\n"
+		"\n"
+		"  THREADS              1..%u, accepted for compatibility (one event loop)\n"
+		"  LOCAL_CID LOCAL_PORT where to listen for the peer udsproxyd (vsock)\n"
+		"  PEER_CID PEER_PORT   where the peer udsproxyd listens; links from\n"
+		"                       any other host are refused\n"
+		"  In TCP test mode both CIDs are IPv4 addresses.\n"
+		"\n"
+		"options:\n"
+		"  --socket PATH        local socket for libudsproxy.so (%s)\n"
+		"  --whitelist FILE     [Mount] and [Udsconnect] rules (%s)\n"
+		"  --key-file FILE      pre-shared key in hex, as qtfs_auth_key (none)\n"
+		"  --max-conns N        connections at once, 1..%u (%u)\n"
+		"  --log-level LEVEL    ERR WARN INFO DEBUG (INFO); SIGUSR1 and SIGUSR2\n"
+		"                       raise and lower it at run time\n"
+		"  --syslog             log to syslog instead of stderr\n"
+		"  -h, --help           this text\n"
+		"\n"
+		"SIGHUP reloads the whitelist; SIGTERM and SIGINT stop the daemon.\n"
+		"See doc/ipc.md.\n",
+		UDS_THREADS_MAX, UDS_SOCK_DEFAULT, UDS_WL_DEFAULT,
+		UDS_CONNS_MAX, UDS_CONNS_DEFAULT);
+}
+
+/**
+ * struct uds_opts - the command line
+ * @sock:      --socket
+ * @wl:        --whitelist
+ * @wl_given:  --whitelist was given (then it must exist)
+ * @key_file:  --key-file, or NULL
+ * @max_conns: --max-conns
+ * @level:     --log-level
+ * @syslog:    --syslog
+ * @local:     LOCAL_CID LOCAL_PORT
+ * @peer:      PEER_CID PEER_PORT
+ */
+struct uds_opts {
+	const char *sock;
+	const char *wl;
+	bool wl_given;
+	const char *key_file;
+	unsigned long max_conns;
+	enum qt_log_level level;
+	bool syslog;
+	struct uds_addr local;
+	struct uds_addr peer;
+};
+
+static int bad(const char *fmt, const char *what, const char *val)
+{
+	fprintf(stderr, "udsproxyd: ");
+	fprintf(stderr, fmt, what, val);
+	fprintf(stderr, " (see udsproxyd --help)\n");
+	return -EINVAL;
+}
+
+static int parse_num(const char *s, const char *what, unsigned long min,
+		     unsigned long max, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end || errno || *v < min || *v > max) {
+		fprintf(stderr,
+			"udsproxyd: invalid %s '%s': expected a number from %lu to %lu (see udsproxyd --help)\n",
+			what, s, min, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A CID or, in TCP test mode, an IPv4 address, and a port. */
+static int parse_addr(const char *host, const char *port, const char *what,
+		      bool peer, struct uds_addr *a)
+{
+	struct in_addr in;
+	unsigned long v;
+
+	if (strchr(host, '.')) {
+		if (inet_pton(AF_INET, host, &in) != 1 ||
+		    (peer && in.s_addr == htonl(INADDR_ANY)))
+			return bad("invalid %s '%s': expected a CID or an IPv4 address",
+				   what, host);
+		a->family = AF_INET;
+		a->addr = in.s_addr;
+		if (parse_num(port, "port", 1, 65535, &v))
+			return -EINVAL;
+	} else {
+		/* CID 0 is the hypervisor's own, -1 VMADDR_CID_ANY */
+		if (parse_num(host, what, 1, VMADDR_CID_ANY - 1, &v))
+			return -EINVAL;
+		a->family = AF_VSOCK;
+		a->addr = v;
+		if (parse_num(port, "port", 1, VMADDR_PORT_ANY - 1, &v))
+			return -EINVAL;
+	}
+	a->port = v;
+	return 0;
+}
+
+static int parse_level(const char *s, enum qt_log_level *level)
+{
+	static const char *const names[] = {
+		[QT_LOG_ERR] = "ERR", [QT_LOG_WARN] = "WARN",
+		[QT_LOG_INFO] = "INFO", [QT_LOG_DEBUG] = "DEBUG",
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(s, names[i])) {
+			*level = i;
+			return 0;
+		}
+	}
+	return bad("invalid %s '%s': use ERR, WARN, INFO or DEBUG",
+		   "--log-level", s);
+}
+
+/* Return: 0 to run, 1 after --help, -EINVAL on a bad command line. */
+static int parse_cli(int argc, char **argv, struct uds_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "whitelist", required_argument, NULL, 'w' },
+		{ "key-file", required_argument, NULL, 'k' },
+		{ "max-conns", required_argument, NULL, 'm' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "syslog", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	unsigned long threads;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (!*optarg || strlen(optarg) >=
+			    sizeof(((struct sockaddr_un *)0)->sun_path))
+				return bad("invalid %s '%s': empty or too long for a unix socket",
+					   "--socket", optarg);
+			o->sock = optarg;
+			break;
+		case 'w':
+			o->wl = optarg;
+			o->wl_given = true;
+			break;
+		case 'k':
+			o->key_file = optarg;
+			break;
+		case 'm':
+			if (parse_num(optarg, "--max-conns", 1, UDS_CONNS_MAX,
+				      &o->max_conns))
+				return -EINVAL;
+			break;
+		case 'l':
+			if (parse_level(optarg, &o->level))
+				return -EINVAL;
+			break;
+		case 'S':
+			o->syslog = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			return bad("%s%s", "unknown option", "");
+		}
+	}
+	if (argc - optind != 5) {
+		fprintf(stderr,
+			"udsproxyd: expected THREADS LOCAL_CID LOCAL_PORT PEER_CID PEER_PORT, got %d arguments (see udsproxyd --help)\n",
+			argc - optind);
+		return -EINVAL;
+	}
+	argv += optind;
+	if (parse_num(argv[0], "THREADS", 1, UDS_THREADS_MAX, &threads) ||
+	    parse_addr(argv[1], argv[2], "LOCAL_CID", false, &o->local) ||
+	    parse_addr(argv[3], argv[4], "PEER_CID", true, &o->peer))
+		return -EINVAL;
+	if (o->local.family != o->peer.family)
+		return bad("%s and %s must both be CIDs or both IPv4 addresses",
+			   "LOCAL_CID", "PEER_CID");
+	return 0;
+}
+
+/* Parse the whitelist into @d->wl.  A default file may be missing. */
+static int load_whitelist(struct uds_daemon *d, bool must_exist)
+{
+	struct qtsrv_wl_set set;
+	char err[4096 + 256];
+	int ret;
+
+	ret = qtsrv_wl_load(d->wl_path, &set, err, sizeof(err));
+	if (ret == -ENOENT && !must_exist) {
+		qt_warn("no whitelist %s: every connect from the peer is refused",
+			d->wl_path);
+		qtsrv_wl_free(&d->wl);
+		return 0;
+	}
+	if (ret) {
+		qt_err("%s", err);
+		return ret;
+	}
+	qtsrv_wl_free(&d->wl);
+	d->wl = set;
+	qt_info("whitelist %s: %zu [Udsconnect] paths under %zu [Mount] paths",
+		d->wl_path, qtsrv_wl_count(&set, QT_WL_UDSCONNECT),
+		qtsrv_wl_count(&set, QTSRV_WL_MOUNT));
+	return 0;
+}
+
+/* The local socket for libudsproxy.so; a stale one is replaced. */
+static int listen_local(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	strcpy(sun.sun_path, path);
+	if (!lstat(path, &st)) {
+		if (!S_ISSOCK(st.st_mode)) {
+			qt_err("%s exists and is not a socket: not replacing it",
+			       path);
+			return -EEXIST;
+		}
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
+	    chmod(path, 0666) || listen(fd, SOMAXCONN)) {
+		qt_err("cannot listen on %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The listener for the peer's links. */
+static int listen_link(const struct uds_addr *a)
+{
+	struct sockaddr_vm svm = {
+		.svm_family = AF_VSOCK, .svm_cid = a->addr,
+		.svm_port = a->port,
+	};
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET, .sin_addr.s_addr = a->addr,
+		.sin_port = htons(a->port),
+	};
+	struct sockaddr *sa = (struct sockaddr *)&svm;
+	socklen_t len = sizeof(svm);
+	int fd, one = 1;
+
+	if (a->family == AF_INET) {
+		sa = (struct sockaddr *)&sin;
+		len = sizeof(sin);
+	}
+	fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && a->family == AF_INET)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, sa, len) || listen(fd, SOMAXCONN)) {
+		qt_err("cannot listen for the peer on %s port %u: %s",
+		       a->family == AF_INET ? "TCP" : "vsock", a->port,
+		       strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/**
+ * struct uds_listener - a listening socket and what to do with its
+ * connections
+ * @d:      daemon
+ * @accept: uds_conn_accept_local() or uds_conn_accept_link()
+ */
+struct uds_listener {
+	struct uds_daemon *d;
+	void (*accept)(struct uds_daemon *d, int fd);
+};
+
+static bool on_listen(void *ctx, int fd, unsigned int events)
+{
+	struct uds_listener *l = ctx;
+	int s;
+
+	(void)events;
+	while ((s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >=
+	       0)
+		l->accept(l->d, s);
+	if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+		uds_peer_log(QT_LOG_WARN, "accept: %s", strerror(errno));
+	return true;
+}
+
+static enum qt_log_level cur_level;
+
+static bool on_quit(void *ctx)
+{
+	qt_info("stopping");
+	qt_evloop_quit(((struct uds_daemon *)ctx)->loop);
+	return true;
+}
+
+static bool on_reload(void *ctx)
+{
+	if (load_whitelist(ctx, true))
+		qt_warn("keeping the rules in force");
+	return true;
+}
+
+static bool on_level_up(void *ctx)
+{
+	(void)ctx;
+	if (cur_level < QT_LOG_DEBUG)
+		qt_log_set_level(++cur_level);
+	qt_log(QT_LOG_ERR, "log level %d", cur_level);
+	return true;
+}
+
+static bool on_level_down(void *ctx)
+{
+	(void)ctx;
+	if (cur_level > QT_LOG_ERR)
+		qt_log_set_level(--cur_level);
+	qt_log(QT_LOG_ERR, "log level %d", cur_level);
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	struct uds_opts o = {
+		.sock = UDS_SOCK_DEFAULT, .wl = UDS_WL_DEFAULT,
+		.max_conns = UDS_CONNS_DEFAULT, .level = QT_LOG_INFO,
+	};
+	struct uds_daemon d = {};
+	struct uds_listener lloc = { &d, uds_conn_accept_local };
+	struct uds_listener llink = { &d, uds_conn_accept_link };
+	char err[256];
+	int lfd, pfd, ret;
+
+	ret = parse_cli(argc, argv, &o);
+	if (ret)
+		return ret > 0 ? 0 : 1;
+	qt_log_open("udsproxyd", o.syslog);
+	cur_level = o.level;
+	qt_log_set_level(o.level);
+	d.local = o.local;
+	d.peer = o.peer;
+	d.sock_path = o.sock;
+	d.wl_path = o.wl;
+	d.max_conns = o.max_conns;
+	if (o.key_file &&
+	    qt_auth_key_load(o.key_file, &d.key, err, sizeof(err))) {
+		qt_err("%s", err);
+		return 1;
+	}
+	if (load_whitelist(&d, o.wl_given))
+		return 1;
+	if (!d.key.len && d.peer.family == AF_INET)
+		qt_warn("TCP links without a key: only the peer address authenticates them");
+	/* a write to a closed socket is an error, not a death; helpers reap */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_IGN);
+	d.loop = qt_evloop_new();
+	/* the local socket last: once it exists, the daemon is serving */
+	pfd = listen_link(&o.local);
+	lfd = pfd >= 0 ? listen_local(o.sock) : -1;
+	if (!d.loop || lfd < 0)
+		return 1;
+	if (qt_evloop_add_fd(d.loop, lfd, QT_EV_IN, on_listen, &lloc) < 0 ||
+	    qt_evloop_add_fd(d.loop, pfd, QT_EV_IN, on_listen, &llink) < 0 ||
+	    qt_evloop_add_signal(d.loop, SIGTERM, on_quit, &d) < 0 ||
+	    qt_evloop_add_signal(d.loop, SIGINT, on_quit, &d) < 0 ||
+	    qt_evloop_add_signal(d.loop, SIGHUP, on_reload, &d) < 0 ||
+	    qt_evloop_add_signal(d.loop, SIGUSR1, on_level_up, &d) < 0 ||
+	    qt_evloop_add_signal(d.loop, SIGUSR2, on_level_down, &d) < 0) {
+		qt_err("out of memory");
+		unlink(o.sock);
+		return 1;
+	}
+	qt_info("serving %s; links on %s port %u, peer %s port %u%s", o.sock,
+		o.local.family == AF_INET ? "TCP" : "vsock", o.local.port,
+		argv[argc - 2], o.peer.port, d.key.len ? ", keyed" : "");
+	qt_evloop_run(d.loop);
+	unlink(o.sock);
+	close(lfd);
+	close(pfd);
+	qtsrv_wl_free(&d.wl);
+	explicit_bzero(&d.key, sizeof(d.key));
+	return 0;
+}

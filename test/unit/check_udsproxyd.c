@@ -1,0 +1,931 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Check tests of udsproxyd and libudsproxy.so (ipc/, doc/ipc.md) on the
+ * host: two udsproxyd over TCP loopback, A (the "server" host, with the
+ * socket) and B (the "client" host, whose local socket the test connects
+ * through with udsproxy_connect(), as libudsproxy.so's connect(2) does on
+ * a qtfs mount), and a real unix socket server program.
+ *
+ * Every process a test starts dies with it (PR_SET_PDEATHSIG), so a
+ * failing test leaves nothing behind.  Ports are fixed above the range
+ * the VM harness draws from.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "libudsproxy.h"
+#include "qtfs_proto.h"
+#include "uapi/qtfs_uds.h"
+
+#define PORT_A		61311	/* A listens for B's links */
+#define PORT_B		61312	/* B listens for A's links */
+#define NOBODY		65534
+#define KEY1		"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+#define KEY2		"ff112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+static char base[] = "/tmp/check_udsproxyd.XXXXXX";
+static char bin[PATH_MAX];
+static pid_t pid_a, pid_b, pid_srv;
+
+static void pathf(char *buf, const char *name)
+{
+	snprintf(buf, PATH_MAX, "%s/%s", base, name);
+}
+
+/* --- fixture (unchecked: once per test case, in the runner) ---------- */
+
+static void write_file(const char *name, const char *text, mode_t mode)
+{
+	char p[PATH_MAX];
+	int fd;
+
+	pathf(p, name);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	ck_assert_int_eq(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+static void setup(void)
+{
+	char p[PATH_MAX], wl[3 * PATH_MAX];
+	ssize_t n;
+
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	ck_assert_int_eq(chmod(base, 0755), 0);
+	n = readlink("/proc/self/exe", bin, sizeof(bin) - 32);
+	ck_assert_int_gt(n, 0);
+	bin[n] = '\0';
+	strcpy(strrchr(bin, '/'), "/../../ipc/udsproxyd");
+	pathf(p, "export");
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	pathf(p, "export/run");
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	pathf(p, "export/other");
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	snprintf(wl, sizeof(wl), "[Mount]\nPath=%s/export\n[Udsconnect]\nPath=%s/export/run\n",
+		 base, base);
+	write_file("wl", wl, 0644);
+	write_file("key1", KEY1 "\n", 0600);
+	write_file("key2", KEY2 "\n", 0600);
+}
+
+static void teardown(void)
+{
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", base);
+	ck_assert_int_eq(system(cmd), 0);
+	strcpy(base + strlen(base) - 6, "XXXXXX");
+}
+
+/* --- processes ------------------------------------------------------- */
+
+static void msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* In a child: die with the test. */
+static void die_with_parent(void)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+/*
+ * Start udsproxyd @name ("a" or "b") listening on @lport for a peer on
+ * @pport, with @key ("key1", "key2" or NULL) and @extra arguments; wait
+ * until it serves.  A daemon of the previous test may still hold the
+ * port for a moment: retry while the new one cannot bind.
+ */
+static pid_t start_daemon(const char *name, int lport, int pport,
+			  const char *key, const char *extra)
+{
+	char sock[PATH_MAX], wl[PATH_MAX], keyp[PATH_MAX], log[PATH_MAX];
+	char lp[16], pp[16];
+	int tries, i, st, fd;
+	struct stat sb;
+	pid_t pid;
+
+	snprintf(lp, sizeof(lp), "%d", lport);
+	snprintf(pp, sizeof(pp), "%d", pport);
+	snprintf(sock, sizeof(sock), "%s/%s.sock", base, name);
+	snprintf(log, sizeof(log), "%s/%s.log", base, name);
+	pathf(wl, "wl");
+	if (key)
+		pathf(keyp, key);
+	for (tries = 0; tries < 50; tries++) {
+		unlink(sock);
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (!pid) {
+			const char *argv[16];
+			int n = 0;
+
+			die_with_parent();
+			fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+			dup2(fd, 2);
+			argv[n++] = bin;
+			argv[n++] = "--socket";
+			argv[n++] = sock;
+			argv[n++] = "--whitelist";
+			argv[n++] = wl;
+			argv[n++] = "--log-level";
+			argv[n++] = "DEBUG";
+			if (key) {
+				argv[n++] = "--key-file";
+				argv[n++] = keyp;
+			}
+			if (extra)
+				argv[n++] = extra;
+			argv[n++] = "1";
+			argv[n++] = "127.0.0.1";
+			argv[n++] = lp;
+			argv[n++] = "127.0.0.1";
+			argv[n++] = pp;
+			argv[n] = NULL;
+			execv(bin, (char **)argv);
+			_exit(127);
+		}
+		for (i = 0; i < 500; i++) {
+			if (!stat(sock, &sb))
+				return pid;
+			if (waitpid(pid, &st, WNOHANG) == pid)
+				break;
+			msleep(10);
+		}
+		ck_assert_msg(i < 500, "udsproxyd %s did not start", name);
+		msleep(50);
+	}
+	ck_abort_msg("udsproxyd %s cannot start (see %s)", name, log);
+	return -1;
+}
+
+static void stop(pid_t *pid)
+{
+	if (*pid > 0) {
+		kill(*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
+	}
+	*pid = 0;
+}
+
+static void pair_up(const char *key_a, const char *key_b)
+{
+	pid_a = start_daemon("a", PORT_A, PORT_B, key_a, NULL);
+	pid_b = start_daemon("b", PORT_B, PORT_A, key_b, NULL);
+}
+
+/*
+ * The server program's connection: a command byte from the client, then
+ * the caller's uid and gid as SO_PEERCRED shows them (two u32), then
+ * 'e': echo until end of file, then "bye" and close;
+ * 's': stop reading for good.
+ */
+static void serve_one(int c)
+{
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+	uint32_t ids[2];
+	char buf[65536], cmd;
+	ssize_t n;
+
+	if (read(c, &cmd, 1) != 1 ||
+	    getsockopt(c, SOL_SOCKET, SO_PEERCRED, &uc, &len))
+		_exit(1);
+	ids[0] = uc.uid;
+	ids[1] = uc.gid;
+	if (write(c, ids, sizeof(ids)) != sizeof(ids))
+		_exit(1);
+	if (cmd == 's')
+		for (;;)
+			pause();
+	while ((n = read(c, buf, sizeof(buf))) > 0)
+		if (write(c, buf, n) != n)
+			_exit(1);
+	if (write(c, "bye", 3) != 3)
+		_exit(1);
+	_exit(0);
+}
+
+/* A listening socket at @name in mode @mode. */
+static int listen_at(const char *name, mode_t mode)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", base, name);
+	unlink(sun.sun_path);
+	ck_assert_int_ge(s, 0);
+	ck_assert_int_eq(bind(s, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(chmod(sun.sun_path, mode), 0);
+	ck_assert_int_eq(listen(s, 16), 0);
+	return s;
+}
+
+/* The server program on export/run/s.sock, one process per connection. */
+static void start_server(void)
+{
+	int s = listen_at("export/run/s.sock", 0777), c;
+
+	pid_srv = fork();
+	ck_assert_int_ge(pid_srv, 0);
+	if (pid_srv) {
+		close(s);
+		return;
+	}
+	die_with_parent();
+	signal(SIGCHLD, SIG_IGN);
+	for (;;) {
+		c = accept(s, NULL, NULL);
+		if (c < 0)
+			continue;
+		if (!fork()) {
+			die_with_parent();
+			serve_one(c);
+		}
+		close(c);
+	}
+}
+
+/* --- the client ------------------------------------------------------ */
+
+static void use_daemon(const char *name)
+{
+	char sock[PATH_MAX];
+
+	snprintf(sock, sizeof(sock), "%s/%s.sock", base, name);
+	setenv(UDSPROXY_SOCK_ENV, sock, 1);
+}
+
+/* A socket connected through B to @name (below base); or -errno. */
+static int proxy_connect(const char *name)
+{
+	char path[PATH_MAX];
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0), err;
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(path, sizeof(path), "%s/%s", base, name);
+	use_daemon("b");
+	if (!udsproxy_connect(fd, name[0] == '/' || name[0] == '.' ? name : path))
+		return fd;
+	err = errno;
+	close(fd);
+	return -err;
+}
+
+static void read_n(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = read(fd, p, len);
+		ck_assert_msg(n > 0, "read: %zd (%s)", n, strerror(errno));
+		p += n;
+		len -= n;
+	}
+}
+
+/* Connect, send @cmd, return the fd; the ids the server saw in @ids. */
+static int open_cmd(char cmd, uint32_t ids[2])
+{
+	int fd = proxy_connect("export/run/s.sock");
+
+	ck_assert_msg(fd >= 0, "connect: %s", strerror(-fd));
+	ck_assert_int_eq(write(fd, &cmd, 1), 1);
+	read_n(fd, ids, 2 * sizeof(uint32_t));
+	return fd;
+}
+
+/* Is the next read end of file or ECONNRESET, within @ms? */
+static void expect_closed(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[256];
+	ssize_t n;
+
+	for (;;) {
+		ck_assert_msg(poll(&p, 1, ms) == 1, "no end within %d ms", ms);
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0) {
+			ck_assert(n == 0 || errno == ECONNRESET);
+			return;
+		}
+	}
+}
+
+/* Send @len pattern bytes and read them back, interleaved. */
+static void echo_check(int fd, size_t len)
+{
+	size_t sent = 0, got = 0, i, n;
+	struct pollfd p = { .fd = fd };
+	char out[8192], in[8192];
+	ssize_t r;
+
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	while (got < len) {
+		p.events = POLLIN | (sent < len ? POLLOUT : 0);
+		ck_assert_int_eq(poll(&p, 1, 5000), 1);
+		if ((p.revents & POLLOUT) && sent < len) {
+			n = len - sent < sizeof(out) ? len - sent : sizeof(out);
+			for (i = 0; i < n; i++)
+				out[i] = (char)((sent + i) * 7 + 3);
+			r = write(fd, out, n);
+			if (r > 0)
+				sent += r;
+		}
+		if (p.revents & POLLIN) {
+			r = read(fd, in, sizeof(in));
+			ck_assert_int_gt(r, 0);
+			/* one assertion per read: each one costs Check a write */
+			for (i = 0; i < (size_t)r; i++)
+				if (in[i] != (char)((got + i) * 7 + 3))
+					break;
+			ck_assert_msg(i == (size_t)r, "byte %zu differs",
+				      got + i);
+			got += r;
+		}
+	}
+	fcntl(fd, F_SETFL, 0);
+}
+
+/* --- relay ----------------------------------------------------------- */
+
+START_TEST(data_both_ways)
+{
+	uint32_t ids[2];
+	char bye[4] = "";
+	int fd;
+
+	pair_up(NULL, NULL);
+	start_server();
+	fd = open_cmd('e', ids);
+	ck_assert_uint_eq(ids[0], 0);
+	echo_check(fd, 3 << 20);
+	/* our end of file reaches the server, its "bye" and close come back */
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	read_n(fd, bye, 3);
+	ck_assert_str_eq(bye, "bye");
+	ck_assert_int_eq(read(fd, bye, 1), 0);
+	close(fd);
+}
+END_TEST
+
+/* The server program sees the caller, not root: SO_PEERCRED. */
+START_TEST(caller_identity)
+{
+	gid_t groups[] = { NOBODY };
+	uint32_t ids[2];
+	int st, fd;
+	pid_t pid;
+
+	pair_up(NULL, NULL);
+	start_server();
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		if (setgroups(1, groups) || setresgid(NOBODY, NOBODY, NOBODY) ||
+		    setresuid(NOBODY, NOBODY, NOBODY))
+			_exit(10);
+		die_with_parent();
+		fd = proxy_connect("export/run/s.sock");
+		if (fd < 0)
+			_exit(11);
+		if (write(fd, "e", 1) != 1 || read(fd, ids, 8) != 8)
+			_exit(12);
+		_exit(ids[0] == NOBODY && ids[1] == NOBODY ? 0 : 13);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child: %d", st);
+}
+END_TEST
+
+/* Connect as nobody to @name; return 0 or the errno. */
+static int connect_as_nobody(const char *name)
+{
+	int st, fd;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
+		    setresuid(NOBODY, NOBODY, NOBODY))
+			_exit(250);
+		fd = proxy_connect(name);
+		_exit(fd >= 0 ? 0 : -fd);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+START_TEST(whitelist_and_errors)
+{
+	char target[PATH_MAX], link[PATH_MAX];
+	int other, priv, fd;
+
+	pair_up(NULL, NULL);
+	start_server();
+	other = listen_at("export/other/o.sock", 0777);
+	priv = listen_at("export/run/private.sock", 0700);
+	/* outside [Udsconnect], outside [Mount]: the whitelist's EPERM */
+	ck_assert_int_eq(proxy_connect("export/other/o.sock"), -EPERM);
+	ck_assert_int_eq(proxy_connect("/etc/hosts"), -EPERM);
+	/* not absolute or not normalised */
+	ck_assert_int_eq(proxy_connect("./x"), -EINVAL);
+	snprintf(target, sizeof(target), "%s/export/run/../run/s.sock", base);
+	ck_assert_int_eq(proxy_connect(target), -EINVAL);
+	/* the server's own errno values */
+	ck_assert_int_eq(proxy_connect("export/run/none.sock"), -ENOENT);
+	ck_assert_int_eq(proxy_connect("export/run"), -ECONNREFUSED);
+	ck_assert_int_eq(connect_as_nobody("export/run/private.sock"), EACCES);
+	fd = proxy_connect("export/run/private.sock");
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	/* a symlink may not lead out of [Udsconnect], nor out of the export */
+	pathf(link, "export/run/to-other.sock");
+	ck_assert_int_eq(symlink("../other/o.sock", link), 0);
+	ck_assert_int_eq(proxy_connect("export/run/to-other.sock"), -EPERM);
+	pathf(link, "export/run/to-tmp.sock");
+	pathf(target, "export/other/o.sock");
+	ck_assert_int_eq(symlink(target, link), 0);
+	ck_assert_int_eq(proxy_connect("export/run/to-tmp.sock"), -ELOOP);
+	/* one inside is followed */
+	pathf(link, "export/run/alias.sock");
+	ck_assert_int_eq(symlink("s.sock", link), 0);
+	fd = proxy_connect("export/run/alias.sock");
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	close(other);
+	close(priv);
+}
+END_TEST
+
+/* A connection whose reader stops stalls alone; the others go on. */
+START_TEST(stall_is_per_connection)
+{
+	char buf[65536] = "";
+	uint32_t ids[2];
+	size_t total = 0;
+	int stuck, fd;
+	ssize_t n;
+
+	pair_up(NULL, NULL);
+	start_server();
+	stuck = open_cmd('s', ids);
+	fcntl(stuck, F_SETFL, O_NONBLOCK);
+	/* writes stop within bounded buffering: socket, two daemons, TCP */
+	for (;;) {
+		n = write(stuck, buf, sizeof(buf));
+		if (n < 0) {
+			ck_assert_int_eq(errno, EAGAIN);
+			msleep(200);
+			n = write(stuck, buf, sizeof(buf));
+			if (n < 0)
+				break;
+		}
+		total += n;
+		if (total >= (64 << 20))
+			break;
+	}
+	ck_assert_msg(total < (64 << 20), "no back-pressure");
+	fd = open_cmd('e', ids);
+	echo_check(fd, 1 << 20);
+	close(fd);
+	close(stuck);
+}
+END_TEST
+
+/* --- hostile input --------------------------------------------------- */
+
+/* A raw TCP connection to A's link port, from @src. */
+static int raw_link(const char *src)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(PORT_A) };
+	struct sockaddr_in me = { .sin_family = AF_INET };
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(s, 0);
+	inet_pton(AF_INET, src, &me.sin_addr);
+	ck_assert_int_eq(bind(s, (struct sockaddr *)&me, sizeof(me)), 0);
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	ck_assert_int_eq(connect(s, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	return s;
+}
+
+/* A frame of @op with payload @fmt into @buf; return its length. */
+static uint32_t frame(uint8_t *buf, uint16_t op, uint16_t flags, uint64_t id,
+		      const char *fmt, ...)
+{
+	struct qtfs_buf b;
+	va_list ap;
+
+	qtfs_buf_init(&b, buf, 8192);
+	qtfs_proto_begin(&b, op, flags, id, 0);
+	va_start(ap, fmt);
+	qtfs_proto_vpack(&b, fmt, ap);
+	va_end(ap);
+	ck_assert_int_eq(qtfs_proto_end(&b), 0);
+	return b.pos;
+}
+
+static uint32_t hello(uint8_t *buf, uint32_t magic)
+{
+	return frame(buf, QTFS_UDS_OP_HELLO, 0, 1, "dhhddB", magic,
+		     QTFS_UDS_MAJOR, QTFS_UDS_MINOR, 0, QTFS_UDS_MSG_MAX,
+		     NULL, 0);
+}
+
+/*
+ * What a hostile peer sends; after each the daemon must close the link
+ * (answering the request first where it is one) and serve the next one.
+ */
+static void hostile_case(int i, int s)
+{
+	uint8_t buf[8192], *p = buf;
+	struct qtfs_cred cred = {};
+	uint32_t n = 0;
+
+	switch (i) {
+	case 0:		/* a truncated header, then nothing */
+		n = 10;
+		memset(buf, 0, n);
+		break;
+	case 1:		/* a header announcing 2 GiB */
+		n = hello(buf, QTFS_UDS_MAGIC);
+		put_unaligned_le32(0x7fffffff, buf);
+		break;
+	case 2:		/* garbage */
+		for (n = 0; n < 200; n++)
+			buf[n] = (uint8_t)(n * 37 + 11);
+		break;
+	case 3:		/* another protocol's HELLO: answered, then closed */
+		n = hello(buf, QTFS_PROTO_MAGIC);
+		break;
+	case 4:		/* CONNECT before HELLO */
+		n = frame(buf, QTFS_UDS_OP_CONNECT, 0, 2, "Cds", &cred,
+			  QTFS_UDS_STREAM, "/tmp");
+		break;
+	case 5:		/* HELLO, then DATA before CONNECT */
+		n = hello(buf, QTFS_UDS_MAGIC);
+		n += frame(buf + n, QTFS_UDS_OP_DATA, 0, 0, "B", "x", 1);
+		break;
+	case 6:		/* HELLO, then a CONNECT whose string has no NUL */
+		n = hello(buf, QTFS_UDS_MAGIC);
+		p = buf + n;
+		n += frame(p, QTFS_UDS_OP_CONNECT, 0, 2, "Cds", &cred,
+			   QTFS_UDS_STREAM, "/tmp/x");
+		buf[n - 1] = 'y';
+		break;
+	case 7:		/* HELLO, then CONNECT with trailing bytes */
+		n = hello(buf, QTFS_UDS_MAGIC);
+		p = buf + n;
+		n += frame(p, QTFS_UDS_OP_CONNECT, 0, 2, "Cdsb", &cred,
+			   QTFS_UDS_STREAM, "/tmp/x", 0);
+		break;
+	case 8:		/* HELLO, then a reply where a request belongs */
+		n = hello(buf, QTFS_UDS_MAGIC);
+		n += frame(buf + n, QTFS_UDS_OP_CONNECT, QTFS_HDR_REPLY, 2, "");
+		break;
+	case 9:		/* HELLO, then LOCAL_CONNECT on a link */
+		n = hello(buf, QTFS_UDS_MAGIC);
+		n += frame(buf + n, QTFS_UDS_OP_LOCAL_CONNECT, 0, 1, "dhds",
+			   QTFS_UDS_MAGIC, QTFS_UDS_MAJOR, QTFS_UDS_STREAM,
+			   "/tmp/x");
+		break;
+	}
+	ck_assert_int_eq(write(s, buf, n), (ssize_t)n);
+}
+
+#define HOSTILE_CASES	10
+
+START_TEST(hostile_peer)
+{
+	uint32_t ids[2];
+	int s, fd;
+
+	pair_up(NULL, NULL);
+	start_server();
+	s = raw_link("127.0.0.1");
+	hostile_case(_i, s);
+	if (_i == 0)
+		shutdown(s, SHUT_WR);
+	expect_closed(s, 5000);
+	close(s);
+	/* the daemon still serves */
+	fd = open_cmd('e', ids);
+	echo_check(fd, 4096);
+	close(fd);
+}
+END_TEST
+
+/* The same from a program on the local socket. */
+START_TEST(hostile_local)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	uint8_t buf[8192];
+	uint32_t ids[2], n;
+	int s, fd;
+
+	pair_up(NULL, NULL);
+	start_server();
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/b.sock", base);
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(s, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	n = hello(buf, QTFS_UDS_MAGIC);
+	put_unaligned_le32(UINT32_MAX, buf);
+	ck_assert_int_eq(write(s, buf, n), (ssize_t)n);
+	expect_closed(s, 5000);
+	close(s);
+	fd = open_cmd('e', ids);
+	echo_check(fd, 4096);
+	close(fd);
+}
+END_TEST
+
+/* Links from any host but the peer are closed before any answer. */
+START_TEST(peer_restriction)
+{
+	uint8_t buf[8192];
+	uint32_t n;
+	int s;
+
+	pair_up(NULL, NULL);
+	s = raw_link("127.0.0.3");
+	n = hello(buf, QTFS_UDS_MAGIC);
+	write(s, buf, n);
+	expect_closed(s, 5000);
+	close(s);
+}
+END_TEST
+
+/* --- keys and restarts ----------------------------------------------- */
+
+START_TEST(keys)
+{
+	static const char *const keys[][2] = {
+		{ "key1", "key1" }, { "key1", "key2" },
+		{ "key1", NULL }, { NULL, "key1" },
+	};
+	uint32_t ids[2];
+	int fd;
+
+	pair_up(keys[_i][0], keys[_i][1]);
+	start_server();
+	if (_i == 0) {
+		/* same key: authenticated, tagged frames carry the data */
+		fd = open_cmd('e', ids);
+		echo_check(fd, 1 << 20);
+		close(fd);
+	} else {
+		ck_assert_int_eq(proxy_connect("export/run/s.sock"), -EACCES);
+	}
+}
+END_TEST
+
+/* A restarted daemon: live connections end, none hangs, new ones work. */
+START_TEST(restart)
+{
+	uint32_t ids[2];
+	int fd;
+
+	pair_up(NULL, NULL);
+	start_server();
+	fd = open_cmd('e', ids);
+	echo_check(fd, 4096);
+	stop(&pid_a);
+	expect_closed(fd, 5000);
+	ck_assert_int_eq(write(fd, "x", 1), -1);
+	ck_assert(errno == EPIPE || errno == ECONNRESET);
+	close(fd);
+	ck_assert_int_eq(proxy_connect("export/run/s.sock"), -ECONNREFUSED);
+	pid_a = start_daemon("a", PORT_A, PORT_B, NULL, NULL);
+	fd = open_cmd('e', ids);
+	echo_check(fd, 4096);
+	/* now the local one */
+	stop(&pid_b);
+	expect_closed(fd, 5000);
+	close(fd);
+	ck_assert_int_eq(proxy_connect("export/run/s.sock"), -ECONNREFUSED);
+	pid_b = start_daemon("b", PORT_B, PORT_A, NULL, NULL);
+	fd = open_cmd('e', ids);
+	close(fd);
+}
+END_TEST
+
+/* --max-conns: one more connect fails with EAGAIN at once. */
+START_TEST(max_conns)
+{
+	uint32_t ids[2];
+	int fd;
+
+	pid_a = start_daemon("a", PORT_A, PORT_B, NULL, NULL);
+	pid_b = start_daemon("b", PORT_B, PORT_A, NULL, "--max-conns=1");
+	start_server();
+	fd = open_cmd('e', ids);
+	ck_assert_int_eq(proxy_connect("export/run/s.sock"), -EAGAIN);
+	close(fd);
+}
+END_TEST
+
+/* --- mountinfo ------------------------------------------------------- */
+
+static const char mountinfo[] =
+	"22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+	"30 22 0:40 / /mnt/q rw,relatime shared:5 - qtfs /home rw\n"
+	"31 30 0:41 / /mnt/q/tmp rw - tmpfs tmpfs rw\n"
+	"32 22 0:40 /sub /mnt/b\\040x rw - qtfs /srv/share rw\n"
+	"33 22 0:42 / /mnt/o rw - qtfs relative rw\n"
+	"34 22 0:43 / /mnt/over rw - qtfs /first rw\n"
+	"35 22 0:44 / /mnt/over rw master:3 - qtfs /second rw\n"
+	"garbage line\n";
+
+START_TEST(map_path)
+{
+	static const struct {
+		const char *path;
+		int ret;
+		const char *server;
+	} cases[] = {
+		{ "/mnt/q/run/s.sock", 0, "/home/run/s.sock" },
+		{ "/mnt/q", 0, "/home" },
+		{ "/mnt/q/tmp/s.sock", -ENOENT, NULL },	/* tmpfs on top */
+		{ "/mnt/qq/s.sock", -ENOENT, NULL },	/* not a boundary */
+		{ "/etc/x", -ENOENT, NULL },
+		{ "/mnt/b x/s", 0, "/srv/share/sub/s" },	/* \040, root */
+		{ "/mnt/o/s", -EINVAL, NULL },		/* relative source */
+		{ "/mnt/over/s", 0, "/second/s" },	/* the top mount */
+	};
+	char mi[PATH_MAX], out[QTFS_PATH_MAX];
+	size_t i;
+	int ret;
+
+	write_file("mountinfo", mountinfo, 0644);
+	pathf(mi, "mountinfo");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ret = udsproxy_map_path(mi, cases[i].path, out, sizeof(out));
+		ck_assert_msg(ret == cases[i].ret, "%s: %d", cases[i].path,
+			      ret);
+		if (!ret)
+			ck_assert_str_eq(out, cases[i].server);
+	}
+	ck_assert_int_eq(udsproxy_map_path("/nonexistent", "/x", out,
+					   sizeof(out)), -ENOENT);
+	ck_assert_int_eq(udsproxy_map_path(mi, "/mnt/q/x", out, 5),
+			 -ENAMETOOLONG);
+}
+END_TEST
+
+/* A socket that is not SOCK_STREAM, or no daemon: clear errors. */
+START_TEST(lib_errors)
+{
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+	ck_assert_int_eq(udsproxy_connect(fd, "/x"), -1);
+	ck_assert_int_eq(errno, EPROTOTYPE);
+	close(fd);
+	/* no daemon: ECONNREFUSED, and the socket can be used again */
+	setenv(UDSPROXY_SOCK_ENV, "/nonexistent/udsproxyd.sock", 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ck_assert_int_eq(udsproxy_connect(fd, "/x"), -1);
+	ck_assert_int_eq(errno, ECONNREFUSED);
+	ck_assert_int_eq(udsproxy_connect(fd, "/x"), -1);
+	ck_assert_int_eq(errno, ECONNREFUSED);
+	ck_assert_int_ne(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	close(fd);
+}
+END_TEST
+
+/* --- command line ---------------------------------------------------- */
+
+/* Run udsproxyd with @args (a shell word list); its exit status. */
+static int run(const char *args, char *out, size_t outlen)
+{
+	char cmd[3 * PATH_MAX];
+	size_t n;
+	FILE *f;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", bin, args);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(out, 1, outlen - 1, f);
+	out[n] = '\0';
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+START_TEST(command_line)
+{
+	static const struct {
+		const char *args;
+		const char *msg;
+	} bad[] = {
+		{ "1 10 12121 2", "got 4 arguments" },
+		{ "0 10 12121 2 12121", "invalid THREADS '0'" },
+		{ "65 10 12121 2 12121", "invalid THREADS '65'" },
+		{ "1 10 12121 127.0.0.1 12121", "both be CIDs or both IPv4" },
+		{ "1 127.0.0.1 0 127.0.0.1 1", "invalid port '0'" },
+		{ "1 127.0.0.1 1 0.0.0.0 1", "invalid PEER_CID '0.0.0.0'" },
+		{ "1 10 12121 4294967295 12121", "invalid PEER_CID" },
+		{ "1 1x 12121 2 12121", "invalid LOCAL_CID '1x'" },
+		{ "--max-conns 0 1 10 1 2 1", "invalid --max-conns '0'" },
+		{ "--log-level LOUD 1 10 1 2 1", "invalid --log-level 'LOUD'" },
+		{ "--bogus 1 10 1 2 1", "unknown option" },
+		{ "--whitelist /nonexistent/wl 1 127.0.0.1 61399 127.0.0.1 1",
+		  "cannot read whitelist /nonexistent/wl" },
+	};
+	char out[4096], args[3 * PATH_MAX], p[PATH_MAX];
+	size_t i;
+
+	ck_assert_int_eq(run("--help", out, sizeof(out)), 0);
+	ck_assert_ptr_nonnull(strstr(out, "THREADS LOCAL_CID LOCAL_PORT PEER_CID PEER_PORT"));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(run(bad[i].args, out, sizeof(out)), 1);
+		ck_assert_msg(strstr(out, bad[i].msg), "%s: %s", bad[i].args,
+			      out);
+	}
+	/* a key file others can read is refused, naming the fix */
+	write_file("openkey", KEY1, 0644);
+	pathf(p, "openkey");
+	snprintf(args, sizeof(args),
+		 "--key-file %s 1 127.0.0.1 61399 127.0.0.1 1", p);
+	ck_assert_int_eq(run(args, out, sizeof(out)), 1);
+	ck_assert_ptr_nonnull(strstr(out, "chmod 600"));
+	/* a whitelist that does not parse */
+	write_file("badwl", "[Mount]\nPath=relative\n", 0644);
+	pathf(p, "badwl");
+	snprintf(args, sizeof(args),
+		 "--whitelist %s 1 127.0.0.1 61399 127.0.0.1 1", p);
+	ck_assert_int_eq(run(args, out, sizeof(out)), 1);
+	ck_assert_ptr_nonnull(strstr(out, "line 2"));
+}
+END_TEST
+
+static Suite *udsproxyd_suite(void)
+{
+	Suite *s = suite_create("udsproxyd");
+	TCase *tc = tcase_create("relay");
+	TCase *th = tcase_create("hostile");
+	TCase *tu = tcase_create("unit");
+
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, data_both_ways);
+	tcase_add_test(tc, caller_identity);
+	tcase_add_test(tc, whitelist_and_errors);
+	tcase_add_test(tc, stall_is_per_connection);
+	tcase_add_loop_test(tc, keys, 0, 4);
+	tcase_add_test(tc, restart);
+	tcase_add_test(tc, max_conns);
+	suite_add_tcase(s, tc);
+
+	tcase_add_unchecked_fixture(th, setup, teardown);
+	tcase_set_timeout(th, 60);
+	tcase_add_loop_test(th, hostile_peer, 0, HOSTILE_CASES);
+	tcase_add_test(th, hostile_local);
+	tcase_add_test(th, peer_restriction);
+	suite_add_tcase(s, th);
+
+	tcase_add_unchecked_fixture(tu, setup, teardown);
+	tcase_add_test(tu, map_path);
+	tcase_add_test(tu, lib_errors);
+	tcase_add_test(tu, command_line);
+	suite_add_tcase(s, tu);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(udsproxyd_suite());
+	int failed;
+
+	/* writes to a connection that ended must fail, not kill the test */
+	signal(SIGPIPE, SIG_IGN);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
