@@ -10,8 +10,9 @@
 #   make bench        [BENCH_MIB=64] figures of qtfs per transport, in a guest
 #   make install      [INSTALL_MOD_PATH=...] [DESTDIR=...] [PREFIX=/usr/local]
 #                     [MODULE_SIGN=1]
-#   make checkpatch   checkpatch.pl --strict over the kernel code, and
-#                     check-tracked
+#   make checkpatch   checkpatch.pl --strict and kernel-doc over the kernel
+#                     code, and check-tracked
+#   make kernel-doc   fail on any kernel-doc warning in the kernel code
 #   make check-tracked fail if git tracks an ELF file or archive
 #   make clean
 
@@ -44,10 +45,11 @@ CLEAN_DIRS = $(patsubst %/Makefile,%,$(wildcard common/lib/Makefile qtfs_server/
 
 CHECKPATCH_SRC ?= /usr/src/linux-source-6.1
 CHECKPATCH ?= $(CHECKPATCH_SRC)/scripts/checkpatch.pl
+KERNELDOC ?= $(CHECKPATCH_SRC)/scripts/kernel-doc
 CHECKPATCH_FILES = $(filter-out %.mod.c,$(wildcard qtfs/*.[ch] qtfs_server/*.[ch] common/*.[ch] include/uapi/*.h))
 
 .PHONY: all modules userspace tests check check-kasan fuzz demo bench install clean checkpatch \
-	check-tracked kdir
+	check-tracked kdir kernel-doc kernel-scripts
 
 all: modules userspace tests
 
@@ -111,10 +113,22 @@ clean:
 
 # ENOSYS is ignored on purpose: the protocol answers an unknown opcode with
 # ENOSYS (as FUSE and virtiofsd do), which checkpatch reserves for syscalls.
-checkpatch: check-tracked
-	@test -f $(CHECKPATCH) || tar -C $(dir $(CHECKPATCH_SRC)) -xJf $(CHECKPATCH_SRC).tar.xz \
-		$(notdir $(CHECKPATCH_SRC))/scripts
+checkpatch: check-tracked kernel-doc
 	$(if $(CHECKPATCH_FILES),$(CHECKPATCH) --no-tree --strict --ignore ENOSYS -f $(CHECKPATCH_FILES),@echo "checkpatch: no kernel sources yet")
+
+# kernel-doc -v adds the check for a missing "Return:" section; 6.1's
+# script exits 0 on warnings with -none, so any output but its "info:"
+# lines (or a missing script) fails.
+kernel-doc: kernel-scripts
+	@out=$$($(KERNELDOC) -none -v $(CHECKPATCH_FILES) 2>&1 | grep -v ': info: '); \
+	if [ -n "$$out" ]; then printf '%s\n' "$$out" >&2; exit 1; fi; \
+	echo "kernel-doc: $(words $(CHECKPATCH_FILES)) files clean"
+
+# Both scripts come from Debian's linux-source tarball; unpack them once.
+kernel-scripts:
+	@test -f $(CHECKPATCH) -a -f $(KERNELDOC) || \
+		tar -C $(dir $(CHECKPATCH_SRC)) -xJf $(CHECKPATCH_SRC).tar.xz \
+		$(notdir $(CHECKPATCH_SRC))/scripts
 
 # Build output must never be tracked (test/run-all.sh runs this too).
 check-tracked:

@@ -50,8 +50,24 @@ struct qtfs_cred {
 
 /**
  * struct qtfs_attr - decoded inode attributes (host order)
+ * @ino:        server inode number
+ * @size:       file size in bytes
+ * @blocks:     512-byte blocks allocated
+ * @atime_sec:  access time, seconds
+ * @mtime_sec:  modification time, seconds
+ * @ctime_sec:  change time, seconds
+ * @atime_nsec: access time, nanoseconds
+ * @mtime_nsec: modification time, nanoseconds
+ * @ctime_nsec: change time, nanoseconds
+ * @mode:       file type and permission bits
+ * @nlink:      link count
+ * @uid:        owner uid
+ * @gid:        owner gid
+ * @rdev_major: device major for character and block nodes
+ * @rdev_minor: device minor
+ * @blksize:    preferred I/O size
  *
- * Fields as in &struct qtfs_wire_attr.
+ * The fields of &struct qtfs_wire_attr, converted to host order.
  */
 struct qtfs_attr {
 	u64 ino;
@@ -90,8 +106,13 @@ struct qtfs_dirent {
 
 /**
  * struct qtfs_msg_hdr - decoded message header (host order)
+ * @len:    total length in bytes, header included
+ * @opcode: &enum qtfs_op
+ * @flags:  QTFS_HDR_* bits
+ * @id:     request id; 0 for unsolicited messages
+ * @error:  replies: 0 or a negative errno; requests: 0
  *
- * Fields as in &struct qtfs_hdr.
+ * The fields of &struct qtfs_hdr, converted to host order.
  */
 struct qtfs_msg_hdr {
 	u32 len;

@@ -59,10 +59,9 @@ void qtfs_trans_unregister(struct qtfs_trans_ops *ops)
 /**
  * qtfs_trans_init() - register the transports built into this module
  *
- * Each transport registers its own ops; a transport left out of the build
- * (TCP outside test mode) has an init function that does nothing.
- *
- * Return: 0 or -errno.
+ * Return: 0, or the -errno of the transport that failed to register (those
+ * registered before it are unregistered again).  A transport left out of
+ * the build (TCP outside test mode) has an init function that does nothing.
  */
 int qtfs_trans_init(void)
 {

@@ -4,8 +4,9 @@
 # The whole qtfs test run behind `make check`:
 #   1. prepare the host (test/vm/setup-host.sh: packages, guest kernel image)
 #   2. build everything with QTFS_TEST_MODE=1 against the guest kernel's headers
-#   3. host unit tests (make -C test unit-check, Check)
-#   4. guest suites under qemu: vsock (one guest, vsock loopback),
+#   3. make checkpatch (checkpatch --strict, kernel-doc)
+#   4. host unit tests (make -C test unit-check, Check)
+#   5. guest suites under qemu: vsock (one guest, vsock loopback),
 #      tcp (one guest, TCP loopback), two (two guests over TCP)
 # and ends with exactly one line "<passed> passed, <failed> failed".  The exit
 # status is non-zero when anything failed.
@@ -67,6 +68,18 @@ if make -C "$QT_ROOT" -j"$jobs" KDIR="$kdir" QTFS_TEST_MODE=1 all 2>&1 |
 else
 	built=0
 	count build 0 1
+fi
+
+# Kernel style: checkpatch --strict and kernel-doc (the scripts come from
+# linux-source-6.1, which setup-host installs).
+section "checkpatch, kernel-doc"
+if make -C "$QT_ROOT" checkpatch >"$QT_OUT/checkpatch.log" 2>&1; then
+	grep '^kernel-doc:' "$QT_OUT/checkpatch.log" || true
+	echo "checkpatch: clean"
+	count checkpatch 1 0
+else
+	grep -E -A 3 '^(ERROR|WARNING|CHECK):|: warning: |\*\*\*' "$QT_OUT/checkpatch.log" | head -n 60 || true
+	count checkpatch 0 1
 fi
 
 section "unit tests"

@@ -21,24 +21,38 @@
 
 /**
  * enum qtsrv_wl_class - whitelist sections, one per operation class
+ * @QTSRV_WL_OPEN:      [Open]
+ * @QTSRV_WL_WRITE:     [Write]
+ * @QTSRV_WL_READ:      [Read]
+ * @QTSRV_WL_READDIR:   [Readdir]
+ * @QTSRV_WL_MKDIR:     [Mkdir]
+ * @QTSRV_WL_RMDIR:     [Rmdir]
+ * @QTSRV_WL_CREATE:    [Create]
+ * @QTSRV_WL_UNLINK:    [Unlink]
+ * @QTSRV_WL_RENAME:    [Rename]
+ * @QTSRV_WL_SETATTR:   [Setattr]
+ * @QTSRV_WL_SETXATTR:  [Setxattr]
+ * @QTSRV_WL_MOUNT:     [Mount]
+ * @QTSRV_WL_DEVICE:    [Device]
+ * @__QTSRV_WL_MAX:     number of classes
  *
  * The names in brackets are the INI section names of /etc/qtfs/whitelist.
  * Values are ABI.
  */
 enum qtsrv_wl_class {
-	QTSRV_WL_OPEN = 0,	/* [Open] */
-	QTSRV_WL_WRITE = 1,	/* [Write] */
-	QTSRV_WL_READ = 2,	/* [Read] */
-	QTSRV_WL_READDIR = 3,	/* [Readdir] */
-	QTSRV_WL_MKDIR = 4,	/* [Mkdir] */
-	QTSRV_WL_RMDIR = 5,	/* [Rmdir] */
-	QTSRV_WL_CREATE = 6,	/* [Create] */
-	QTSRV_WL_UNLINK = 7,	/* [Unlink] */
-	QTSRV_WL_RENAME = 8,	/* [Rename] */
-	QTSRV_WL_SETATTR = 9,	/* [Setattr] */
-	QTSRV_WL_SETXATTR = 10,	/* [Setxattr] */
-	QTSRV_WL_MOUNT = 11,	/* [Mount] */
-	QTSRV_WL_DEVICE = 12,	/* [Device] */
+	QTSRV_WL_OPEN = 0,
+	QTSRV_WL_WRITE = 1,
+	QTSRV_WL_READ = 2,
+	QTSRV_WL_READDIR = 3,
+	QTSRV_WL_MKDIR = 4,
+	QTSRV_WL_RMDIR = 5,
+	QTSRV_WL_CREATE = 6,
+	QTSRV_WL_UNLINK = 7,
+	QTSRV_WL_RENAME = 8,
+	QTSRV_WL_SETATTR = 9,
+	QTSRV_WL_SETXATTR = 10,
+	QTSRV_WL_MOUNT = 11,
+	QTSRV_WL_DEVICE = 12,
 	__QTSRV_WL_MAX
 };
 

@@ -287,6 +287,41 @@ struct qtfs_wire_dirent {
 
 /**
  * enum qtfs_op - opcodes; values are fixed forever and never reused
+ * @QTFS_OP_HELLO:        negotiate version, features, max message size and key proof
+ * @QTFS_OP_MOUNT:        start the session at an export path
+ * @QTFS_OP_UMOUNT:       end the session
+ * @QTFS_OP_LOOKUP:       attributes of a name in a directory
+ * @QTFS_OP_GETATTR:      attributes of a path or an open handle
+ * @QTFS_OP_SETATTR:      change mode, owner, size or times
+ * @QTFS_OP_OPEN:         open a file, returning a handle
+ * @QTFS_OP_RELEASE:      close a handle
+ * @QTFS_OP_READ:         read from a handle
+ * @QTFS_OP_WRITE:        write to a handle
+ * @QTFS_OP_CREATE:       create and open a regular file
+ * @QTFS_OP_MKDIR:        make a directory
+ * @QTFS_OP_MKNOD:        make a device node, FIFO or socket
+ * @QTFS_OP_UNLINK:       remove a name
+ * @QTFS_OP_RMDIR:        remove a directory
+ * @QTFS_OP_RENAME:       rename, with renameat2() flags
+ * @QTFS_OP_LINK:         make a hard link
+ * @QTFS_OP_SYMLINK:      make a symbolic link
+ * @QTFS_OP_READLINK:     read a symbolic link
+ * @QTFS_OP_READDIR:      read directory entries from a cookie
+ * @QTFS_OP_STATFS:       filesystem statistics
+ * @QTFS_OP_FSYNC:        flush a handle
+ * @QTFS_OP_GETXATTR:     read an extended attribute
+ * @QTFS_OP_SETXATTR:     set an extended attribute
+ * @QTFS_OP_LISTXATTR:    list extended attribute names
+ * @QTFS_OP_REMOVEXATTR:  remove an extended attribute
+ * @QTFS_OP_LLSEEK:       seek a handle (SEEK_DATA, SEEK_HOLE, ...)
+ * @QTFS_OP_LOCK:         POSIX record lock: get, set or wait
+ * @QTFS_OP_POLL:         readiness of a handle (reserved: ENOSYS)
+ * @QTFS_OP_EVENT:        server to client, id 0: a handle became ready (reserved)
+ * @QTFS_OP_INTERRUPT:    cancel a request the client gave up on
+ * @QTFS_OP_FALLOCATE:    allocate or punch a range
+ * @QTFS_OP_ACCESS:       permission check of a path for the caller
+ * @QTFS_OP_SYNCFS:       flush the export's filesystem
+ * @__QTFS_OP_MAX:        one past the last opcode
  *
  * The payload layout of each request and reply is the format string of
  * its entry in the descriptor table (common/qtfs_proto.c), documented in
