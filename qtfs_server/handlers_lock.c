@@ -101,8 +101,18 @@ static void qtsrv_lock_owner_put(fl_owner_t owner)
 	struct qtsrv_lock_owner *o = owner;
 	struct qtsrv_lock_tbl *tbl = o->tbl;
 
-	if (!refcount_dec_and_lock(&o->ref, &tbl->lock))
+	/*
+	 * refcount_dec_and_lock(), spelt out: sparse 0.6.4 (Debian 12) does
+	 * not understand its __cond_acquires() and would report the unlock
+	 * below as unbalanced.
+	 */
+	if (refcount_dec_not_one(&o->ref))
 		return;
+	spin_lock(&tbl->lock);
+	if (!refcount_dec_and_test(&o->ref)) {
+		spin_unlock(&tbl->lock);
+		return;
+	}
 	hash_del(&o->node);
 	tbl->nr--;
 	spin_unlock(&tbl->lock);

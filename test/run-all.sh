@@ -4,7 +4,7 @@
 # The whole qtfs test run behind `make check`:
 #   1. prepare the host (test/vm/setup-host.sh: packages, guest kernel image)
 #   2. build everything with QTFS_TEST_MODE=1 against the guest kernel's headers
-#   3. make checkpatch (checkpatch --strict, kernel-doc)
+#   3. make checkpatch (checkpatch --strict, kernel-doc) and make sparse
 #   4. host unit tests (make -C test unit-check, Check)
 #   5. guest suites under qemu: vsock (one guest, vsock loopback),
 #      tcp (one guest, TCP loopback), two (two guests over TCP)
@@ -71,7 +71,8 @@ else
 fi
 
 # Kernel style: checkpatch --strict and kernel-doc (the scripts come from
-# linux-source-6.1, which setup-host installs).
+# linux-source-6.1, which setup-host installs), then sparse over the modules
+# just built.
 section "checkpatch, kernel-doc"
 if make -C "$QT_ROOT" checkpatch >"$QT_OUT/checkpatch.log" 2>&1; then
 	grep '^kernel-doc:' "$QT_OUT/checkpatch.log" || true
@@ -80,6 +81,15 @@ if make -C "$QT_ROOT" checkpatch >"$QT_OUT/checkpatch.log" 2>&1; then
 else
 	grep -E -A 3 '^(ERROR|WARNING|CHECK):|: warning: |\*\*\*' "$QT_OUT/checkpatch.log" | head -n 60 || true
 	count checkpatch 0 1
+fi
+
+if [[ $built -eq 1 ]]; then
+	section "sparse"
+	if make -C "$QT_ROOT" KDIR="$kdir" QTFS_TEST_MODE=1 sparse 2>&1 | tee "$QT_OUT/sparse.log" | tail -n 40; then
+		count sparse 1 0
+	else
+		count sparse 0 1
+	fi
 fi
 
 section "unit tests"
