@@ -244,8 +244,9 @@ static int qtfs_fmac_final(struct shash_desc *desc,
  * @tag: receives the tag to send right after the frame
  *
  * Takes the next sequence number, so the caller must send the frame and
- * the tag, in the order of the calls, or drop the connection.  Caller
- * holds the connection's send lock.
+ * the tag, in the order of the calls, or drop the connection.  Only
+ * qtfs_frame_tag() calls this, under the connection's send lock, which it
+ * asserts (@m does not know the lock).
  *
  * Return: 0 or the crypto API's error.
  */

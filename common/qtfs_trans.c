@@ -310,10 +310,12 @@ int qtfs_sock_accept(struct qtfs_tconn *listener, struct qtfs_tconn *tc)
  */
 int qtfs_frame_tag(struct qtfs_tconn *tc, const struct kvec *vec, size_t nr,
 		   u8 *tag)
+	__must_hold(tc->send_lock)
 {
 	const struct qtfs_hdr *h = vec[0].iov_base;
 	int ret;
 
+	lockdep_assert_held(tc->send_lock);
 	if (!tc->fmac || le16_to_cpu(h->opcode) == QTFS_OP_HELLO)
 		return 0;
 	ret = qtfs_fmac_sign(tc->fmac, vec, nr, tag);
@@ -334,11 +336,13 @@ int qtfs_frame_tag(struct qtfs_tconn *tc, const struct kvec *vec, size_t nr,
  */
 int qtfs_frame_send(struct qtfs_tconn *tc, struct kvec *vec, size_t nr,
 		    size_t len)
+	__must_hold(tc->send_lock)
 {
 	struct kvec all[QTFS_FRAME_VECS];
 	u8 tag[QTFS_FRAME_TAG_SIZE];
 	int ret;
 
+	lockdep_assert_held(tc->send_lock);
 	if (WARN_ON_ONCE(nr >= QTFS_FRAME_VECS))
 		return -EINVAL;
 	ret = qtfs_frame_tag(tc, vec, nr, tag);
@@ -464,7 +468,9 @@ int qtfs_frame_end(struct qtfs_tconn *tc)
  * server, before it receives) the first frame to tag.
  */
 void qtfs_frame_auth_start(struct qtfs_tconn *tc, struct qtfs_fmac *m)
+	__must_hold(tc->send_lock)
 {
+	lockdep_assert_held(tc->send_lock);
 	/* publish @m whole to qtfs_frame_recv_hdr()'s smp_load_acquire() */
 	smp_store_release(&tc->fmac, m);
 }

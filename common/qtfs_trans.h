@@ -12,6 +12,7 @@
 
 #include <linux/list.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/net.h>
 #include <linux/uio.h>
 #include "qtfs_proto.h"
@@ -52,12 +53,16 @@ struct qtfs_trans_peer {
  * @send_timeout: seconds one @send may wait for room in the stream (a
  *        peer that stopped reading) before it fails with -ETIMEDOUT, 0 for
  *        no bound; set by the owner before @connect, which applies it
+ * @send_lock: the owner's lock that serialises sends on a connected @tc
+ *        (the client's and the server's &send_lock); set by the owner, so
+ *        that the qtfs_frame_*() calls that need it can assert it is held
  */
 struct qtfs_tconn {
 	const struct qtfs_trans_ops *ops;
 	struct socket *sock;
 	struct qtfs_fmac *fmac;
 	unsigned int send_timeout;
+	struct mutex *send_lock;	/* see above */
 };
 
 /**

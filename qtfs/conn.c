@@ -123,6 +123,7 @@ void qtfs_conn_fail(struct qtfs_conn *conn, u32 gen, int error)
 
 /* Stop the receive thread and close the transport.  @connect_lock held. */
 static void qtfs_conn_teardown(struct qtfs_conn *conn)
+	__must_hold(&conn->connect_lock)
 {
 	lockdep_assert_held(&conn->connect_lock);
 	conn->trans->shutdown(&conn->tc);
@@ -294,6 +295,7 @@ static int qtfs_conn_mount(struct qtfs_conn *conn, struct qtfs_attr *root)
 
 /* Connect, HELLO and MOUNT.  @connect_lock held, state DOWN. */
 static int qtfs_conn_connect(struct qtfs_conn *conn, struct qtfs_attr *root)
+	__must_hold(&conn->connect_lock)
 {
 	struct task_struct *task;
 	int ret;
@@ -378,6 +380,7 @@ struct qtfs_conn *qtfs_conn_create(const struct qtfs_trans_ops *trans,
 	conn->max_msg = QTFS_MSG_MIN;
 	mutex_init(&conn->connect_lock);
 	mutex_init(&conn->send_lock);
+	conn->tc.send_lock = &conn->send_lock;
 	xa_init_flags(&conn->reqs, XA_FLAGS_ALLOC1);
 	qtfs_info_add_conn(conn);
 	return conn;

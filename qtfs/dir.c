@@ -302,9 +302,11 @@ out_dput:
  * once entries were removed meanwhile, and "rm -r" style loops (read,
  * unlink, read on) would miss entries.  So the rest of the reply is kept
  * for the next call at the same position, and the server is only asked
- * for the position where its previous walk stopped.  Protected by the
- * file's f_pos_lock, which getdents() and lseek() hold (directories are
- * FMODE_ATOMIC_POS); a seek drops it.
+ * for the position where its previous walk stopped.  getdents() and
+ * lseek() of one file never overlap: fdget_pos() takes the file's
+ * f_pos_lock (directories are FMODE_ATOMIC_POS) whenever anyone else holds
+ * the file, so the lock is not always held and cannot be asserted.  A
+ * seek drops the buffer.
  */
 struct qtfs_dir_buf {
 	loff_t pos;

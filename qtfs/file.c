@@ -150,6 +150,7 @@ void qtfs_release_raw(struct super_block *sb, u64 handle, u32 gen)
  * truncation drops them.  Caller holds the mapping's invalidate_lock.
  */
 void qtfs_open_truncated(struct inode *inode, const struct qtfs_attr *attr)
+	__must_hold(&inode->i_mapping->invalidate_lock)
 {
 	lockdep_assert_held_write(&inode->i_mapping->invalidate_lock);
 	truncate_pagecache(inode, 0);

@@ -173,8 +173,8 @@ struct qtfs_req {
  * replies lead back to a position the walk went through already would
  * make getdents() loop for ever.  Brent's cycle detection finds every such
  * loop within twice its length, in constant space; a legitimate walk
- * never returns to a position.  Under the file's f_pos_lock, like
- * &qtfs_file.dir (dir.c).
+ * never returns to a position.  Serialised like &qtfs_file.dir, by
+ * fdget_pos() (dir.c).
  */
 struct qtfs_dir_walk {
 	u64 mark;

@@ -150,6 +150,7 @@ int qtfs_req_args(struct qtfs_req *req, ...)
  * Any error leaves the stream undefined and fails the connection.
  */
 static void qtfs_conn_send(struct qtfs_conn *conn, u32 gen, struct kvec *vec)
+	__must_hold(&conn->send_lock)
 {
 	sigset_t mask, old;
 	int ret;

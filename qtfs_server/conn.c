@@ -244,6 +244,7 @@ static int qtsrv_send_part(struct qtsrv_conn *conn, struct qtsrv_req *req,
 	u32 off = conn->send_off;
 	int i = 0;
 
+	lockdep_assert_held(&conn->send_lock);
 	if (off >= req->rsp_len) {
 		off -= req->rsp_len;
 		i = 1;
@@ -1043,6 +1044,7 @@ static void qtsrv_conn_new(struct qtsrv *srv, struct qtfs_tconn *tc)
 	refcount_set(&conn->ref, 1);
 	conn->srv = srv;
 	conn->tc = *tc;
+	conn->tc.send_lock = &conn->send_lock;
 	conn->peer_id = id;
 	INIT_LIST_HEAD(&conn->node);
 	INIT_LIST_HEAD(&conn->preauth_node);

@@ -162,12 +162,14 @@ int qtsrv_peers_valid(const struct qtsrv_ioc_start *arg)
  *
  * Applies the secure default: with no peer named (here or in
  * qtfs_server_allowed_cids) and no qtfs_auth_key the server starts only
- * with %QTSRV_START_INSECURE, and says so in the log every time.
+ * with %QTSRV_START_INSECURE, and says so in the log every time.  Caller
+ * holds &qtsrv.ctl_lock.
  *
  * Return: 0, or -ENOKEY for a server that would serve anyone without the
  * opt-in.
  */
 int qtsrv_peers_start(struct qtsrv *srv, const struct qtsrv_ioc_start *arg)
+	__must_hold(&srv->ctl_lock)
 {
 	unsigned int i;
 
@@ -301,9 +303,10 @@ static struct qtsrv_conn *qtsrv_preauth_victim(struct qtsrv *srv,
  * @conn: the new connection, not on any list yet
  *
  * Evicts (kills) the pre-auth connections that must make room for it, see
- * the top of this file.
+ * the top of this file.  Caller holds &qtsrv.conn_lock.
  */
 void qtsrv_preauth_add(struct qtsrv *srv, struct qtsrv_conn *conn)
+	__must_hold(&srv->conn_lock)
 {
 	struct qtsrv_conn *victim;
 
@@ -357,8 +360,11 @@ int qtsrv_preauth_done(struct qtsrv_conn *conn)
  * qtsrv_preauth_forget() - uncount a connection whose receive thread ends
  * @srv:  server
  * @conn: connection leaving &qtsrv.conns
+ *
+ * Caller holds &qtsrv.conn_lock.
  */
 void qtsrv_preauth_forget(struct qtsrv *srv, struct qtsrv_conn *conn)
+	__must_hold(&srv->conn_lock)
 {
 	lockdep_assert_held(&srv->conn_lock);
 	if (!list_empty(&conn->preauth_node)) {

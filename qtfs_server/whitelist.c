@@ -171,6 +171,7 @@ int qtsrv_wl_match(const struct qtsrv_wl *wl, enum qtsrv_wl_class cls,
  */
 static void qtsrv_sess_export_store(struct qtsrv_sess *sess, u64 gen,
 				    const struct qtsrv_export_opts *opts)
+	__must_hold(&sess->opts_lock.lock)
 {
 	lockdep_assert_held(&sess->opts_lock.lock);
 	if (gen <= sess->wl_gen)
