@@ -712,6 +712,132 @@ static int qtsrv_hello_authenticated(struct qtsrv_conn *conn,
 	return 0;
 }
 
+/* The fields of a HELLO request, from qtsrv_hello_parse(). */
+struct qtsrv_hello_msg {
+	u32 magic;
+	u16 major;
+	u16 minor;		/* already the one both sides speak */
+	u32 features;
+	u32 maxmsg;
+	const u8 *blob;		/* points into the request's payload */
+	u32 bloblen;
+};
+
+/*
+ * Read HELLO: magic and major first, so that any old or alien peer gets a
+ * clear line, then the whole message against HELLO's format.  Return: 0,
+ * or -errno to close the connection (@req answered or freed).
+ */
+static int qtsrv_hello_parse(struct qtsrv_conn *conn, struct qtsrv_req *req,
+			     struct qtsrv_hello_msg *m)
+{
+	const struct qtfs_msg_hdr *h = &req->hdr;
+	u32 plen = h->len - QTFS_HDR_SIZE;
+	struct qtfs_buf b;
+
+	qtfs_buf_init(&b, req->payload, plen);
+	if (qtfs_proto_unpack(&b, "dh", &m->magic, &m->major)) {
+		m->magic = 0;
+		m->major = 0;
+	}
+	if (m->magic != QTFS_PROTO_MAGIC || m->major != QTFS_PROTO_MAJOR) {
+		qtsrv_warn_rl("conn %u (%s): protocol %#x/%u unsupported (want %#x/%u), closing\n",
+			      conn->id, conn->peer, m->magic, m->major,
+			      QTFS_PROTO_MAGIC, QTFS_PROTO_MAJOR);
+		return qtsrv_hello_fail(req, -EPROTONOSUPPORT);
+	}
+	qtfs_buf_init(&b, req->payload, plen);
+	if (qtfs_proto_validate(h, req->payload) ||
+	    qtfs_proto_unpack(&b, "dhhddB", &m->magic, &m->major, &m->minor,
+			      &m->features, &m->maxmsg, &m->blob,
+			      &m->bloblen)) {
+		qtsrv_warn_rl("conn %u (%s): malformed HELLO, closing\n",
+			      conn->id, conn->peer);
+		qtsrv_req_free(req);
+		return -EPROTO;
+	}
+	m->minor = min_t(u16, m->minor, QTFS_PROTO_MINOR);
+	return 0;
+}
+
+/* Second leg of a keyed HELLO: check the client's proof. */
+static int qtsrv_hello_proof(struct qtsrv_conn *conn, struct qtsrv_req *req,
+			     const struct qtsrv_hello_msg *m)
+{
+	if (!(m->features & QTFS_FEAT_AUTH) ||
+	    m->bloblen != QTFS_AUTH_MAC_SIZE)
+		return qtsrv_hello_refuse(conn, req,
+					  "malformed authentication proof");
+	if (qtfs_auth_check(QTFS_AUTH_LABEL_CLIENT, conn->cnonce, conn->snonce,
+			    m->blob))
+		return qtsrv_hello_refuse(conn, req,
+					  "client failed authentication (wrong key?)");
+	return qtsrv_hello_authenticated(conn, req, m->minor);
+}
+
+/* An unkeyed HELLO: the connection opens if we have no key either. */
+static int qtsrv_hello_plain(struct qtsrv_conn *conn, struct qtsrv_req *req,
+			     const struct qtsrv_hello_msg *m)
+{
+	int ret;
+
+	if (qtfs_auth_keyed())
+		return qtsrv_hello_refuse(conn, req,
+					  "client did not authenticate and qtfs_auth_key is set");
+	if (m->bloblen)
+		return qtsrv_hello_refuse(conn, req,
+					  "authentication data without QTFS_FEAT_AUTH");
+	ret = qtsrv_hello_admit(conn, req) ?:
+	      qtsrv_hello_accept(conn, req, m->minor, 0);
+	if (ret)
+		return ret;
+	qtsrv_info("conn %u (%s): protocol %u.%u, max message %u\n",
+		   conn->id, conn->peer, QTFS_PROTO_MAJOR, m->minor,
+		   conn->max_msg);
+	return 0;
+}
+
+/*
+ * First leg of a keyed HELLO: prove we know the key over the client's
+ * nonce and ours, and wait for the client's proof.
+ */
+static int qtsrv_hello_challenge(struct qtsrv_conn *conn,
+				 struct qtsrv_req *req,
+				 const struct qtsrv_hello_msg *m)
+{
+	u8 proof[QTFS_AUTH_NONCE_SIZE + QTFS_AUTH_MAC_SIZE];
+	int ret;
+
+	if (!qtfs_auth_keyed())
+		return qtsrv_hello_refuse(conn, req,
+					  "client wants authentication but no qtfs_auth_key is set");
+	if (m->bloblen != QTFS_AUTH_NONCE_SIZE)
+		return qtsrv_hello_refuse(conn, req,
+					  "malformed authentication nonce");
+	conn->frame_mac = m->features & QTFS_FEAT_FRAME_MAC;
+	if (conn->tc.ops->frame_mac && !conn->frame_mac)
+		return qtsrv_hello_refuse(conn, req,
+					  "client does not authenticate frames (older qtfs.ko?)");
+	memcpy(conn->cnonce, m->blob, QTFS_AUTH_NONCE_SIZE);
+	qtfs_auth_nonce(conn->snonce);
+	memcpy(proof, conn->snonce, QTFS_AUTH_NONCE_SIZE);
+	ret = qtfs_auth_mac(QTFS_AUTH_LABEL_SERVER, conn->cnonce, conn->snonce,
+			    proof + QTFS_AUTH_NONCE_SIZE);
+	if (ret) {
+		qtsrv_warn_rl("conn %u (%s): cannot compute HMAC-SHA256: %d, closing\n",
+			      conn->id, conn->peer, ret);
+		qtsrv_hello_fail(req, -EACCES);
+		return ret;
+	}
+	ret = qtsrv_hello_reply(conn, req, m->minor,
+				QTFS_FEAT_AUTH | (conn->frame_mac ?
+						  QTFS_FEAT_FRAME_MAC : 0),
+				proof, sizeof(proof));
+	if (!ret)
+		conn->hello = QTSRV_HELLO_CHALLENGED;
+	return ret;
+}
+
 /*
  * HELLO: check the peer speaks our protocol, agree on the limits and, with
  * a key, run the exchange described in include/uapi/qtfs_proto.h.  A
@@ -723,106 +849,24 @@ static int qtsrv_hello_authenticated(struct qtsrv_conn *conn,
  */
 static int qtsrv_hello(struct qtsrv_conn *conn, struct qtsrv_req *req)
 {
-	const struct qtfs_msg_hdr *h = &req->hdr;
-	u32 plen = h->len - QTFS_HDR_SIZE;
-	u32 magic, features, maxmsg, bloblen;
-	u8 proof[QTFS_AUTH_NONCE_SIZE + QTFS_AUTH_MAC_SIZE];
-	void *payload = req->payload;
-	const u8 *blob;
-	u16 major, minor;
-	struct qtfs_buf b;
+	struct qtsrv_hello_msg m;
 	int ret;
 
-	/* magic and major first, so any old or alien peer gets a clear line */
-	qtfs_buf_init(&b, payload, plen);
-	if (qtfs_proto_unpack(&b, "dh", &magic, &major)) {
-		magic = 0;
-		major = 0;
-	}
-	if (magic != QTFS_PROTO_MAGIC || major != QTFS_PROTO_MAJOR) {
-		qtsrv_warn_rl("conn %u (%s): protocol %#x/%u unsupported (want %#x/%u), closing\n",
-			      conn->id, conn->peer, magic, major,
-			      QTFS_PROTO_MAGIC, QTFS_PROTO_MAJOR);
-		return qtsrv_hello_fail(req, -EPROTONOSUPPORT);
-	}
-	qtfs_buf_init(&b, payload, plen);
-	if (qtfs_proto_validate(h, payload) ||
-	    qtfs_proto_unpack(&b, "dhhddB", &magic, &major, &minor, &features,
-			      &maxmsg, &blob, &bloblen)) {
-		qtsrv_warn_rl("conn %u (%s): malformed HELLO, closing\n",
-			      conn->id, conn->peer);
-		qtsrv_req_free(req);
-		return -EPROTO;
-	}
-	minor = min_t(u16, minor, QTFS_PROTO_MINOR);
+	ret = qtsrv_hello_parse(conn, req, &m);
+	if (ret)
+		return ret;
+	if (conn->hello == QTSRV_HELLO_CHALLENGED)
+		return qtsrv_hello_proof(conn, req, &m);
 
-	if (conn->hello == QTSRV_HELLO_CHALLENGED) {
-		/* second leg: the client's proof */
-		if (!(features & QTFS_FEAT_AUTH) ||
-		    bloblen != QTFS_AUTH_MAC_SIZE)
-			return qtsrv_hello_refuse(conn, req,
-						  "malformed authentication proof");
-		ret = qtfs_auth_check(QTFS_AUTH_LABEL_CLIENT, conn->cnonce,
-				      conn->snonce, blob);
-		if (ret)
-			return qtsrv_hello_refuse(conn, req,
-						  "client failed authentication (wrong key?)");
-		return qtsrv_hello_authenticated(conn, req, minor);
-	}
-
-	if (maxmsg < QTFS_MSG_MIN) {
+	if (m.maxmsg < QTFS_MSG_MIN) {
 		qtsrv_warn_rl("conn %u (%s): max message size %u below %u, closing\n",
-			      conn->id, conn->peer, maxmsg, QTFS_MSG_MIN);
+			      conn->id, conn->peer, m.maxmsg, QTFS_MSG_MIN);
 		return qtsrv_hello_fail(req, -EINVAL);
 	}
-	conn->max_msg = min_t(u32, maxmsg, QTFS_MSG_MAX);
-
-	if (!(features & QTFS_FEAT_AUTH)) {
-		if (qtfs_auth_keyed())
-			return qtsrv_hello_refuse(conn, req,
-						  "client did not authenticate and qtfs_auth_key is set");
-		if (bloblen)
-			return qtsrv_hello_refuse(conn, req,
-						  "authentication data without QTFS_FEAT_AUTH");
-		ret = qtsrv_hello_admit(conn, req) ?:
-		      qtsrv_hello_accept(conn, req, minor, 0);
-		if (ret)
-			return ret;
-		qtsrv_info("conn %u (%s): protocol %u.%u, max message %u\n",
-			   conn->id, conn->peer, QTFS_PROTO_MAJOR, minor,
-			   conn->max_msg);
-		return 0;
-	}
-
-	/* first leg: prove we know the key over the client's nonce and ours */
-	if (!qtfs_auth_keyed())
-		return qtsrv_hello_refuse(conn, req,
-					  "client wants authentication but no qtfs_auth_key is set");
-	if (bloblen != QTFS_AUTH_NONCE_SIZE)
-		return qtsrv_hello_refuse(conn, req,
-					  "malformed authentication nonce");
-	conn->frame_mac = features & QTFS_FEAT_FRAME_MAC;
-	if (conn->tc.ops->frame_mac && !conn->frame_mac)
-		return qtsrv_hello_refuse(conn, req,
-					  "client does not authenticate frames (older qtfs.ko?)");
-	memcpy(conn->cnonce, blob, QTFS_AUTH_NONCE_SIZE);
-	qtfs_auth_nonce(conn->snonce);
-	memcpy(proof, conn->snonce, QTFS_AUTH_NONCE_SIZE);
-	ret = qtfs_auth_mac(QTFS_AUTH_LABEL_SERVER, conn->cnonce, conn->snonce,
-			    proof + QTFS_AUTH_NONCE_SIZE);
-	if (ret) {
-		qtsrv_warn_rl("conn %u (%s): cannot compute HMAC-SHA256: %d, closing\n",
-			      conn->id, conn->peer, ret);
-		qtsrv_hello_fail(req, -EACCES);
-		return ret;
-	}
-	ret = qtsrv_hello_reply(conn, req, minor,
-				QTFS_FEAT_AUTH | (conn->frame_mac ?
-						  QTFS_FEAT_FRAME_MAC : 0),
-				proof, sizeof(proof));
-	if (!ret)
-		conn->hello = QTSRV_HELLO_CHALLENGED;
-	return ret;
+	conn->max_msg = min_t(u32, m.maxmsg, QTFS_MSG_MAX);
+	if (!(m.features & QTFS_FEAT_AUTH))
+		return qtsrv_hello_plain(conn, req, &m);
+	return qtsrv_hello_challenge(conn, req, &m);
 }
 
 /* Check the tag of the frame just read; a bad one ends the connection. */
@@ -837,12 +881,12 @@ static int qtsrv_frame_end(struct qtsrv_conn *conn)
 }
 
 /*
- * A message the receive thread answers itself with @error, or 0 for
- * INTERRUPT.  Return: 0 to go on, -errno to close the connection.
+ * Answer a message in the receive thread with @error, or run INTERRUPT
+ * (@error 0).  Return: 0 to go on, -errno to close the connection.
  */
-static int qtsrv_recv_ctrl(struct qtsrv_conn *conn,
-			   const struct qtfs_msg_hdr *h, void *payload,
-			   int error)
+static int qtsrv_recv_answer(struct qtsrv_conn *conn,
+			     const struct qtfs_msg_hdr *h, void *payload,
+			     int error)
 {
 	struct qtsrv_req *req;
 
@@ -855,9 +899,113 @@ static int qtsrv_recv_ctrl(struct qtsrv_conn *conn,
 	return 0;
 }
 
-/* A request for the workers. */
-static int qtsrv_recv_req(struct qtsrv_conn *conn,
-			  const struct qtfs_msg_hdr *h, void *payload)
+/*
+ * Receive step: one whole request frame within the negotiated size and,
+ * once frames are tagged, authentic.  *@payload is then its payload
+ * (kvmalloc'd), or NULL if there was no memory for it: the frame was read
+ * and dropped, and the caller answers -ENOMEM.  Return: 0, or -errno to
+ * close the connection.
+ */
+static int qtsrv_recv_msg(struct qtsrv_conn *conn, struct qtfs_msg_hdr *h,
+			  void **payload)
+{
+	u8 raw[QTFS_HDR_SIZE];
+	void *p;
+	u32 plen;
+	int ret;
+
+	*payload = NULL;
+	ret = qtfs_frame_recv_hdr(&conn->tc, h, raw, conn->max_msg);
+	if (ret == -EPROTO)
+		qtsrv_warn_rl("conn %u (%s): malformed or oversized message header, closing\n",
+			      conn->id, conn->peer);
+	if (ret)
+		return ret;
+	if (h->flags & QTFS_HDR_REPLY) {
+		qtsrv_warn_rl("conn %u (%s): unexpected reply message, closing\n",
+			      conn->id, conn->peer);
+		return -EPROTO;
+	}
+
+	plen = h->len - QTFS_HDR_SIZE;
+	p = kvmalloc(max_t(u32, plen, 1), GFP_KERNEL);
+	if (!p)
+		return qtfs_frame_skip(&conn->tc, plen) ?:
+		       qtsrv_frame_end(conn);
+	ret = qtfs_frame_recv(&conn->tc, p, plen) ?: qtsrv_frame_end(conn);
+	if (ret) {
+		kvfree(p);
+		return ret;
+	}
+	*payload = p;
+	return 0;
+}
+
+/*
+ * Control step until HELLO is done: nothing but HELLO may come, and the
+ * receive thread runs it itself.  Return: 0 to go on, -errno to close the
+ * connection.
+ */
+static int qtsrv_recv_hello(struct qtsrv_conn *conn,
+			    const struct qtfs_msg_hdr *h, void *payload)
+{
+	struct qtsrv_req *req;
+	int ret;
+
+	if (h->opcode != QTFS_OP_HELLO) {
+		qtsrv_warn_rl("conn %u (%s): opcode %u before HELLO, closing\n",
+			      conn->id, conn->peer, h->opcode);
+		kvfree(payload);
+		return -EPROTO;
+	}
+	req = qtsrv_req_new(conn, h, payload, QTSRV_HELLO_RSP_MAX, true);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	ret = qtsrv_hello(conn, req);
+	if (!ret && conn->hello == QTSRV_HELLO_DONE)
+		cancel_delayed_work(&conn->hello_timeout);
+	return ret;
+}
+
+/*
+ * Control step after HELLO: the request must be well formed for its
+ * opcode (qtfs_proto_validate()); an unknown opcode, a second HELLO and
+ * INTERRUPT are answered by the receive thread.  Return: 1 if the request
+ * is for the workers, 0 if it was answered here, -errno to close the
+ * connection.
+ */
+static int qtsrv_recv_control(struct qtsrv_conn *conn,
+			      const struct qtfs_msg_hdr *h, void *payload)
+{
+	int ret;
+
+	ret = qtfs_proto_validate(h, payload);
+	if (ret == QTSRV_ERR_UNKNOWN_OP) {
+		qtsrv_dbg_rl("conn %u: unknown opcode %u\n", conn->id,
+			     h->opcode);
+		return qtsrv_recv_answer(conn, h, payload, QTSRV_ERR_UNKNOWN_OP);
+	}
+	if (ret) {
+		qtsrv_warn_rl("conn %u (%s): malformed %s request, closing\n",
+			      conn->id, conn->peer,
+			      qtfs_op_desc(h->opcode)->name);
+		kvfree(payload);
+		return ret;
+	}
+	if (h->opcode == QTFS_OP_HELLO)
+		return qtsrv_recv_answer(conn, h, payload, -EISCONN);
+	if (h->opcode == QTFS_OP_INTERRUPT)
+		return qtsrv_recv_answer(conn, h, payload, 0);
+	return 1;
+}
+
+/*
+ * Enqueue step: admit the request within the connection's limits
+ * (qtsrv_req_new() waits for room), claim its id and hand it to the
+ * workers.  Return: 0, or -errno to close the connection.
+ */
+static int qtsrv_recv_enqueue(struct qtsrv_conn *conn,
+			      const struct qtfs_msg_hdr *h, void *payload)
 {
 	u32 charge = h->len - QTFS_HDR_SIZE + qtsrv_rsp_max(conn, h, payload);
 	struct qtsrv_req *req;
@@ -883,79 +1031,31 @@ static int qtsrv_recv_req(struct qtsrv_conn *conn,
 }
 
 /*
- * Receive and act on one message.  Return: 0 to go on, -errno to close the
- * connection.
+ * Receive and act on one message, in three steps: receive a whole frame
+ * (qtsrv_recv_msg()), control what it is and answer what the receive
+ * thread answers itself (qtsrv_recv_hello(), qtsrv_recv_control()), and
+ * enqueue the rest for the workers (qtsrv_recv_enqueue()).  Return: 0 to
+ * go on, -errno to close the connection.
  */
 static int qtsrv_recv_one(struct qtsrv_conn *conn)
 {
-	u8 raw[QTFS_HDR_SIZE];
 	struct qtfs_msg_hdr h;
-	struct qtsrv_req *req;
 	void *payload;
-	u32 plen;
 	int ret;
 
-	ret = qtfs_frame_recv_hdr(&conn->tc, &h, raw, conn->max_msg);
-	if (ret == -EPROTO)
-		qtsrv_warn_rl("conn %u (%s): malformed or oversized message header, closing\n",
-			      conn->id, conn->peer);
+	ret = qtsrv_recv_msg(conn, &h, &payload);
 	if (ret)
 		return ret;
-	if (h.flags & QTFS_HDR_REPLY) {
-		qtsrv_warn_rl("conn %u (%s): unexpected reply message, closing\n",
-			      conn->id, conn->peer);
-		return -EPROTO;
-	}
+	if (!payload)
+		return qtsrv_recv_answer(conn, &h, NULL, -ENOMEM);
 
-	plen = h.len - QTFS_HDR_SIZE;
-	payload = kvmalloc(max_t(u32, plen, 1), GFP_KERNEL);
-	if (!payload) {
-		ret = qtfs_frame_skip(&conn->tc, plen) ?:
-		      qtsrv_frame_end(conn);
-		return ret ?: qtsrv_recv_ctrl(conn, &h, NULL, -ENOMEM);
-	}
-	ret = qtfs_frame_recv(&conn->tc, payload, plen) ?:
-	      qtsrv_frame_end(conn);
-	if (ret)
-		goto out_free;
-
-	if (conn->hello != QTSRV_HELLO_DONE) {
-		if (h.opcode != QTFS_OP_HELLO) {
-			qtsrv_warn_rl("conn %u (%s): opcode %u before HELLO, closing\n",
-				      conn->id, conn->peer, h.opcode);
-			ret = -EPROTO;
-			goto out_free;
-		}
-		req = qtsrv_req_new(conn, &h, payload, QTSRV_HELLO_RSP_MAX,
-				    true);
-		if (IS_ERR(req))
-			return PTR_ERR(req);
-		ret = qtsrv_hello(conn, req);
-		if (!ret && conn->hello == QTSRV_HELLO_DONE)
-			cancel_delayed_work(&conn->hello_timeout);
+	if (conn->hello != QTSRV_HELLO_DONE)
+		return qtsrv_recv_hello(conn, &h, payload);
+	ret = qtsrv_recv_control(conn, &h, payload);
+	if (ret <= 0)
 		return ret;
-	}
 
-	ret = qtfs_proto_validate(&h, payload);
-	if (ret == QTSRV_ERR_UNKNOWN_OP) {
-		qtsrv_dbg_rl("conn %u: unknown opcode %u\n", conn->id, h.opcode);
-		return qtsrv_recv_ctrl(conn, &h, payload, QTSRV_ERR_UNKNOWN_OP);
-	}
-	if (ret) {
-		qtsrv_warn_rl("conn %u (%s): malformed %s request, closing\n",
-			      conn->id, conn->peer,
-			      qtfs_op_desc(h.opcode)->name);
-		goto out_free;
-	}
-	if (h.opcode == QTFS_OP_HELLO)
-		return qtsrv_recv_ctrl(conn, &h, payload, -EISCONN);
-	if (h.opcode == QTFS_OP_INTERRUPT)
-		return qtsrv_recv_ctrl(conn, &h, payload, 0);
-	return qtsrv_recv_req(conn, &h, payload);
-
-out_free:
-	kvfree(payload);
-	return ret;
+	return qtsrv_recv_enqueue(conn, &h, payload);
 }
 
 static int qtsrv_recv_thread(void *data)
