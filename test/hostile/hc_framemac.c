@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
-#include <glib.h>
 #include "hostile.h"
 
 /**
@@ -40,44 +39,6 @@ enum fm_fault {
 	FM_NOTAG,	/* no tag at all */
 	FM_SKIP,	/* tagged with the number after the next */
 };
-
-/* HMAC-SHA256(@key, @label || @cn || @sn) into @out. */
-static void fm_hmac3(const u8 *key, size_t keylen, const char *label,
-		     const u8 *cn, const u8 *sn, u8 out[QTFS_AUTH_MAC_SIZE])
-{
-	GHmac *h = g_hmac_new(G_CHECKSUM_SHA256, key, keylen);
-	gsize n = QTFS_AUTH_MAC_SIZE;
-
-	g_hmac_update(h, (const guchar *)label, strlen(label));
-	g_hmac_update(h, cn, QTFS_AUTH_NONCE_SIZE);
-	g_hmac_update(h, sn, QTFS_AUTH_NONCE_SIZE);
-	g_hmac_get_digest(h, out, &n);
-	g_hmac_unref(h);
-}
-
-/*
- * The tag of a frame sent in direction @dir as frame @seq: its @hlen
- * first bytes at @hdr, the other @plen at @payload.
- */
-static void fm_tag(const u8 *ks, char dir, u64 seq, const void *hdr,
-		   size_t hlen, const void *payload, size_t plen,
-		   u8 tag[QTFS_FRAME_TAG_SIZE])
-{
-	GHmac *h = g_hmac_new(G_CHECKSUM_SHA256, ks, QTFS_AUTH_MAC_SIZE);
-	u8 full[QTFS_AUTH_MAC_SIZE], le[8];
-	gsize n = sizeof(full);
-	int i;
-
-	for (i = 0; i < 8; i++)
-		le[i] = seq >> (8 * i);
-	g_hmac_update(h, (const guchar *)&dir, 1);
-	g_hmac_update(h, le, sizeof(le));
-	g_hmac_update(h, hdr, hlen);
-	g_hmac_update(h, payload, plen);
-	g_hmac_get_digest(h, full, &n);
-	g_hmac_unref(h);
-	memcpy(tag, full, QTFS_FRAME_TAG_SIZE);
-}
 
 /*
  * Connect and run the keyed HELLO offering @features.  Return: 0 with
@@ -108,11 +69,11 @@ static int fm_open(struct fsess *f, u32 features)
 		return R_BAD;
 	check("server confirms QTFS_FEAT_FRAME_MAC",
 	      got == (QTFS_FEAT_AUTH | QTFS_FEAT_FRAME_MAC));
-	fm_hmac3(key, keylen, "qtfs-auth-server", cn, blob, proof);
+	hw_hmac3(key, keylen, "qtfs-auth-server", cn, blob, proof);
 	check("server proves the key",
 	      !memcmp(proof, blob + QTFS_AUTH_NONCE_SIZE, sizeof(proof)));
-	fm_hmac3(key, keylen, "qtfs-session", cn, blob, f->ks);
-	fm_hmac3(key, keylen, "qtfs-auth-client", cn, blob, proof);
+	hw_hmac3(key, keylen, "qtfs-session", cn, blob, f->ks);
+	hw_hmac3(key, keylen, "qtfs-auth-client", cn, blob, proof);
 	return hello_fields(&f->s, QTFS_PROTO_MAGIC, QTFS_PROTO_MAJOR,
 			    QTFS_FEAT_AUTH, QTFS_MSG_MAX, proof, sizeof(proof));
 }
@@ -132,7 +93,7 @@ static int fm_send(struct fsess *f, u8 *msg, size_t len, enum fm_fault fault)
 		if (ret)
 			return ret;
 	}
-	fm_tag(f->ks, fault == FM_REFLECT ? 'S' : 'C',
+	hw_frame_tag(f->ks, fault == FM_REFLECT ? 'S' : 'C',
 	       fault == FM_SKIP ? seq + 1 : seq, msg, len, NULL, 0, msg + len);
 	if (fault == FM_TAMPER)
 		msg[len - 1] ^= 0x20;
@@ -161,7 +122,7 @@ static int fm_reply(struct fsess *f, u64 id, u16 opcode)
 	rlen = h.len - QTFS_HDR_SIZE;
 	/* the tag covers the header as sent: rebuild it */
 	hw_hdr(raw, h.len, h.opcode, h.flags, h.id, h.error);
-	fm_tag(f->ks, 'S', f->rx++, raw, sizeof(raw), rbuf, rlen, want);
+	hw_frame_tag(f->ks, 'S', f->rx++, raw, sizeof(raw), rbuf, rlen, want);
 	if (memcmp(want, tag, sizeof(tag))) {
 		printf("  reply %llu carries a wrong tag\n",
 		       (unsigned long long)id);

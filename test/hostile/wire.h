@@ -65,4 +65,10 @@ void raw_u64(struct hw_raw *r, u64 v);
 void raw_cred0(struct hw_raw *r);
 void raw_str(struct hw_raw *r, const char *s);
 
+void hw_hmac3(const u8 *key, size_t keylen, const char *label, const u8 *cn,
+	      const u8 *sn, u8 out[QTFS_AUTH_MAC_SIZE]);
+void hw_frame_tag(const u8 *ks, char dir, u64 seq, const void *hdr,
+		  size_t hlen, const void *payload, size_t plen,
+		  u8 tag[QTFS_FRAME_TAG_SIZE]);
+
 #endif /* _QTFS_HOSTILE_WIRE_H */
