@@ -7,11 +7,16 @@
  * umount still works.
  *
  *   qtfs_hostile_server --trans tcp|vsock --addr <ip|cid> --port <port>
- *                       --mnt <dir> <scenario>
+ *                       --mnt <dir> [--key <hex>] <scenario>
  *
  * The program listens, mounts <dir> from itself with qtfs.ko (transport
  * options from --trans/--addr/--port), runs the scenario's syscall and
  * unmounts.  Exit status 0 only if every check held.
+ *
+ * With --key <hex> (the qtfs_auth_key of qtfs.ko) the fake server runs the
+ * keyed HELLO and tags its frames (QTFS_FEAT_FRAME_MAC), so that the
+ * tag-* scenarios can spoil a tag, or strip the feature, the way a man in
+ * the middle of a TCP connection would.
  *
  * A few scenarios misbehave in ways that a malformed reply cannot show: a
  * server that stops reading (stop-reading), READDIR cookies that never
@@ -21,6 +26,7 @@
  * --print-euid.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -65,6 +72,10 @@ enum hs_bad {
 	HS_DIR_SAME,		/* READDIR: the same cookie for ever */
 	HS_DIR_CYCLE,		/* READDIR: cookies A, B, A, B, ... */
 	HS_SETID,		/* offer a device node and a set-user-ID file */
+	HS_TAG_TAMPER,		/* keyed: a reply byte changed after tagging */
+	HS_TAG_REFLECT,		/* keyed: tagged as if the client had sent it */
+	HS_TAG_SKIP,		/* keyed: tagged with the number after the next */
+	HS_TAG_STRIP,		/* keyed: HELLO answered without FRAME_MAC */
 };
 
 /* A READDIR loop is answered at most this often, so old clients end. */
@@ -85,6 +96,7 @@ enum hs_bad {
  * @expect:  errno of that syscall (0: success)
  * @keep:    the reply is well formed, only its content is bad: the request
  *           fails but the connection stays
+ * @keyed:   needs --key
  */
 static const struct hs_scenario {
 	const char *name;
@@ -92,27 +104,32 @@ static const struct hs_scenario {
 	u16 trigger;
 	int expect;
 	int keep;
+	int keyed;
 } scenarios[] = {
-	{ "short", HS_SHORT, QTFS_OP_LOOKUP, EPROTO, 0 },
-	{ "long", HS_LONG, QTFS_OP_LOOKUP, EPROTO, 0 },
-	{ "overmax", HS_OVERMAX, QTFS_OP_LOOKUP, EPROTO, 0 },
-	{ "unknown-id", HS_UNKNOWN_ID, QTFS_OP_LOOKUP, EPROTO, 0 },
-	{ "dup-id", HS_DUP_ID, QTFS_OP_LOOKUP, EPROTO, 0 },
-	{ "huge-count", HS_HUGE_COUNT, QTFS_OP_READ, EPROTO, 0 },
-	{ "huge-dirent", HS_HUGE_DIRENT, QTFS_OP_READDIR, EPROTO, 1 },
-	{ "errno-positive", HS_ERR_POSITIVE, QTFS_OP_LOOKUP, EPROTO, 0 },
-	{ "errno-big", HS_ERR_BIG, QTFS_OP_LOOKUP, EPROTO, 0 },
-	{ "errno-restartsys", HS_ERR_RESTART, QTFS_OP_LOOKUP, EPROTO, 0 },
-	{ "error-with-payload", HS_ERR_PAYLOAD, QTFS_OP_LOOKUP, EPROTO, 0 },
-	{ "reply-to-nothing", HS_TO_NOTHING, QTFS_OP_LOOKUP, EPROTO, 0 },
-	{ "garbage", HS_GARBAGE, QTFS_OP_LOOKUP, EPROTO, 0 },
-	{ "unsolicited", HS_UNSOLICITED, QTFS_OP_LOOKUP, EPROTO, 0 },
-	{ "wrong-opcode", HS_WRONG_OP, QTFS_OP_LOOKUP, EPROTO, 0 },
-	{ "bad-hello", HS_BAD_HELLO, QTFS_OP_HELLO, EPROTO, 0 },
-	{ "stop-reading", HS_STALL, QTFS_OP_WRITE, 0, 0 },
-	{ "readdir-same-cookie", HS_DIR_SAME, QTFS_OP_READDIR, EIO, 1 },
-	{ "readdir-cookie-cycle", HS_DIR_CYCLE, QTFS_OP_READDIR, EIO, 1 },
-	{ "setid-devices", HS_SETID, 0, 0, 0 },
+	{ "short", HS_SHORT, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "long", HS_LONG, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "overmax", HS_OVERMAX, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "unknown-id", HS_UNKNOWN_ID, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "dup-id", HS_DUP_ID, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "huge-count", HS_HUGE_COUNT, QTFS_OP_READ, EPROTO, 0, 0 },
+	{ "huge-dirent", HS_HUGE_DIRENT, QTFS_OP_READDIR, EPROTO, 1, 0 },
+	{ "errno-positive", HS_ERR_POSITIVE, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "errno-big", HS_ERR_BIG, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "errno-restartsys", HS_ERR_RESTART, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "error-with-payload", HS_ERR_PAYLOAD, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "reply-to-nothing", HS_TO_NOTHING, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "garbage", HS_GARBAGE, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "unsolicited", HS_UNSOLICITED, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "wrong-opcode", HS_WRONG_OP, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "bad-hello", HS_BAD_HELLO, QTFS_OP_HELLO, EPROTO, 0, 0 },
+	{ "stop-reading", HS_STALL, QTFS_OP_WRITE, 0, 0, 0 },
+	{ "readdir-same-cookie", HS_DIR_SAME, QTFS_OP_READDIR, EIO, 1, 0 },
+	{ "readdir-cookie-cycle", HS_DIR_CYCLE, QTFS_OP_READDIR, EIO, 1, 0 },
+	{ "setid-devices", HS_SETID, 0, 0, 0, 0 },
+	{ "tag-tampered", HS_TAG_TAMPER, QTFS_OP_LOOKUP, EBADMSG, 0, 1 },
+	{ "tag-reflected", HS_TAG_REFLECT, QTFS_OP_LOOKUP, EBADMSG, 0, 1 },
+	{ "tag-skipped", HS_TAG_SKIP, QTFS_OP_LOOKUP, EBADMSG, 0, 1 },
+	{ "tag-stripped", HS_TAG_STRIP, QTFS_OP_HELLO, EACCES, 0, 1 },
 };
 
 static const struct hs_scenario *sc;
@@ -137,6 +154,32 @@ static char handle_names[64][32];
 /* HS_SETID: this program, served as the set-user-ID file */
 static int exe_fd = -1;
 static off_t exe_size;
+/* --key: the pre-shared key */
+static u8 key[64];
+static size_t keylen;
+
+/**
+ * struct hs_fmac - the keyed handshake and frame tags of one connection
+ * @cn: the client's nonce
+ * @sn: ours
+ * @ks: session key, once @on
+ * @legs: HELLOs answered (both legs carry 32 bytes: only the order tells)
+ * @on: frames are tagged (after the last HELLO reply)
+ * @tx: tagged frames sent
+ * @rx: tagged frames received
+ *
+ * Connections are served one at a time, so one is enough; serve() resets
+ * it for each.
+ */
+static struct hs_fmac {
+	u8 cn[QTFS_AUTH_NONCE_SIZE];
+	u8 sn[QTFS_AUTH_NONCE_SIZE];
+	u8 ks[QTFS_AUTH_MAC_SIZE];
+	int legs;
+	int on;
+	u64 tx;
+	u64 rx;
+} fm;
 
 static void check(const char *what, int ok)
 {
@@ -186,21 +229,96 @@ static const char *handle_name(u64 handle)
 	return handle && handle < next_handle ? handle_names[handle % 64] : "";
 }
 
+/* How send_frame() spoils the tag of a frame. */
+enum hs_tag_fault {
+	HT_NONE,
+	HT_TAMPER,	/* a byte of the frame changed after tagging */
+	HT_REFLECT,	/* tagged in the client's direction */
+	HT_SKIP,	/* tagged with the number after the next */
+};
+
+/*
+ * Send the frame @msg of @len bytes, followed by its tag once tagging is on
+ * (room for it follows @msg), spoiled as @fault says.
+ */
+static int send_frame(int fd, u8 *msg, size_t len, enum hs_tag_fault fault)
+{
+	u64 seq;
+
+	if (!fm.on)
+		return hw_send(fd, msg, len);
+	seq = fm.tx++;
+	hw_frame_tag(fm.ks, fault == HT_REFLECT ? 'C' : 'S',
+		     fault == HT_SKIP ? seq + 1 : seq, msg, len, NULL, 0,
+		     msg + len);
+	if (fault == HT_TAMPER)
+		msg[len - 1] ^= 0x20;
+	return hw_send(fd, msg, len + QTFS_FRAME_TAG_SIZE);
+}
+
+/*
+ * Read the tag of the frame @h with @payload just received, if tagging is
+ * on, and check it as qtfs_server.ko would.  Return: 0, or -1 to drop the
+ * connection.
+ */
+static int recv_tag(int fd, const struct qtfs_msg_hdr *h, const void *payload)
+{
+	u8 raw[QTFS_HDR_SIZE], tag[QTFS_FRAME_TAG_SIZE];
+	u8 want[QTFS_FRAME_TAG_SIZE];
+
+	if (!fm.on)
+		return 0;
+	if (hw_recv_all(fd, tag, sizeof(tag)))
+		return -1;
+	/* the tag covers the header as sent: rebuild it */
+	hw_hdr(raw, h->len, h->opcode, h->flags, h->id, h->error);
+	hw_frame_tag(fm.ks, 'C', fm.rx++, raw, sizeof(raw), payload,
+		     h->len - QTFS_HDR_SIZE, want);
+	if (!memcmp(tag, want, sizeof(tag)))
+		return 0;
+	check("the client's frames carry the right tags", 0);
+	return -1;
+}
+
+/* Send a reply built by the codec, its tag spoiled as @fault says. */
+static int vanswer(int fd, const struct qtfs_msg_hdr *h,
+		   enum hs_tag_fault fault, s32 error, const char *fmt,
+		   va_list ap)
+{
+	static unsigned char msg[QTFS_MSG_MAX + QTFS_FRAME_TAG_SIZE];
+	int len;
+
+	len = hw_vbuild(msg, QTFS_MSG_MAX, h->opcode, QTFS_HDR_REPLY, h->id,
+			error, error ? "" : fmt, ap);
+	if (len < 0)
+		return len;
+	return send_frame(fd, msg, len, fault);
+}
+
 /* Send a reply built by the codec. */
 static int answer(int fd, const struct qtfs_msg_hdr *h, s32 error,
 		  const char *fmt, ...)
 {
-	static unsigned char msg[QTFS_MSG_MAX];
 	va_list ap;
-	int len;
+	int ret;
 
 	va_start(ap, fmt);
-	len = hw_vbuild(msg, sizeof(msg), h->opcode, QTFS_HDR_REPLY, h->id,
-			error, error ? "" : fmt, ap);
+	ret = vanswer(fd, h, HT_NONE, error, fmt, ap);
 	va_end(ap);
-	if (len < 0)
-		return len;
-	return hw_send(fd, msg, len);
+	return ret;
+}
+
+/* A good reply in the format @fmt with a spoiled tag. */
+static int answer_spoiled(int fd, const struct qtfs_msg_hdr *h,
+			  enum hs_tag_fault fault, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = vanswer(fd, h, fault, 0, fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 /* A READDIR reply holding one entry @name that continues at @cookie. */
@@ -253,10 +371,64 @@ static int readdir_loop(int fd, const struct qtfs_msg_hdr *h,
 }
 
 /*
+ * Answer a HELLO: version only, or with --key the server's half of the
+ * keyed handshake (doc/protocol.md), offering FRAME_MAC unless @strip.
+ * Tagging starts after the reply to the client's proof.
+ */
+static void answer_hello(int fd, const struct qtfs_msg_hdr *h,
+			 const void *payload, int strip)
+{
+	u8 blob[QTFS_AUTH_NONCE_SIZE + QTFS_AUTH_MAC_SIZE];
+	u8 proof[QTFS_AUTH_MAC_SIZE];
+	u32 magic, features, maxmsg, len;
+	const u8 *got;
+	struct qtfs_buf b;
+	u16 major, minor;
+
+	qtfs_buf_init(&b, (void *)payload, h->len - QTFS_HDR_SIZE);
+	if (qtfs_proto_unpack(&b, "dhhddB", &magic, &major, &minor, &features,
+			      &maxmsg, &got, &len)) {
+		answer(fd, h, -EPROTO, "");
+		return;
+	}
+	if (!keylen) {
+		answer(fd, h, 0, "dhhddB", QTFS_PROTO_MAGIC, QTFS_PROTO_MAJOR,
+		       QTFS_PROTO_MINOR, 0, QTFS_MSG_MAX, NULL, 0);
+		return;
+	}
+	if (!fm.legs++) {
+		/* first leg: the client's nonce; ours and our proof back */
+		check("keyed client offers FRAME_MAC",
+		      len == QTFS_AUTH_NONCE_SIZE &&
+		      (features & QTFS_FEAT_FRAME_MAC));
+		memcpy(fm.cn, got, sizeof(fm.cn));
+		if (getrandom(fm.sn, sizeof(fm.sn), 0) != sizeof(fm.sn))
+			return;
+		memcpy(blob, fm.sn, sizeof(fm.sn));
+		hw_hmac3(key, keylen, "qtfs-auth-server", fm.cn, fm.sn,
+			 blob + QTFS_AUTH_NONCE_SIZE);
+		answer(fd, h, 0, "dhhddB", QTFS_PROTO_MAGIC, QTFS_PROTO_MAJOR,
+		       QTFS_PROTO_MINOR, QTFS_FEAT_AUTH |
+		       (strip ? 0 : QTFS_FEAT_FRAME_MAC), QTFS_MSG_MAX, blob,
+		       (u32)sizeof(blob));
+		return;
+	}
+	/* second leg: the client's proof */
+	hw_hmac3(key, keylen, "qtfs-auth-client", fm.cn, fm.sn, proof);
+	check("the client proves the key",
+	      len == sizeof(proof) && !memcmp(got, proof, sizeof(proof)));
+	answer(fd, h, 0, "dhhddB", QTFS_PROTO_MAGIC, QTFS_PROTO_MAJOR,
+	       QTFS_PROTO_MINOR, QTFS_FEAT_AUTH, QTFS_MSG_MAX, NULL, 0);
+	hw_hmac3(key, keylen, "qtfs-session", fm.cn, fm.sn, fm.ks);
+	fm.on = 1;
+}
+
+/*
  * The bad reply of the scenario to request @h.
  * Return: 0, or 1 to drop the connection.
  */
-static int misbehave(int fd, const struct qtfs_msg_hdr *h)
+static int misbehave(int fd, const struct qtfs_msg_hdr *h,
+		     const void *payload)
 {
 	unsigned char raw[QTFS_HDR_SIZE + 256];
 	struct qtfs_attr a;
@@ -347,6 +519,18 @@ static int misbehave(int fd, const struct qtfs_msg_hdr *h)
 		while (!__atomic_load_n(&stall_release, __ATOMIC_SEQ_CST))
 			usleep(50000);
 		return 1;
+	case HS_TAG_TAMPER:
+		answer_spoiled(fd, h, HT_TAMPER, "A", &a);
+		break;
+	case HS_TAG_REFLECT:
+		answer_spoiled(fd, h, HT_REFLECT, "A", &a);
+		break;
+	case HS_TAG_SKIP:
+		answer_spoiled(fd, h, HT_SKIP, "A", &a);
+		break;
+	case HS_TAG_STRIP:
+		answer_hello(fd, h, payload, 1);
+		break;
 	case HS_DIR_SAME:
 	case HS_DIR_CYCLE:
 	case HS_SETID:
@@ -388,7 +572,10 @@ static void serve(int fd)
 	struct qtfs_cred cred;
 	u64 handle;
 
+	memset(&fm, 0, sizeof(fm));
 	while (!hw_recv(fd, &h, payload, sizeof(payload))) {
+		if (recv_tag(fd, &h, payload))
+			return;
 		/* a looping READDIR walk loops on every READDIR of its own */
 		if (h.opcode == QTFS_OP_READDIR &&
 		    (sc->bad == HS_DIR_SAME || sc->bad == HS_DIR_CYCLE) &&
@@ -400,15 +587,13 @@ static void serve(int fd)
 		if (h.opcode == sc->trigger &&
 		    (sc->bad != HS_DUP_ID || answered_id) &&
 		    !__atomic_fetch_add(&triggered, 1, __ATOMIC_SEQ_CST)) {
-			if (misbehave(fd, &h))
+			if (misbehave(fd, &h, payload))
 				return;
 			continue;
 		}
 		switch (h.opcode) {
 		case QTFS_OP_HELLO:
-			answer(fd, &h, 0, "dhhddB", QTFS_PROTO_MAGIC,
-			       QTFS_PROTO_MAJOR, QTFS_PROTO_MINOR, 0,
-			       QTFS_MSG_MAX, NULL, 0);
+			answer_hello(fd, &h, payload, 0);
 			break;
 		case QTFS_OP_MOUNT:
 			attr_fill(&a, 1);
@@ -755,9 +940,28 @@ static void run_setid(const char *mnt)
 	check(what, euid == 0);
 }
 
+/* --key: 16 to 64 bytes in hex.  Return: 0 or -1. */
+static int parse_key(const char *hex)
+{
+	size_t n = strlen(hex), i;
+	unsigned int byte;
+
+	if (n % 2 || n / 2 < 16 || n / 2 > sizeof(key))
+		return -1;
+	for (i = 0; i < n / 2; i++) {
+		if (!isxdigit(hex[2 * i]) || !isxdigit(hex[2 * i + 1]) ||
+		    sscanf(hex + 2 * i, "%2x", &byte) != 1)
+			return -1;
+		key[i] = byte;
+	}
+	keylen = n / 2;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *trans = NULL, *where = NULL, *port = NULL, *mnt = NULL;
+	const char *hexkey = NULL;
 	char what[128];
 	struct stat st;
 	struct hw_addr listen_addr;
@@ -780,6 +984,10 @@ int main(int argc, char **argv)
 			port = argv[a + 1];
 		else if (!strcmp(argv[a], "--mnt"))
 			mnt = argv[a + 1];
+		else if (!strcmp(argv[a], "--key"))
+			hexkey = argv[a + 1];
+		else
+			goto usage;
 	}
 	if (a + 1 != argc || !trans || !where || !port || !mnt ||
 	    hw_parse_addr(&addr, trans, where, port))
@@ -787,8 +995,12 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
 		if (!strcmp(argv[a], scenarios[i].name))
 			sc = &scenarios[i];
-	if (!sc)
+	if (!sc || (hexkey && parse_key(hexkey)))
 		goto usage;
+	if (sc->keyed && !keylen) {
+		fprintf(stderr, "scenario %s needs --key\n", sc->name);
+		return 2;
+	}
 
 	listen_addr = addr;
 	if (addr.vsock)
@@ -884,7 +1096,8 @@ out:
 
 usage:
 	fprintf(stderr, "usage: qtfs_hostile_server --trans tcp|vsock --addr <ip|cid> --port <port>\n"
-		"                           --mnt <dir> <scenario>\nscenarios:");
+		"                           --mnt <dir> [--key <hex>] <scenario>\n"
+		"--key: 16 to 64 bytes in hex, as qtfs.ko's qtfs_auth_key\nscenarios:");
 	for (i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
 		fprintf(stderr, " %s", scenarios[i].name);
 	fprintf(stderr, "\n");

@@ -13,6 +13,9 @@ HOSTILE_CLASSES="escape handles truncated oversized strings opcodes version preh
 # They run without the mount probe, which their rules may not allow.
 HOSTILE_WL_CLASSES="device link"
 HOSTILE_SCENARIOS="short long overmax unknown-id dup-id huge-count huge-dirent errno-positive errno-big errno-restartsys error-with-payload reply-to-nothing garbage unsolicited wrong-opcode bad-hello readdir-same-cookie readdir-cookie-cycle setid-devices stop-reading"
+# Scenarios of a fake server that knows the key of the client (TCP only):
+# a man in the middle who spoils frame tags or strips FRAME_MAC.
+HOSTILE_KEYED_SCENARIOS="tag-tampered tag-reflected tag-skipped tag-stripped"
 # Test keys: 16 bytes each, in hex.
 PSK1=00112233445566778899aabbccddeeff
 PSK2=ffeeddccbbaa99887766554433221100
@@ -139,6 +142,16 @@ hostile_server_steps() {
 		step "hostile server: $_s" timeout 120 qtfs_hostile_server \
 			--trans "$1" --addr "$(peer_addr "$1")" --port "$HOSTILE_PORT" \
 			--mnt "$HOSTILE_MNT" "$_s"
+	done
+}
+
+# The keyed scenarios, with qtfs.ko loaded with the key <hex>.
+hostile_keyed_server_steps() {
+	mkdir -p "$HOSTILE_MNT"
+	for _s in $HOSTILE_KEYED_SCENARIOS; do
+		step "hostile keyed server: $_s" timeout 120 qtfs_hostile_server \
+			--trans tcp --addr 127.0.0.1 --port "$HOSTILE_PORT" \
+			--mnt "$HOSTILE_MNT" --key "$1" "$_s"
 	done
 }
 
@@ -346,6 +359,7 @@ psk_steps() {
 		step "hostile client: framemac" timeout 300 qtfs_hostile_client \
 			--trans tcp --addr 127.0.0.1 --port "$SRV_PORT" \
 			--export "$SHARE" --key "$PSK1" framemac
+		[ "$CLIENT_MOD" = 1 ] && hostile_keyed_server_steps "$PSK1"
 		[ "$CLIENT_MOD" = 1 ] && step "key is not shown" key_hidden
 		[ "$CLIENT_MOD" = 1 ] && peer_client_down
 		step "other key" peer_client_up tcp "qtfs_auth_key=$PSK2" &&
