@@ -222,7 +222,7 @@ static int read_all(int fd, void *buf, size_t len)
 }
 
 /* The request and its answer; return: 0 or -errno. */
-static int local_connect(int fd, const char *server_path)
+static int local_connect(int fd, uint32_t type, const char *server_path)
 {
 	uint8_t buf[QTFS_HDR_SIZE + 12 + QTFS_PATH_MAX + 3];
 	struct qtfs_msg_hdr h;
@@ -230,8 +230,8 @@ static int local_connect(int fd, const char *server_path)
 
 	qtfs_buf_init(&b, buf, sizeof(buf));
 	qtfs_proto_begin(&b, QTFS_UDS_OP_LOCAL_CONNECT, 0, 1, 0);
-	qtfs_proto_pack(&b, "dhds", QTFS_UDS_MAGIC, QTFS_UDS_MAJOR,
-			QTFS_UDS_STREAM, server_path);
+	qtfs_proto_pack(&b, "dhds", QTFS_UDS_MAGIC, QTFS_UDS_MAJOR, type,
+			server_path);
 	if (qtfs_proto_end(&b))
 		return -ENAMETOOLONG;
 	if (write_all(fd, buf, b.pos) || read_all(fd, buf, QTFS_HDR_SIZE))
@@ -261,17 +261,19 @@ static void renew(int fd, int type, int fl)
 
 /**
  * udsproxy_connect() - connect a unix socket to a socket of the other host
- * @fd:          the program's socket (AF_UNIX, SOCK_STREAM, unconnected)
+ * @fd:          the program's socket (AF_UNIX, SOCK_STREAM or
+ *               SOCK_SEQPACKET, unconnected)
  * @server_path: the socket's absolute, normalised path on the other host
  *
  * Connects @fd to the local udsproxyd ($QTFS_UDSPROXYD_SOCKET or
- * %UDSPROXY_SOCK_DEFAULT) and asks it for the connection.  This waits for
+ * %UDSPROXY_SOCK_DEFAULT, with ".seqpacket" appended for a seqpacket
+ * socket) and asks it for the connection.  This waits for
  * the answer even on a non-blocking socket (its flags are restored).  On
  * success @fd carries the connection; on failure it is a fresh socket
  * again.
  *
  * Return: 0, or -1 with errno set: the other host's connect(2) errno,
- * EPROTOTYPE for a type other than SOCK_STREAM, ECONNREFUSED when
+ * EPROTOTYPE for SOCK_DGRAM (not carried yet), ECONNREFUSED when
  * udsproxyd is not running; doc/ipc.md lists them all.
  */
 int udsproxy_connect(int fd, const char *server_path)
@@ -283,17 +285,18 @@ int udsproxy_connect(int fd, const char *server_path)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen))
 		return -1;
-	if (type != SOCK_STREAM) {
+	if (type != SOCK_STREAM && type != SOCK_SEQPACKET) {
 		errno = EPROTOTYPE;
 		return -1;
 	}
 	if (!sock || !*sock)
 		sock = UDSPROXY_SOCK_DEFAULT;
-	if (strlen(sock) >= sizeof(sun.sun_path)) {
+	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s%s", sock,
+		     type == SOCK_STREAM ? "" : QTFS_UDS_SEQPACKET_SUFFIX) >=
+	    (int)sizeof(sun.sun_path)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	strcpy(sun.sun_path, sock);
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0)
 		return -1;
@@ -302,7 +305,8 @@ int udsproxy_connect(int fd, const char *server_path)
 	if (real_connect(fd, (struct sockaddr *)&sun, sizeof(sun)))
 		ret = errno == ENOENT ? -ECONNREFUSED : -errno;
 	else
-		ret = local_connect(fd, server_path);
+		ret = local_connect(fd, type == SOCK_STREAM ? QTFS_UDS_STREAM :
+				    QTFS_UDS_SEQPACKET, server_path);
 	if (ret)
 		renew(fd, type, fl);
 	else if (fl & O_NONBLOCK)

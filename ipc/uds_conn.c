@@ -714,7 +714,7 @@ static int conn_remote_connect(struct uds_conn *c)
 	if (!conn_rx_is(c, QTFS_UDS_OP_CONNECT, false, UDS_ID_CONNECT) ||
 	    conn_args(c, "Cds", &c->creds, &c->type, &path))
 		return -EPROTO;
-	if (c->type != QTFS_UDS_STREAM ||
+	if ((c->type != QTFS_UDS_STREAM && c->type != QTFS_UDS_SEQPACKET) ||
 	    !qtfs_path_is_normal(path, strlen(path)))
 		return conn_refuse(c, QTFS_UDS_OP_CONNECT, -EINVAL);
 	strcpy(c->path, path);
@@ -788,6 +788,21 @@ static bool conn_helper_event(void *ctx, int fd, unsigned int events)
 
 /* --- the relay ------------------------------------------------------ */
 
+/*
+ * recv() returned 0: end of file, or on a seqpacket socket maybe an empty
+ * message.  The peer's shutdown is known at once (POLLRDHUP), ahead of
+ * messages still queued, so an empty message sent right before the end
+ * is taken for the end.
+ */
+static bool conn_is_eof(struct uds_conn *c)
+{
+	struct pollfd p = { .fd = c->ufd, .events = POLLRDHUP };
+
+	if (c->type != QTFS_UDS_SEQPACKET)
+		return true;
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP));
+}
+
 /* The program's bytes (or message) into one DATA frame, or SHUTDOWN. */
 static int conn_relay_read(struct uds_conn *c)
 {
@@ -813,7 +828,9 @@ static int conn_relay_read(struct uds_conn *c)
 		return errno == EAGAIN ? 0 : -errno;
 	if ((size_t)n > chunk)
 		return -EMSGSIZE;
-	if (!n) {
+	if (!n && !conn_is_eof(c)) {
+		/* an empty message: it travels too */
+	} else if (!n) {
 		c->u_eof = true;
 		return conn_send(c, QTFS_UDS_OP_SHUTDOWN, 0, 0, 0, "") ?: 1;
 	}
@@ -852,13 +869,18 @@ static int conn_relay_frame(struct uds_conn *c)
 	return 1;
 }
 
-/* Write the pending DATA to the program.  Return: 1, 0 or -errno. */
+/*
+ * Write the pending DATA to the program: as bytes, or as one message
+ * (empty ones too) on a seqpacket socket, which sends all or nothing.
+ * Return: 1, 0 or -errno.
+ */
 static int conn_relay_write(struct uds_conn *c)
 {
+	bool msg = c->type == QTFS_UDS_SEQPACKET;
 	ssize_t n;
 	int done = 0;
 
-	while (c->rx.off < c->rx.need) {
+	while (c->rx.off < c->rx.need || (msg && !done)) {
 		n = send(c->ufd, c->rx.buf + c->rx.off, c->rx.need - c->rx.off,
 			 MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
@@ -906,13 +928,37 @@ static int conn_relay(struct uds_conn *c)
 
 /* --- the pump ------------------------------------------------------- */
 
+/*
+ * LOCAL_CONNECT on a seqpacket socket: one message, read whole (a short
+ * read would drop the rest of it).  Return: 1, 0 or -errno.
+ */
+static int conn_rx_msg(struct uds_conn *c)
+{
+	ssize_t n;
+
+	do {
+		n = recv(c->ufd, c->rx.buf, UDS_LOCAL_MSG_MAX,
+			 MSG_DONTWAIT | MSG_TRUNC);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -ECONNRESET;
+	if (n < QTFS_HDR_SIZE || n > UDS_LOCAL_MSG_MAX ||
+	    qtfs_proto_decode_hdr(c->rx.buf, &c->rx.hdr) ||
+	    c->rx.hdr.len != n)
+		return n ? -EPROTO : -ECONNRESET;
+	c->rx.have = n;
+	c->rx.need = n;
+	return 1;
+}
+
 /* One step of setup: read a frame and act on it. */
 static int conn_setup_step(struct uds_conn *c)
 {
 	int ret;
 
 	if (c->state == UDS_L_REQUEST) {
-		ret = conn_rx(c, c->ufd, UDS_LOCAL_MSG_MAX, false);
+		ret = c->type == QTFS_UDS_SEQPACKET ? conn_rx_msg(c) :
+		      conn_rx(c, c->ufd, UDS_LOCAL_MSG_MAX, false);
 		return ret > 0 ? conn_local_request(c) ?: 1 : ret;
 	}
 	if (c->state == UDS_L_DIAL)
@@ -983,13 +1029,14 @@ static void conn_pump(struct uds_conn *c)
 /* --- accepting ------------------------------------------------------ */
 
 /**
- * uds_conn_accept_local() - a program connected to the local socket
- * @d:  daemon
- * @fd: the accepted socket, non-blocking
+ * uds_conn_accept_local() - a program connected to a local socket
+ * @d:    daemon
+ * @fd:   the accepted socket, non-blocking
+ * @type: %QTFS_UDS_STREAM or %QTFS_UDS_SEQPACKET, that of the listener
  *
  * Takes @fd over.  Beyond --max-conns the program gets EAGAIN at once.
  */
-void uds_conn_accept_local(struct uds_daemon *d, int fd)
+void uds_conn_accept_local(struct uds_daemon *d, int fd, uint32_t type)
 {
 	struct uds_conn *c = NULL;
 	uint8_t buf[QTFS_HDR_SIZE];
@@ -1009,6 +1056,7 @@ void uds_conn_accept_local(struct uds_daemon *d, int fd)
 		return;
 	}
 	c->ufd = fd;
+	c->type = type;
 	c->state = UDS_L_REQUEST;
 	c->timer = qt_evloop_add_timer(d->loop, UDS_SETUP_TIMEOUT_MS,
 				       conn_timeout, c);

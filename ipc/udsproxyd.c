@@ -71,7 +71,8 @@ static void usage(FILE *f)
 		"  In TCP test mode both CIDs are IPv4 addresses.\n"
 		"\n"
 		"options:\n"
-		"  --socket PATH        local socket for libudsproxy.so (%s)\n"
+		"  --socket PATH        local socket for libudsproxy.so (%s);\n"
+		"                       PATH.seqpacket for its SOCK_SEQPACKET sockets\n"
 		"  --whitelist FILE     [Mount] and [Udsconnect] rules (%s)\n"
 		"  --key-file FILE      pre-shared key in hex, as qtfs_auth_key (none)\n"
 		"  --max-conns N        connections at once, 1..%u (%u)\n"
@@ -200,7 +201,9 @@ static int parse_cli(int argc, char **argv, struct uds_opts *o)
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			if (!*optarg || strlen(optarg) >=
+			/* room for the seqpacket socket's suffix too */
+			if (!*optarg || strlen(optarg) +
+			    strlen(QTFS_UDS_SEQPACKET_SUFFIX) >=
 			    sizeof(((struct sockaddr_un *)0)->sun_path))
 				return bad("invalid %s '%s': empty or too long for a unix socket",
 					   "--socket", optarg);
@@ -275,8 +278,8 @@ static int load_whitelist(struct uds_daemon *d, bool must_exist)
 	return 0;
 }
 
-/* The local socket for libudsproxy.so; a stale one is replaced. */
-static int listen_local(const char *path)
+/* A local socket for libudsproxy.so; a stale one is replaced. */
+static int listen_local(const char *path, int type)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -291,7 +294,7 @@ static int listen_local(const char *path)
 		}
 		unlink(path);
 	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
 	    chmod(path, 0666) || listen(fd, SOMAXCONN)) {
 		qt_err("cannot listen on %s: %s", path, strerror(errno));
@@ -336,14 +339,14 @@ static int listen_link(const struct uds_addr *a)
 }
 
 /**
- * struct uds_listener - a listening socket and what to do with its
- * connections
- * @d:      daemon
- * @accept: uds_conn_accept_local() or uds_conn_accept_link()
+ * struct uds_listener - a listening socket
+ * @d:    daemon
+ * @type: local sockets: %QTFS_UDS_STREAM or %QTFS_UDS_SEQPACKET; 0 for
+ *        the listener of the peer's links
  */
 struct uds_listener {
 	struct uds_daemon *d;
-	void (*accept)(struct uds_daemon *d, int fd);
+	uint32_t type;
 };
 
 static bool on_listen(void *ctx, int fd, unsigned int events)
@@ -353,8 +356,12 @@ static bool on_listen(void *ctx, int fd, unsigned int events)
 
 	(void)events;
 	while ((s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >=
-	       0)
-		l->accept(l->d, s);
+	       0) {
+		if (l->type)
+			uds_conn_accept_local(l->d, s, l->type);
+		else
+			uds_conn_accept_link(l->d, s);
+	}
 	if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 		uds_peer_log(QT_LOG_WARN, "accept: %s", strerror(errno));
 	return true;
@@ -401,10 +408,11 @@ int main(int argc, char **argv)
 		.max_conns = UDS_CONNS_DEFAULT, .level = QT_LOG_INFO,
 	};
 	struct uds_daemon d = {};
-	struct uds_listener lloc = { &d, uds_conn_accept_local };
-	struct uds_listener llink = { &d, uds_conn_accept_link };
-	char err[256];
-	int lfd, pfd, ret;
+	struct uds_listener lloc = { &d, QTFS_UDS_STREAM };
+	struct uds_listener lseq = { &d, QTFS_UDS_SEQPACKET };
+	struct uds_listener llink = { &d, 0 };
+	char err[256], seq[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int lfd, sfd = -1, pfd, ret;
 
 	ret = parse_cli(argc, argv, &o);
 	if (ret)
@@ -430,12 +438,19 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_IGN);
 	d.loop = qt_evloop_new();
-	/* the local socket last: once it exists, the daemon is serving */
+	/* the stream socket last: once it exists, the daemon is serving */
+	snprintf(seq, sizeof(seq), "%s%s", o.sock, QTFS_UDS_SEQPACKET_SUFFIX);
 	pfd = listen_link(&o.local);
-	lfd = pfd >= 0 ? listen_local(o.sock) : -1;
-	if (!d.loop || lfd < 0)
+	if (pfd >= 0)
+		sfd = listen_local(seq, SOCK_SEQPACKET);
+	lfd = sfd >= 0 ? listen_local(o.sock, SOCK_STREAM) : -1;
+	if (!d.loop || lfd < 0) {
+		if (sfd >= 0)
+			unlink(seq);
 		return 1;
+	}
 	if (qt_evloop_add_fd(d.loop, lfd, QT_EV_IN, on_listen, &lloc) < 0 ||
+	    qt_evloop_add_fd(d.loop, sfd, QT_EV_IN, on_listen, &lseq) < 0 ||
 	    qt_evloop_add_fd(d.loop, pfd, QT_EV_IN, on_listen, &llink) < 0 ||
 	    qt_evloop_add_signal(d.loop, SIGTERM, on_quit, &d) < 0 ||
 	    qt_evloop_add_signal(d.loop, SIGINT, on_quit, &d) < 0 ||
@@ -444,6 +459,7 @@ int main(int argc, char **argv)
 	    qt_evloop_add_signal(d.loop, SIGUSR2, on_level_down, &d) < 0) {
 		qt_err("out of memory");
 		unlink(o.sock);
+		unlink(seq);
 		return 1;
 	}
 	qt_info("serving %s; links on %s port %u, peer %s port %u%s", o.sock,
@@ -451,7 +467,9 @@ int main(int argc, char **argv)
 		argv[argc - 2], o.peer.port, d.key.len ? ", keyed" : "");
 	qt_evloop_run(d.loop);
 	unlink(o.sock);
+	unlink(seq);
 	close(lfd);
+	close(sfd);
 	close(pfd);
 	qtsrv_wl_free(&d.wl);
 	explicit_bzero(&d.key, sizeof(d.key));

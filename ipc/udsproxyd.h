@@ -47,7 +47,8 @@ struct uds_addr {
  * @key:       pre-shared key (@key.len 0: none)
  * @wl:        whitelist: [Mount] and [Udsconnect] rules
  * @wl_path:   its file
- * @sock_path: the local socket for libudsproxy.so
+ * @sock_path: the local socket for libudsproxy.so's stream sockets (its
+ *             seqpacket sockets use the same path with ".seqpacket")
  * @max_conns: most connections at once
  * @nr_conns:  connections now
  * @next_id:   id of the next connection, for logs
@@ -178,7 +179,7 @@ struct uds_conn {
 	char path[QTFS_PATH_MAX];
 };
 
-void uds_conn_accept_local(struct uds_daemon *d, int fd);
+void uds_conn_accept_local(struct uds_daemon *d, int fd, uint32_t type);
 void uds_conn_accept_link(struct uds_daemon *d, int fd);
 
 /**

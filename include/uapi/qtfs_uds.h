@@ -65,6 +65,13 @@
  */
 #define QTFS_UDS_FS_MAGIC	0x51544653
 
+/*
+ * udsproxyd listens for libudsproxy.so's SOCK_STREAM sockets on its local
+ * socket's path, and for SOCK_SEQPACKET ones on that path with this
+ * suffix (a unix socket connects only to a listener of its own type).
+ */
+#define QTFS_UDS_SEQPACKET_SUFFIX	".seqpacket"
+
 /* Socket types of CONNECT and LOCAL_CONNECT (not the host's SOCK_*). */
 #define QTFS_UDS_STREAM		1
 #define QTFS_UDS_SEQPACKET	2

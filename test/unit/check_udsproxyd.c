@@ -228,11 +228,48 @@ static void serve_one(int c)
 	_exit(0);
 }
 
-/* A listening socket at @name in mode @mode. */
-static int listen_at(const char *name, mode_t mode)
+/* recv() gave 0: is it the end (the peer shut down), not an empty message? */
+static int at_eof(int c)
+{
+	struct pollfd p = { .fd = c, .events = POLLRDHUP };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP));
+}
+
+/*
+ * The seqpacket server program's connection: the caller's ids as one
+ * message, then every message echoed as it came (empty ones too), and
+ * "bye" at the end.
+ */
+static void serve_seq(int c)
+{
+	static char buf[256 << 10];
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+	uint32_t ids[2];
+	ssize_t n;
+
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &uc, &len))
+		_exit(1);
+	ids[0] = uc.uid;
+	ids[1] = uc.gid;
+	if (send(c, ids, sizeof(ids), 0) != sizeof(ids))
+		_exit(1);
+	while ((n = recv(c, buf, sizeof(buf), 0)) >= 0) {
+		if (!n && at_eof(c))
+			break;
+		if (send(c, buf, n, 0) != n)
+			_exit(1);
+	}
+	send(c, "bye", 3, 0);
+	_exit(0);
+}
+
+/* A listening socket of @type at @name in mode @mode. */
+static int listen_type(const char *name, int type, mode_t mode)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	int s = socket(AF_UNIX, type, 0);
 
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", base, name);
 	unlink(sun.sun_path);
@@ -243,28 +280,49 @@ static int listen_at(const char *name, mode_t mode)
 	return s;
 }
 
-/* The server program on export/run/s.sock, one process per connection. */
+static int listen_at(const char *name, mode_t mode)
+{
+	return listen_type(name, SOCK_STREAM, mode);
+}
+
+/*
+ * The server program: export/run/s.sock (stream) and export/run/q.sock
+ * (seqpacket), one process per connection.
+ */
 static void start_server(void)
 {
 	int s = listen_at("export/run/s.sock", 0777), c;
+	int q = listen_type("export/run/q.sock", SOCK_SEQPACKET, 0777);
+	struct pollfd p[2] = { { .fd = s, .events = POLLIN },
+			       { .fd = q, .events = POLLIN } };
+	int i;
 
 	pid_srv = fork();
 	ck_assert_int_ge(pid_srv, 0);
 	if (pid_srv) {
 		close(s);
+		close(q);
 		return;
 	}
 	die_with_parent();
 	signal(SIGCHLD, SIG_IGN);
 	for (;;) {
-		c = accept(s, NULL, NULL);
-		if (c < 0)
+		if (poll(p, 2, -1) <= 0)
 			continue;
-		if (!fork()) {
-			die_with_parent();
-			serve_one(c);
+		for (i = 0; i < 2; i++) {
+			if (!(p[i].revents & POLLIN))
+				continue;
+			c = accept(p[i].fd, NULL, NULL);
+			if (c < 0)
+				continue;
+			if (!fork()) {
+				die_with_parent();
+				if (i)
+					serve_seq(c);
+				serve_one(c);
+			}
+			close(c);
 		}
-		close(c);
 	}
 }
 
@@ -278,11 +336,11 @@ static void use_daemon(const char *name)
 	setenv(UDSPROXY_SOCK_ENV, sock, 1);
 }
 
-/* A socket connected through B to @name (below base); or -errno. */
-static int proxy_connect(const char *name)
+/* A socket of @type connected through B to @name; or -errno. */
+static int proxy_connect_type(const char *name, int type)
 {
 	char path[PATH_MAX];
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0), err;
+	int fd = socket(AF_UNIX, type, 0), err;
 
 	ck_assert_int_ge(fd, 0);
 	snprintf(path, sizeof(path), "%s/%s", base, name);
@@ -305,6 +363,12 @@ static void read_n(int fd, void *buf, size_t len)
 		p += n;
 		len -= n;
 	}
+}
+
+/* A stream socket connected through B to @name (below base); or -errno. */
+static int proxy_connect(const char *name)
+{
+	return proxy_connect_type(name, SOCK_STREAM);
 }
 
 /* Connect, send @cmd, return the fd; the ids the server saw in @ids. */
@@ -389,6 +453,50 @@ START_TEST(data_both_ways)
 	ck_assert_str_eq(bye, "bye");
 	ck_assert_int_eq(read(fd, bye, 1), 0);
 	close(fd);
+}
+END_TEST
+
+/* SOCK_SEQPACKET: every message arrives whole and alone, empty ones too. */
+START_TEST(seqpacket_boundaries)
+{
+	static const size_t sizes[] = { 1, 100, 0, QTFS_UDS_DATA_MAX, 7, 4000 };
+	static char out[QTFS_UDS_DATA_MAX + 1], in[sizeof(out) + 16];
+	uint32_t ids[2];
+	size_t i, j;
+	ssize_t n;
+	int fd;
+
+	pair_up(NULL, NULL);
+	start_server();
+	fd = proxy_connect_type("export/run/q.sock", SOCK_SEQPACKET);
+	ck_assert_msg(fd >= 0, "connect: %s", strerror(-fd));
+	ck_assert_int_eq(recv(fd, ids, sizeof(in), 0), sizeof(ids));
+	ck_assert_uint_eq(ids[0], 0);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		for (j = 0; j < sizes[i]; j++)
+			out[j] = (char)(i + j * 13);
+		ck_assert_int_eq(send(fd, out, sizes[i], 0), (ssize_t)sizes[i]);
+		n = recv(fd, in, sizeof(in), 0);
+		ck_assert_int_eq(n, (ssize_t)sizes[i]);
+		ck_assert(!memcmp(in, out, sizes[i]));
+	}
+	/* end of file both ways, after the last message */
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	ck_assert_int_eq(recv(fd, in, sizeof(in), 0), 3);
+	ck_assert_int_eq(recv(fd, in, sizeof(in), 0), 0);
+	ck_assert(at_eof(fd));
+	close(fd);
+	/* a message larger than a DATA frame ends the connection */
+	fd = proxy_connect_type("export/run/q.sock", SOCK_SEQPACKET);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(recv(fd, ids, sizeof(in), 0), sizeof(ids));
+	ck_assert_int_eq(send(fd, out, QTFS_UDS_DATA_MAX + 1, 0),
+			 QTFS_UDS_DATA_MAX + 1);
+	expect_closed(fd, 5000);
+	close(fd);
+	/* a seqpacket socket cannot reach a stream listener, as locally */
+	ck_assert_int_eq(proxy_connect_type("export/run/s.sock",
+					    SOCK_SEQPACKET), -EPROTOTYPE);
 }
 END_TEST
 
@@ -798,7 +906,7 @@ START_TEST(map_path)
 }
 END_TEST
 
-/* A socket that is not SOCK_STREAM, or no daemon: clear errors. */
+/* A datagram socket, or no daemon: clear errors. */
 START_TEST(lib_errors)
 {
 	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
@@ -894,6 +1002,7 @@ static Suite *udsproxyd_suite(void)
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, data_both_ways);
+	tcase_add_test(tc, seqpacket_boundaries);
 	tcase_add_test(tc, caller_identity);
 	tcase_add_test(tc, whitelist_and_errors);
 	tcase_add_test(tc, stall_is_per_connection);
