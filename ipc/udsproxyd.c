@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -367,6 +368,30 @@ static bool on_listen(void *ctx, int fd, unsigned int events)
 	return true;
 }
 
+/*
+ * Room for every connection's descriptors (program, link, helper) and
+ * the listeners.  Without it a full table would leave a listener
+ * readable with accept() failing, and the loop spinning on it.
+ */
+static int raise_nofile(unsigned long conns)
+{
+	rlim_t need = 3 * (rlim_t)conns + 32;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return -errno;
+	if (rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max < need) {
+		qt_err("--max-conns %lu needs %llu file descriptors, RLIMIT_NOFILE allows %llu",
+		       conns, (unsigned long long)need,
+		       (unsigned long long)rl.rlim_max);
+		return -EMFILE;
+	}
+	rl.rlim_cur = need;
+	return setrlimit(RLIMIT_NOFILE, &rl) ? -errno : 0;
+}
+
 static enum qt_log_level cur_level;
 
 static bool on_quit(void *ctx)
@@ -430,7 +455,7 @@ int main(int argc, char **argv)
 		qt_err("%s", err);
 		return 1;
 	}
-	if (load_whitelist(&d, o.wl_given))
+	if (load_whitelist(&d, o.wl_given) || raise_nofile(o.max_conns))
 		return 1;
 	if (!d.key.len && d.peer.family == AF_INET)
 		qt_warn("TCP links without a key: only the peer address authenticates them");

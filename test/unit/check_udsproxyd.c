@@ -967,6 +967,7 @@ START_TEST(command_line)
 	};
 	char out[4096], args[3 * PATH_MAX], p[PATH_MAX];
 	size_t i;
+	FILE *f;
 
 	ck_assert_int_eq(run("--help", out, sizeof(out)), 0);
 	ck_assert_ptr_nonnull(strstr(out, "THREADS LOCAL_CID LOCAL_PORT PEER_CID PEER_PORT"));
@@ -982,6 +983,15 @@ START_TEST(command_line)
 		 "--key-file %s 1 127.0.0.1 61399 127.0.0.1 1", p);
 	ck_assert_int_eq(run(args, out, sizeof(out)), 1);
 	ck_assert_ptr_nonnull(strstr(out, "chmod 600"));
+	/* more connections than descriptors: refused at start */
+	snprintf(args, sizeof(args),
+		 "sh -c 'ulimit -n 512; ulimit -Hn 512; exec %s --max-conns 1000 1 127.0.0.1 61399 127.0.0.1 1' 2>&1",
+		 bin);
+	f = popen(args, "r");
+	ck_assert_ptr_nonnull(f);
+	out[fread(out, 1, sizeof(out) - 1, f)] = '\0';
+	ck_assert_int_eq(WEXITSTATUS(pclose(f)), 1);
+	ck_assert_msg(strstr(out, "RLIMIT_NOFILE allows 512"), "%s", out);
 	/* a whitelist that does not parse */
 	write_file("badwl", "[Mount]\nPath=relative\n", 0644);
 	pathf(p, "badwl");
