@@ -749,6 +749,101 @@ START_TEST(hostile_peer)
 }
 END_TEST
 
+/* Read one frame (no tag) from @s into @buf; its length, or -1. */
+static int read_frame(int s, uint8_t *buf, uint32_t size)
+{
+	uint32_t len;
+
+	if (recv(s, buf, QTFS_HDR_SIZE, MSG_WAITALL) != QTFS_HDR_SIZE)
+		return -1;
+	len = get_unaligned_le32(buf);
+	if (len < QTFS_HDR_SIZE || len > size ||
+	    recv(s, buf + QTFS_HDR_SIZE, len - QTFS_HDR_SIZE, MSG_WAITALL) !=
+	    (ssize_t)(len - QTFS_HDR_SIZE))
+		return -1;
+	return len;
+}
+
+/*
+ * A hostile remote side in place of A: it takes B's link and answers
+ * @i's way; the program connecting through B gets the errno of
+ * hostile_remote_errno[@i], at once.
+ */
+static const int hostile_remote_errno[] = {
+	ECONNRESET, EPROTO, EPROTO, EPROTO, EACCES, EPROTO,
+};
+
+static void fake_remote(int i, int l)
+{
+	uint8_t buf[8192];
+	uint32_t n = 0;
+	int s = accept(l, NULL, NULL);
+
+	if (s < 0 || read_frame(s, buf, sizeof(buf)) < 0)
+		_exit(1);
+	switch (i) {
+	case 0:		/* gone after HELLO */
+		_exit(0);
+	case 1:		/* another protocol */
+		n = frame(buf, QTFS_UDS_OP_HELLO, QTFS_HDR_REPLY, 1, "dhhddB",
+			  QTFS_PROTO_MAGIC, 1, 0, 0, QTFS_UDS_MSG_MAX, NULL, 0);
+		break;
+	case 2:		/* a reply announcing 2 GiB */
+		n = frame(buf, QTFS_UDS_OP_HELLO, QTFS_HDR_REPLY, 1, "");
+		put_unaligned_le32(0x7fffffff, buf);
+		break;
+	default:	/* a good HELLO; then CONNECT is answered badly */
+		n = frame(buf, QTFS_UDS_OP_HELLO, QTFS_HDR_REPLY, 1, "dhhddB",
+			  QTFS_UDS_MAGIC, QTFS_UDS_MAJOR, QTFS_UDS_MINOR, 0,
+			  QTFS_UDS_MSG_MAX, NULL, 0);
+		if (write(s, buf, n) != n || read_frame(s, buf, sizeof(buf)) < 0)
+			_exit(1);
+		n = frame(buf, QTFS_UDS_OP_CONNECT, QTFS_HDR_REPLY, 2, "");
+		/* 3: an errno out of range; 4: a real one; 5: another id */
+		put_unaligned_le32(i == 3 ? (uint32_t)-600 : (uint32_t)-EACCES,
+				   buf + 16);
+		if (i == 5)
+			buf[8] = 3;
+		break;
+	}
+	if (write(s, buf, n) != n)
+		_exit(1);
+	pause();
+}
+
+START_TEST(hostile_remote)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(PORT_A),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, fd;
+	uint32_t ids[2];
+	pid_t fake;
+
+	ck_assert_int_eq(setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one,
+				    sizeof(one)), 0);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(l, 4), 0);
+	pid_b = start_daemon("b", PORT_B, PORT_A, NULL, NULL);
+	fake = fork();
+	ck_assert_int_ge(fake, 0);
+	if (!fake) {
+		die_with_parent();
+		fake_remote(_i, l);
+	}
+	close(l);
+	ck_assert_int_eq(proxy_connect("export/run/s.sock"),
+			 -hostile_remote_errno[_i]);
+	stop(&fake);
+	/* B still serves, with a real A */
+	pid_a = start_daemon("a", PORT_A, PORT_B, NULL, NULL);
+	start_server();
+	fd = open_cmd('e', ids);
+	echo_check(fd, 4096);
+	close(fd);
+}
+END_TEST
+
 /* The same from a program on the local socket. */
 START_TEST(hostile_local)
 {
@@ -1024,6 +1119,8 @@ static Suite *udsproxyd_suite(void)
 	tcase_add_unchecked_fixture(th, setup, teardown);
 	tcase_set_timeout(th, 60);
 	tcase_add_loop_test(th, hostile_peer, 0, HOSTILE_CASES);
+	tcase_add_loop_test(th, hostile_remote, 0,
+			    sizeof(hostile_remote_errno) / sizeof(int));
 	tcase_add_test(th, hostile_local);
 	tcase_add_test(th, peer_restriction);
 	suite_add_tcase(s, th);
