@@ -988,9 +988,16 @@ static int conn_setup_step(struct uds_conn *c)
 	return ret ?: 1;
 }
 
+/*
+ * Rounds of progress one event may make before the loop serves others:
+ * a connection whose both ends are always ready would otherwise keep the
+ * loop.  Watches are level-triggered, so the rest follows next round.
+ */
+#define UDS_PUMP_BUDGET	16
+
 static void conn_pump(struct uds_conn *c)
 {
-	int ret;
+	int ret, budget = UDS_PUMP_BUDGET;
 
 	do {
 		ret = c->lfd >= 0 ? conn_flush(c) : 0;
@@ -1018,7 +1025,7 @@ static void conn_pump(struct uds_conn *c)
 		} else {
 			ret = 0;
 		}
-	} while (ret > 0);
+	} while (ret > 0 && --budget);
 	if (ret < 0) {
 		conn_end(c, ret);
 		return;
