@@ -234,7 +234,12 @@ static int local_connect(int fd, uint32_t type, const char *server_path)
 			server_path);
 	if (qtfs_proto_end(&b))
 		return -ENAMETOOLONG;
-	if (write_all(fd, buf, b.pos) || read_all(fd, buf, QTFS_HDR_SIZE))
+	/*
+	 * A daemon that refuses at once (too many connections) answers and
+	 * closes before it reads: the answer is still there to read.
+	 */
+	if ((write_all(fd, buf, b.pos) && errno != EPIPE &&
+	     errno != ECONNRESET) || read_all(fd, buf, QTFS_HDR_SIZE))
 		return -errno;
 	if (qtfs_proto_decode_hdr(buf, &h) || h.len != QTFS_HDR_SIZE ||
 	    !(h.flags & QTFS_HDR_REPLY) ||
