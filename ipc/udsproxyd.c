@@ -493,6 +493,7 @@ int main(int argc, char **argv)
 	qt_evloop_run(d.loop);
 	unlink(o.sock);
 	unlink(seq);
+	qt_evloop_free(d.loop);
 	close(lfd);
 	close(sfd);
 	close(pfd);
