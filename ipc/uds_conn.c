@@ -72,6 +72,12 @@ static void conn_free(struct uds_conn *c)
 	explicit_bzero(&c->fmac, sizeof(c->fmac));
 	free(c->rx.buf);
 	free(c->tx.buf);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->d->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
 	c->d->nr_conns--;
 	free(c);
 }
@@ -154,10 +160,33 @@ static bool conn_timeout(void *ctx)
 	return false;
 }
 
-static struct uds_conn *conn_new(struct uds_daemon *d, bool local)
+/*
+ * May one more connection start: a local one of @uid, or (@local false) a
+ * link from the peer?  Besides --max-conns in all, each uid and the
+ * peer's links may hold half of it, so that neither a user nor the peer
+ * can take every connection from the others.
+ */
+static bool conn_may_start(const struct uds_daemon *d, bool local,
+			   uint32_t uid)
 {
-	struct uds_conn *c = calloc(1, sizeof(*c));
+	unsigned int share = (d->max_conns + 1) / 2, n = 0;
+	const struct uds_conn *c;
 
+	if (d->nr_conns >= d->max_conns)
+		return false;
+	for (c = d->conns; c; c = c->next)
+		n += c->local == local && (!local || c->uid == uid);
+	return n < share;
+}
+
+static struct uds_conn *conn_new(struct uds_daemon *d, bool local,
+				 uint32_t uid)
+{
+	struct uds_conn *c;
+
+	if (!conn_may_start(d, local, uid))
+		return NULL;
+	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	c->rx.buf = malloc(UDS_BUF_SIZE);
@@ -171,12 +200,17 @@ static struct uds_conn *conn_new(struct uds_daemon *d, bool local)
 	c->d = d;
 	c->id = ++d->next_id;
 	c->local = local;
+	c->uid = uid;
 	c->ufd = -1;
 	c->lfd = -1;
 	c->hfd = -1;
 	c->max_msg = QTFS_UDS_MSG_MAX;
 	c->rx.need = QTFS_HDR_SIZE;
 	c->type = QTFS_UDS_STREAM;
+	c->next = d->conns;
+	if (c->next)
+		c->next->prev = c;
+	d->conns = c;
 	d->nr_conns++;
 	return c;
 }
@@ -1041,19 +1075,22 @@ static void conn_pump(struct uds_conn *c)
  * @fd:   the accepted socket, non-blocking
  * @type: %QTFS_UDS_STREAM or %QTFS_UDS_SEQPACKET, that of the listener
  *
- * Takes @fd over.  Beyond --max-conns the program gets EAGAIN at once.
+ * Takes @fd over.  Beyond --max-conns, or its share for the program's
+ * uid, the program gets EAGAIN at once.
  */
 void uds_conn_accept_local(struct uds_daemon *d, int fd, uint32_t type)
 {
+	socklen_t len = sizeof(struct ucred);
 	struct uds_conn *c = NULL;
 	uint8_t buf[QTFS_HDR_SIZE];
+	struct ucred uc = { .uid = (uid_t)-1 };
 	struct qtfs_buf b;
 
-	if (d->nr_conns < d->max_conns)
-		c = conn_new(d, true);
+	if (!getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len))
+		c = conn_new(d, true, uc.uid);
 	if (!c) {
-		uds_peer_log(QT_LOG_WARN, "%s: refusing a local connection (%u connections)",
-			     d->sock_path, d->nr_conns);
+		uds_peer_log(QT_LOG_WARN, "%s: refusing a connection of uid %d (%u connections)",
+			     d->sock_path, (int)uc.uid, d->nr_conns);
 		qtfs_buf_init(&b, buf, sizeof(buf));
 		qtfs_proto_begin(&b, QTFS_UDS_OP_LOCAL_CONNECT,
 				 QTFS_HDR_REPLY, 1, -EAGAIN);
@@ -1089,8 +1126,8 @@ static bool conn_from_peer(const struct uds_daemon *d, int fd)
  * @d:  daemon
  * @fd: the accepted socket, non-blocking
  *
- * Takes @fd over.  Links from any other host, and beyond --max-conns,
- * are closed at once.
+ * Takes @fd over.  Links from any other host, and beyond --max-conns or
+ * the peer's share of it, are closed at once.
  */
 void uds_conn_accept_link(struct uds_daemon *d, int fd)
 {
@@ -1102,8 +1139,7 @@ void uds_conn_accept_link(struct uds_daemon *d, int fd)
 		close(fd);
 		return;
 	}
-	if (d->nr_conns < d->max_conns)
-		c = conn_new(d, false);
+	c = conn_new(d, false, 0);
 	if (!c) {
 		uds_peer_log(QT_LOG_WARN, "closing a link from the peer (%u connections)",
 			     d->nr_conns);

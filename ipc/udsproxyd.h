@@ -49,9 +49,11 @@ struct uds_addr {
  * @wl_path:   its file
  * @sock_path: the local socket for libudsproxy.so's stream sockets (its
  *             seqpacket sockets use the same path with ".seqpacket")
- * @max_conns: most connections at once
+ * @max_conns: most connections at once; each local uid, and the peer's
+ *             links together, may hold at most half of them (rounded up)
  * @nr_conns:  connections now
  * @next_id:   id of the next connection, for logs
+ * @conns:     every connection, for the shares of @max_conns
  */
 struct uds_daemon {
 	struct qt_evloop *loop;
@@ -64,6 +66,7 @@ struct uds_daemon {
 	unsigned int max_conns;
 	unsigned int nr_conns;
 	uint64_t next_id;
+	struct uds_conn *conns;
 };
 
 /* Where a connection is in its life; see uds_conn.c. */
@@ -113,9 +116,12 @@ struct uds_tx {
 /**
  * struct uds_conn - one proxied connection and its link
  * @d:          the daemon
+ * @next:       next in @d->conns
+ * @prev:       previous in @d->conns
  * @id:         number for log lines
  * @state:      &enum uds_state
  * @local:      true on the side the program connected through
+ * @uid:        local side: the program's uid at accept, for its share
  * @tcp:        the link is TCP (frames are tagged when keyed)
  * @type:       %QTFS_UDS_STREAM or %QTFS_UDS_SEQPACKET
  * @ufd:        the unix socket: the program's connection (local side) or
@@ -148,9 +154,12 @@ struct uds_tx {
  */
 struct uds_conn {
 	struct uds_daemon *d;
+	struct uds_conn *next;
+	struct uds_conn *prev;
 	uint64_t id;
 	enum uds_state state;
 	bool local;
+	uint32_t uid;
 	bool tcp;
 	uint32_t type;
 	int ufd;

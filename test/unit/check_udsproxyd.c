@@ -959,6 +959,46 @@ START_TEST(max_conns)
 }
 END_TEST
 
+/*
+ * Half of --max-conns per local uid and for the peer's links: neither
+ * one user nor the peer can take every connection from the others.
+ */
+START_TEST(conn_shares)
+{
+	char path[PATH_MAX];
+	uint32_t ids[2];
+	int fd[2], raw[3], i;
+
+	pid_a = start_daemon("a", PORT_A, PORT_B, NULL, NULL);
+	pid_b = start_daemon("b", PORT_B, PORT_A, NULL, "--max-conns=4");
+	start_server();
+	/* root's share at B is 2; nobody still gets in */
+	for (i = 0; i < 2; i++)
+		fd[i] = open_cmd('e', ids);
+	ck_assert_int_eq(proxy_connect("export/run/s.sock"), -EAGAIN);
+	ck_assert_int_eq(connect_as_nobody("export/run/s.sock"), 0);
+	close(fd[0]);
+	close(fd[1]);
+	/* two silent links from the peer fill its share at A ... */
+	stop(&pid_a);
+	pid_a = start_daemon("a", PORT_A, PORT_B, NULL, "--max-conns=4");
+	for (i = 0; i < 3; i++)
+		raw[i] = raw_link("127.0.0.1");
+	expect_closed(raw[2], 2000);
+	/* ... and A's own programs still reach B's sockets */
+	use_daemon("a");
+	fd[0] = socket(AF_UNIX, SOCK_STREAM, 0);
+	pathf(path, "export/run/s.sock");
+	ck_assert_int_eq(udsproxy_connect(fd[0], path), 0);
+	ck_assert_int_eq(write(fd[0], "e", 1), 1);
+	read_n(fd[0], ids, sizeof(ids));
+	echo_check(fd[0], 4096);
+	close(fd[0]);
+	for (i = 0; i < 3; i++)
+		close(raw[i]);
+}
+END_TEST
+
 /* --- mountinfo ------------------------------------------------------- */
 
 static const char mountinfo[] =
@@ -1120,6 +1160,7 @@ static Suite *udsproxyd_suite(void)
 	tcase_add_loop_test(tc, keys, 0, 4);
 	tcase_add_test(tc, restart);
 	tcase_add_test(tc, max_conns);
+	tcase_add_test(tc, conn_shares);
 	suite_add_tcase(s, tc);
 
 	tcase_add_unchecked_fixture(th, setup, teardown);
