@@ -279,14 +279,25 @@ static int load_whitelist(struct uds_daemon *d, bool must_exist)
 	return 0;
 }
 
-/* A local socket for libudsproxy.so; a stale one is replaced. */
+/*
+ * A local socket for libudsproxy.so; a stale one is replaced.  Its
+ * directory (/run/qtfs, which a reboot empties) is made if missing, as the
+ * engine does for its pidfile.
+ */
 static int listen_local(const char *path, int type)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct stat st;
+	char *slash;
 	int fd;
 
 	strcpy(sun.sun_path, path);
+	slash = strrchr(sun.sun_path, '/');
+	if (slash && slash != sun.sun_path) {
+		*slash = '\0';
+		mkdir(sun.sun_path, 0755);
+		*slash = '/';
+	}
 	if (!lstat(path, &st)) {
 		if (!S_ISSOCK(st.st_mode)) {
 			qt_err("%s exists and is not a socket: not replacing it",
