@@ -1143,6 +1143,39 @@ START_TEST(command_line)
 }
 END_TEST
 
+/* The local socket's directory is made; both sockets go at SIGTERM. */
+START_TEST(socket_dir)
+{
+	char sock[PATH_MAX], seq[PATH_MAX + 16], port[16];
+	struct stat st;
+	int i, status;
+	pid_t pid;
+
+	pathf(sock, "qtfs/u.sock");
+	snprintf(seq, sizeof(seq), "%s%s", sock, QTFS_UDS_SEQPACKET_SUFFIX);
+	snprintf(port, sizeof(port), "%d", PORT_A + 10);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		die_with_parent();
+		execl(bin, bin, "--socket", sock, "--log-level", "ERR", "1",
+		      "127.0.0.1", port, "127.0.0.1", "1", (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 500 && stat(sock, &st); i++)
+		msleep(10);
+	ck_assert_msg(i < 500, "no socket %s", sock);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_int_eq(st.st_mode & 0777, 0666);
+	ck_assert_int_eq(stat(seq, &st), 0);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_ne(stat(sock, &st), 0);
+	ck_assert_int_ne(stat(seq, &st), 0);
+}
+END_TEST
+
 static Suite *udsproxyd_suite(void)
 {
 	Suite *s = suite_create("udsproxyd");
@@ -1176,6 +1209,7 @@ static Suite *udsproxyd_suite(void)
 	tcase_add_test(tu, map_path);
 	tcase_add_test(tu, lib_errors);
 	tcase_add_test(tu, command_line);
+	tcase_add_test(tu, socket_dir);
 	suite_add_tcase(s, tu);
 	return s;
 }
