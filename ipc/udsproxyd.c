@@ -474,25 +474,30 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_IGN);
 	d.loop = qt_evloop_new();
+	/* signals first: once the socket exists, SIGTERM is a clean stop */
+	if (!d.loop ||
+	    qt_evloop_add_signal(d.loop, SIGTERM, on_quit, &d) < 0 ||
+	    qt_evloop_add_signal(d.loop, SIGINT, on_quit, &d) < 0 ||
+	    qt_evloop_add_signal(d.loop, SIGHUP, on_reload, &d) < 0 ||
+	    qt_evloop_add_signal(d.loop, SIGUSR1, on_level_up, &d) < 0 ||
+	    qt_evloop_add_signal(d.loop, SIGUSR2, on_level_down, &d) < 0) {
+		qt_err("out of memory");
+		return 1;
+	}
 	/* the stream socket last: once it exists, the daemon is serving */
 	snprintf(seq, sizeof(seq), "%s%s", o.sock, QTFS_UDS_SEQPACKET_SUFFIX);
 	pfd = listen_link(&o.local);
 	if (pfd >= 0)
 		sfd = listen_local(seq, SOCK_SEQPACKET);
 	lfd = sfd >= 0 ? listen_local(o.sock, SOCK_STREAM) : -1;
-	if (!d.loop || lfd < 0) {
+	if (lfd < 0) {
 		if (sfd >= 0)
 			unlink(seq);
 		return 1;
 	}
 	if (qt_evloop_add_fd(d.loop, lfd, QT_EV_IN, on_listen, &lloc) < 0 ||
 	    qt_evloop_add_fd(d.loop, sfd, QT_EV_IN, on_listen, &lseq) < 0 ||
-	    qt_evloop_add_fd(d.loop, pfd, QT_EV_IN, on_listen, &llink) < 0 ||
-	    qt_evloop_add_signal(d.loop, SIGTERM, on_quit, &d) < 0 ||
-	    qt_evloop_add_signal(d.loop, SIGINT, on_quit, &d) < 0 ||
-	    qt_evloop_add_signal(d.loop, SIGHUP, on_reload, &d) < 0 ||
-	    qt_evloop_add_signal(d.loop, SIGUSR1, on_level_up, &d) < 0 ||
-	    qt_evloop_add_signal(d.loop, SIGUSR2, on_level_down, &d) < 0) {
+	    qt_evloop_add_fd(d.loop, pfd, QT_EV_IN, on_listen, &llink) < 0) {
 		qt_err("out of memory");
 		unlink(o.sock);
 		unlink(seq);
