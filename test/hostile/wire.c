@@ -258,7 +258,7 @@ void hw_hdr(void *raw, u32 len, u16 opcode, u16 flags, u64 id, s32 error)
 int hw_send_raw(int fd, u16 opcode, u16 flags, u64 id, s32 error,
 		const struct hw_raw *r, s64 len_adj)
 {
-	static unsigned char msg[QTFS_HDR_SIZE + sizeof(r->data)];
+	static __thread unsigned char msg[QTFS_HDR_SIZE + sizeof(r->data)];
 	size_t plen = r ? r->len : 0;
 
 	hw_hdr(msg, (u32)(QTFS_HDR_SIZE + plen + len_adj), opcode, flags, id,
@@ -310,7 +310,7 @@ int hw_vbuild(void *buf, u32 size, u16 opcode, u16 flags, u64 id, s32 error,
 int hw_send_msg(int fd, u16 opcode, u16 flags, u64 id, s32 error,
 		const char *fmt, ...)
 {
-	static unsigned char msg[QTFS_MSG_MAX];
+	static __thread unsigned char msg[QTFS_MSG_MAX];
 	va_list ap;
 	int len;
 
