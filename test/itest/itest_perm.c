@@ -313,7 +313,7 @@ START_TEST(test_squash)
 	ck_assert(!mkdir(it_c("pub"), 0777));
 	ck_assert(!chmod(it_c("pub"), 0777));
 
-	ret = peer_squash(&it.peer, 1);
+	ret = peer_param(&it.peer, "qtfs_server_root_squash", 1);
 	ck_assert_msg(!ret, "%s", peer_last(&it.peer));
 	IT_EXPECT_ERR(EACCES, open(it_c("secret"), O_RDONLY));
 	IT_EXPECT_ERR(EACCES, access(it_c("secret"), R_OK));
@@ -324,7 +324,7 @@ START_TEST(test_squash)
 		      st.uid, st.gid, IT_SQUASH_ID, IT_SQUASH_ID);
 	IT_EXPECT_ERR(EPERM, chown(it_c("pub/squashed"), 0, 0));
 
-	ret = peer_squash(&it.peer, 0);
+	ret = peer_param(&it.peer, "qtfs_server_root_squash", 0);
 	ck_assert_msg(!ret, "%s", peer_last(&it.peer));
 	ret = open(it_c("secret"), O_RDONLY);
 	ck_assert_msg(ret >= 0, "root cannot open its 0600 file after squash off: %s",

@@ -488,7 +488,12 @@ int peer_accessas(struct peer *p, const char *rel, unsigned int uid,
 	return peer_cmd(p, "ACCESSAS %s %u %u %d", rel, uid, gid, mask);
 }
 
-int peer_squash(struct peer *p, int on)
+int peer_param(struct peer *p, const char *name, unsigned int value)
 {
-	return peer_cmd(p, "SQUASH %d", on ? 1 : 0);
+	return peer_cmd(p, "PARAM %s %u", name, value);
+}
+
+int peer_param_restore(struct peer *p, const char *name)
+{
+	return peer_cmd(p, "PARAM %s", name);
 }

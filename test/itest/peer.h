@@ -83,7 +83,9 @@ int peer_getxattr(struct peer *p, const char *rel, const char *name,
 /* The server's faccessat(@mask) verdict for @uid/@gid: 0 or -errno. */
 int peer_accessas(struct peer *p, const char *rel, unsigned int uid,
 		  unsigned int gid, int mask);
-/* Turn the server's root squash on or off until @p is closed. */
-int peer_squash(struct peer *p, int on);
+/* Set a qtfs_server parameter until @p is closed (PARAM). */
+int peer_param(struct peer *p, const char *name, unsigned int value);
+/* Put back the value the parameter had before peer_param(). */
+int peer_param_restore(struct peer *p, const char *name);
 
 #endif /* QTFS_ITEST_PEER_H */

@@ -926,54 +926,98 @@ static int tp_cmd_accessas(struct tp_conn *c, char **argv)
 	return tp_ok(c, "0");
 }
 
-#define TP_SQUASH_PARAM "/sys/module/qtfs_server/parameters/qtfs_server_root_squash"
+/*
+ * Server module parameters a test may change.  Each PARAM saves the value
+ * first, and the connection's end (also by a signal) writes it back, so a
+ * failed test leaves the server as it found it.
+ */
+#define TP_PARAM_DIR	"/sys/module/qtfs_server/parameters/"
+#define TP_PARAM_VALUE	32
 
-static char tp_squash_saved;	/* 'Y'/'N' before this connection's SQUASH */
+static struct tp_param {
+	const char *name;
+	char saved[TP_PARAM_VALUE];	/* "" until this connection sets it */
+} tp_params[] = {
+	{ .name = "qtfs_server_root_squash" },
+	{ .name = "qtfs_server_conn_workers" },
+};
 
-static int tp_squash_write(char v)
+#define TP_NR_PARAMS	(sizeof(tp_params) / sizeof(tp_params[0]))
+
+static int tp_param_io(const char *name, char *buf, size_t len, bool wr)
 {
-	int fd = open(TP_SQUASH_PARAM, O_WRONLY | O_CLOEXEC), ret = 0;
+	char path[128];
+	ssize_t n;
+	int fd, ret = 0;
 
+	snprintf(path, sizeof(path), TP_PARAM_DIR "%s", name);
+	fd = open(path, (wr ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, &v, 1) != 1)
+	n = wr ? write(fd, buf, len) : read(fd, buf, len - 1);
+	if (n < 0)
 		ret = -errno;
+	else if (!wr)
+		buf[n] = '\0';
 	close(fd);
 	return ret;
 }
 
-/* Undo this connection's SQUASH, so a failed test leaves it as it was. */
-static void tp_squash_restore(void)
+/* Undo this connection's PARAMs. */
+static void tp_params_restore(void)
 {
-	if (tp_squash_saved) {
-		tp_squash_write(tp_squash_saved);
-		tp_squash_saved = 0;
+	size_t i;
+
+	for (i = 0; i < TP_NR_PARAMS; i++) {
+		if (!tp_params[i].saved[0])
+			continue;
+		tp_param_io(tp_params[i].name, tp_params[i].saved,
+			    strlen(tp_params[i].saved), true);
+		tp_params[i].saved[0] = '\0';
 	}
 }
 
-/* SQUASH <0|1>: set qtfs_server_root_squash until this connection ends */
-static int tp_cmd_squash(struct tp_conn *c, char **argv)
+/*
+ * PARAM <name> [<value>]: set a server parameter until this connection
+ * ends; without a value, put back the one it had before.
+ */
+static int tp_cmd_param(struct tp_conn *c, char **argv)
 {
-	uint64_t on;
-	char old = 0;
-	int fd, ret;
+	struct tp_param *p = NULL;
+	uint64_t v;
+	char buf[TP_PARAM_VALUE];
+	size_t i;
+	int ret;
 
-	if (!tp_num(c, "value", argv[0], 10, 1, &on))
-		return 0;
-	if (!tp_squash_saved) {
-		fd = open(TP_SQUASH_PARAM, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return tp_syserr(c, errno, "open", TP_SQUASH_PARAM);
-		ret = read(fd, &old, 1) == 1 ? 0 : EIO;
-		close(fd);
-		if (ret)
-			return tp_syserr(c, ret, "read", TP_SQUASH_PARAM);
-		tp_squash_saved = old;
+	for (i = 0; i < TP_NR_PARAMS; i++)
+		if (!strcmp(argv[0], tp_params[i].name))
+			p = &tp_params[i];
+	if (!p)
+		return tp_err(c, EINVAL, "parameter %s may not be set", argv[0]);
+	if (!argv[1]) {
+		if (p->saved[0]) {
+			ret = tp_param_io(p->name, p->saved, strlen(p->saved),
+					  true);
+			if (ret)
+				return tp_syserr(c, -ret, "write", p->name);
+			p->saved[0] = '\0';
+		}
+		return tp_ok(c, "restored");
 	}
-	ret = tp_squash_write(on ? 'Y' : 'N');
+	if (!tp_num(c, "value", argv[1], 10, 4096, &v))
+		return 0;
+	if (!p->saved[0]) {
+		ret = tp_param_io(p->name, p->saved, sizeof(p->saved), false);
+		if (ret) {
+			p->saved[0] = '\0';
+			return tp_syserr(c, -ret, "read", p->name);
+		}
+	}
+	snprintf(buf, sizeof(buf), "%u\n", (unsigned int)v);
+	ret = tp_param_io(p->name, buf, strlen(buf), true);
 	if (ret)
-		return tp_syserr(c, -ret, "write", TP_SQUASH_PARAM);
-	return tp_ok(c, "%d", (int)on);
+		return tp_syserr(c, -ret, "write", p->name);
+	return tp_ok(c, "%u", (unsigned int)v);
 }
 
 /* --- locks --------------------------------------------------------------- */
@@ -1183,7 +1227,7 @@ static const struct tp_cmd tp_cmds[] = {
 	{ "UMOUNT",      1, 1, tp_cmd_umount,      "<rel>" },
 	{ "GETXATTR",    2, 2, tp_cmd_getxattr,    "<rel> <name>" },
 	{ "ACCESSAS",    4, 4, tp_cmd_accessas,    "<rel> <uid> <gid> <mask>" },
-	{ "SQUASH",      1, 1, tp_cmd_squash,      "<0|1>" },
+	{ "PARAM",       1, 2, tp_cmd_param,       "<name> [<value>]" },
 	{ "LKOPEN",      1, 1, tp_cmd_lkopen,      "<rel>" },
 	{ "LOCK",        4, 4, tp_cmd_lock,        "<posix|ofd|flock> <rd|wr|un> <start> <len>" },
 	{ "LKTEST",      4, 4, tp_cmd_lktest,      "<posix|ofd> <rd|wr> <start> <len>" },
@@ -1265,7 +1309,7 @@ static void tp_conn_sig(int sig)
 {
 	tp_resume_engine();
 	if (sig != SIGALRM) {
-		tp_squash_restore();
+		tp_params_restore();
 		_exit(0);
 	}
 }
@@ -1299,7 +1343,7 @@ static void tp_serve(int fd)
 	}
 	alarm(0);
 	tp_resume_engine();
-	tp_squash_restore();
+	tp_params_restore();
 	close(fd);
 }
 

@@ -53,9 +53,10 @@
  *   ACCESSAS <rel> <uid> <gid> <mask> -> OK 0 or ERR <errno>
  *	faccessat(<mask>, decimal R_OK|W_OK|X_OK) in a child with that uid
  *	and gid and no supplementary groups
- *   SQUASH <0|1>                      -> OK <0|1>
- *	write qtfs_server's qtfs_server_root_squash parameter; the value it
- *	had before is restored when this connection closes
+ *   PARAM <name> [<value>]            -> OK <value> or OK restored
+ *	write a qtfs_server parameter (qtfs_server_root_squash or
+ *	qtfs_server_conn_workers; decimal value); the value it had before
+ *	comes back on PARAM without a value and when this connection closes
  *   LKOPEN <rel>                      -> OK
  *	open <rel> O_RDWR as this connection's lock file (closing the
  *	previous one); the connection's process owns its POSIX locks
