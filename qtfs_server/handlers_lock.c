@@ -23,11 +23,10 @@
  * Blocking.  A blocking request waits in the worker (an engine thread),
  * interruptibly: INTERRUPT from the client or the end of its connection
  * signals the worker (qtsrv_req_watch()), and the reply is -EINTR.  At most
- * half of the engine's workers may wait for locks at a time
- * (%QTSRV_LOCK_WAITERS_DIV), and the waits of one connection leave at least
- * one of its share of workers (qtfs_server_conn_workers) to its other
- * requests, so waiters never starve other operations; a blocking request
- * that would wait beyond either limit fails with -ENOLCK at once.
+ * half of the engine's workers may wait for locks at a time, and a
+ * connection whose workers all wait is still served, so waiters never
+ * starve other operations (qtsrv_lock_wait_begin()); a blocking request
+ * that would wait beyond the limits fails with -ENOLCK at once.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -45,8 +44,6 @@ static_assert(QTFS_LOCK_END_MAX == OFFSET_MAX);
 #define QTSRV_LOCK_OWNER_BITS	6
 /* POSIX lock owners (client processes holding locks) per session */
 #define QTSRV_LOCK_OWNERS_MAX	4096
-/* Lock waits may occupy at most 1/QTSRV_LOCK_WAITERS_DIV of the workers. */
-#define QTSRV_LOCK_WAITERS_DIV	2
 
 /**
  * struct qtsrv_lock_tbl - the POSIX lock owners of one session
@@ -295,20 +292,9 @@ static int qtsrv_lock_set_wait(struct qtsrv_ctx *ctx, struct file *file,
 			       struct file_lock *fl)
 {
 	struct qtsrv_conn *conn = ctx->conn;
-	struct qtsrv *srv = ctx->srv;
-	bool wait = false;
-	int limit, ret;
+	int ret;
 
-	limit = atomic_read(&srv->nr_workers) / QTSRV_LOCK_WAITERS_DIV;
-	if (atomic_inc_return(&conn->nr_lock_waits) <
-	    qtsrv_conn_worker_cap(srv)) {
-		if (atomic_inc_return(&srv->nr_lock_waits) <= limit)
-			wait = true;
-		else
-			atomic_dec(&srv->nr_lock_waits);
-	}
-	if (!wait) {
-		atomic_dec(&conn->nr_lock_waits);
+	if (!qtsrv_lock_wait_begin(ctx->srv, conn)) {
 		fl->fl_flags &= ~FL_SLEEP;
 		ret = qtsrv_lock_set(file, fl);
 		if (ret == -EAGAIN || ret == -EWOULDBLOCK) {
@@ -319,8 +305,7 @@ static int qtsrv_lock_set_wait(struct qtsrv_ctx *ctx, struct file *file,
 		return ret;
 	}
 	ret = qtsrv_lock_set(file, fl);
-	atomic_dec(&srv->nr_lock_waits);
-	atomic_dec(&conn->nr_lock_waits);
+	qtsrv_lock_wait_end(ctx->srv, conn);
 	return ret;
 }
 

@@ -178,14 +178,15 @@ enum qtsrv_state {
  * @next_conn_id: id of the next connection, for logs
  * @conn_wq:     woken when a connection leaves @conns
  * @reap_work:   reaps @dead_conns
- * @q_lock:      protects @ready and, of every connection, &qtsrv_conn.pending,
- *               &qtsrv_conn.ready_node and &qtsrv_conn.running
- * @ready:       connections with requests waiting and fewer than their
- *               share of workers running, served in turn
+ * @q_lock:      protects @ready, @nr_lock_waits and, of every connection,
+ *               &qtsrv_conn.pending, &qtsrv_conn.ready_node,
+ *               &qtsrv_conn.running and &qtsrv_conn.lock_waits
+ * @ready:       connections with requests waiting and a worker due to
+ *               them (qtsrv_conn_make_ready()), served in turn
  * @q_wait:      workers wait here for @ready or %QTSRV_STOPPED
  * @nr_workers:  threads currently in QTSRV_IOC_SERVE
- * @nr_lock_waits: workers blocked in a LOCK wait (handlers_lock.c), at most
- *               half of @nr_workers
+ * @nr_lock_waits: workers blocked in a LOCK wait, at most half of
+ *               @nr_workers (qtsrv_lock_wait_begin())
  */
 struct qtsrv {
 	struct mutex ctl_lock;		/* see above */
@@ -211,7 +212,7 @@ struct qtsrv {
 	struct list_head ready;
 	wait_queue_head_t q_wait;
 	atomic_t nr_workers;
-	atomic_t nr_lock_waits;
+	unsigned int nr_lock_waits;
 };
 
 /**
@@ -300,8 +301,8 @@ enum qtsrv_hello_state {
  * @pending:      requests waiting for a worker (&qtsrv.q_lock)
  * @ready_node:   link in &qtsrv.ready, empty when not on it (q_lock)
  * @running:      workers running requests of this connection (q_lock)
- * @nr_lock_waits: of those, the ones blocked in a LOCK wait
- *                (handlers_lock.c), fewer than its share of workers
+ * @lock_waits:   of those, the ones blocked in a LOCK wait
+ *                (qtsrv_lock_wait_begin()); q_lock
  * @hello:        &enum qtsrv_hello_state; receive thread only
  * @frame_mac:    the first leg agreed on tagged frames; receive thread only
  * @cnonce:       the client's authentication nonce; receive thread only
@@ -341,7 +342,7 @@ struct qtsrv_conn {
 	struct list_head pending;
 	struct list_head ready_node;
 	unsigned int running;
-	atomic_t nr_lock_waits;
+	unsigned int lock_waits;
 
 	enum qtsrv_hello_state hello;
 	bool frame_mac;
@@ -395,7 +396,8 @@ extern unsigned int qtsrv_send_timeout;
 void qtsrv_queue_req(struct qtsrv *srv, struct qtsrv_req *req);
 bool qtsrv_requeue_req(struct qtsrv *srv, struct qtsrv_req *req);
 void qtsrv_unqueue_conn(struct qtsrv *srv, struct qtsrv_conn *conn);
-unsigned int qtsrv_conn_worker_cap(struct qtsrv *srv);
+bool qtsrv_lock_wait_begin(struct qtsrv *srv, struct qtsrv_conn *conn);
+void qtsrv_lock_wait_end(struct qtsrv *srv, struct qtsrv_conn *conn);
 
 /* peers.c */
 int qtsrv_peers_init(void);

@@ -235,14 +235,13 @@ MODULE_PARM_DESC(qtfs_server_conn_workers,
 static struct qtsrv *qtsrv_active;
 static DEFINE_MUTEX(qtsrv_active_lock);
 
-/**
- * qtsrv_conn_worker_cap() - workers one connection may occupy at a time
- * @srv: server
- *
- * Return: qtfs_server_conn_workers, or half the engine's workers (at
- * least one) when that is 0.
+/*
+ * Workers one connection may occupy at a time: qtfs_server_conn_workers,
+ * or half the engine's workers (at least one) when that is 0.  The count
+ * of workers dips while one passes through user mode (QTSRV_SERVE_AGAIN),
+ * so the cap may shrink under a connection at any time.
  */
-unsigned int qtsrv_conn_worker_cap(struct qtsrv *srv)
+static unsigned int qtsrv_conn_worker_cap(struct qtsrv *srv)
 {
 	unsigned int cap = READ_ONCE(qtsrv_conn_workers);
 
@@ -251,14 +250,19 @@ unsigned int qtsrv_conn_worker_cap(struct qtsrv *srv)
 
 /*
  * Put @conn at the end of the ready list if it has requests waiting and
- * may have another worker.  Return: true if it was added.
+ * may have another worker: it has fewer than its share running, or every
+ * worker it has is parked in a lock wait.  The second case keeps lock
+ * waits from starving the connection's other requests even when the cap
+ * has shrunk below the waits it admitted.  Return: true if it was added.
  */
 static bool qtsrv_conn_make_ready(struct qtsrv *srv, struct qtsrv_conn *conn)
 	__must_hold(&srv->q_lock)
 {
 	lockdep_assert_held(&srv->q_lock);
-	if (list_empty(&conn->pending) || !list_empty(&conn->ready_node) ||
-	    conn->running >= qtsrv_conn_worker_cap(srv))
+	if (list_empty(&conn->pending) || !list_empty(&conn->ready_node))
+		return false;
+	if (conn->running >= qtsrv_conn_worker_cap(srv) &&
+	    conn->running > conn->lock_waits)
 		return false;
 	list_add_tail(&conn->ready_node, &srv->ready);
 	return true;
@@ -327,6 +331,56 @@ static void qtsrv_req_done(struct qtsrv *srv, struct qtsrv_conn *conn)
 		wake_up(&srv->q_wait);
 }
 
+/* Lock waits may occupy at most 1/QTSRV_LOCK_WAITERS_DIV of the workers. */
+#define QTSRV_LOCK_WAITERS_DIV	2
+
+/**
+ * qtsrv_lock_wait_begin() - let a worker block in a LOCK wait, if it may
+ * @srv:  server
+ * @conn: connection of the request
+ *
+ * A wait is admitted while the waits of all connections stay within
+ * 1/%QTSRV_LOCK_WAITERS_DIV of the workers and those of @conn leave at
+ * least one of its share to its other requests.  Since a connection whose
+ * workers all wait is served anyway (qtsrv_conn_make_ready()), its queued
+ * requests are offered to the workers again here.  Pair with
+ * qtsrv_lock_wait_end().
+ *
+ * Return: true if the worker may wait.
+ */
+bool qtsrv_lock_wait_begin(struct qtsrv *srv, struct qtsrv_conn *conn)
+{
+	unsigned int limit = atomic_read(&srv->nr_workers) /
+			     QTSRV_LOCK_WAITERS_DIV;
+	bool ok, wake = false;
+
+	spin_lock(&srv->q_lock);
+	ok = conn->lock_waits + 1 < qtsrv_conn_worker_cap(srv) &&
+	     srv->nr_lock_waits < limit;
+	if (ok) {
+		conn->lock_waits++;
+		srv->nr_lock_waits++;
+		wake = qtsrv_conn_make_ready(srv, conn);
+	}
+	spin_unlock(&srv->q_lock);
+	if (wake)
+		wake_up(&srv->q_wait);
+	return ok;
+}
+
+/**
+ * qtsrv_lock_wait_end() - a worker admitted to a LOCK wait is done waiting
+ * @srv:  server
+ * @conn: connection of the request
+ */
+void qtsrv_lock_wait_end(struct qtsrv *srv, struct qtsrv_conn *conn)
+{
+	spin_lock(&srv->q_lock);
+	conn->lock_waits--;
+	srv->nr_lock_waits--;
+	spin_unlock(&srv->q_lock);
+}
+
 /**
  * qtsrv_unqueue_conn() - drop the requests of a dead connection
  * @srv:  server
@@ -369,7 +423,6 @@ static int qtsrv_dev_open(struct inode *inode, struct file *file)
 	INIT_LIST_HEAD(&srv->ready);
 	init_waitqueue_head(&srv->q_wait);
 	atomic_set(&srv->nr_workers, 0);
-	atomic_set(&srv->nr_lock_waits, 0);
 	file->private_data = srv;
 	return 0;
 }

@@ -595,6 +595,47 @@ START_TEST(test_lock_starve)
 }
 END_TEST
 
+/*
+ * The cap on one connection's workers can shrink below the lock waits it
+ * has admitted: qtfs_server_conn_workers lowered at run time, or the dip in
+ * the engine's worker count while a worker passes through user mode.  The
+ * connection's other requests must still be served.
+ */
+START_TEST(test_lock_starve_cap)
+{
+	const char *path = it_lk_file("f");
+	const char *param = "qtfs_server_conn_workers";
+	struct it_helper h;
+	struct it_lkrep r;
+
+	ck_assert_msg(!peer_param(&it.peer, param, 2), "%s",
+		      peer_last(&it.peer));
+	IT_LK_EXPECT(0, it_srv_lk(IT_POSIX, F_WRLCK, 0, 10));
+	it_helper_start(&h, path);
+	it_helper_send(&h, 'B', IT_POSIX, F_WRLCK, 0, 10);
+	ck_assert_msg(!it_helper_reply(&h, &r, IT_LK_BLOCKED),
+		      "lock wait with 2 workers per connection: %s",
+		      it_errname(r.err));
+	it_helper_wait_sleeping(&h);
+	ck_assert_msg(!peer_param(&it.peer, param, 1), "%s",
+		      peer_last(&it.peer));
+	ck_assert_msg(!it_write_pattern(it_c("other"), 0, 8192, 5, 4096),
+		      "write with the cap lowered under a lock wait: %s",
+		      it_msg());
+	ck_assert_msg(!it_verify_pattern(it_c("other"), 8192, 5, 4096),
+		      "read with the cap lowered under a lock wait: %s",
+		      it_msg());
+	ck_assert_msg(!kill(h.pid, SIGUSR1), "kill: %s", strerror(errno));
+	ck_assert_msg(it_helper_reply(&h, &r, IT_LK_REPLY),
+		      "a signal did not end the wait");
+	ck_assert_msg(r.err == EINTR, "%s, expected EINTR", it_errname(r.err));
+	it_helper_stop(&h);
+	IT_LK_EXPECT(0, it_srv_lk(IT_POSIX, F_UNLCK, 0, 10));
+	ck_assert_msg(!peer_param_restore(&it.peer, param), "%s",
+		      peer_last(&it.peer));
+}
+END_TEST
+
 void it_add_lock_tests(Suite *s)
 {
 	TCase *tc = it_tcase(s, "locks", IT_TMO_SHORT, true);
@@ -606,4 +647,5 @@ void it_add_lock_tests(Suite *s)
 	tcase_add_loop_test(tc, test_lock_eintr, 0, IT_NKINDS);
 	tcase_add_loop_test(tc, test_lock_release, 0, IT_NKINDS);
 	tcase_add_test(tc, test_lock_starve);
+	tcase_add_test(tc, test_lock_starve_cap);
 }
