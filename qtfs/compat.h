@@ -21,4 +21,19 @@ static inline void qtfs_set_times(struct inode *inode, struct timespec64 at,
 	inode->i_ctime = ct;
 }
 
+/**
+ * qtfs_inode_lock_killable() - take the inode lock exclusively, or give up
+ * @inode: the inode
+ *
+ * A writer holding the lock may wait on a server that stopped reading; the
+ * writers queued behind it must still end at a fatal signal, as readers of
+ * a directory do in iterate_dir().  Linux 6.1 has no inode_lock_killable().
+ *
+ * Return: 0 with the lock held, or -EINTR on a fatal signal.
+ */
+static inline int qtfs_inode_lock_killable(struct inode *inode)
+{
+	return down_write_killable(&inode->i_rwsem);
+}
+
 #endif /* _QTFS_CLIENT_COMPAT_H */

@@ -388,7 +388,9 @@ static ssize_t qtfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 
 	if (IS_ERR(qf))
 		return PTR_ERR(qf);
-	inode_lock(inode);
+	ret = qtfs_inode_lock_killable(inode);
+	if (ret)
+		return ret;
 	ret = generic_write_checks(iocb, from);
 	if (ret <= 0)
 		goto out_unlock;
@@ -512,7 +514,9 @@ static long qtfs_fallocate(struct file *file, int mode, loff_t offset,
 		return PTR_ERR(qf);
 	if (offset < 0 || len <= 0 || offset > LLONG_MAX - len)
 		return -EINVAL;
-	inode_lock(inode);
+	ret = qtfs_inode_lock_killable(inode);
+	if (ret)
+		return ret;
 	filemap_invalidate_lock(mapping);
 	old_size = i_size_read(inode);
 	ret = filemap_write_and_wait_range(mapping, offset, offset + len - 1);

@@ -85,6 +85,8 @@ enum hs_bad {
 #define HS_STALL_TIMEOUT	6
 #define HS_STALL_A		8	/* first: one blocks sending */
 #define HS_STALL_B		4	/* then: queue behind it, are killed */
+#define HS_STALL_C		2	/* last: wait for w0's inode lock, killed */
+#define HS_STALL_FDS		(HS_STALL_A + HS_STALL_B + HS_STALL_C)
 #define HS_WRITE_SIZE		(1 << 20)
 
 /* setid-devices: argument that makes this program print its euid */
@@ -779,16 +781,18 @@ static int reap(pid_t *pids, int n, double secs)
  */
 static void run_stall(const char *mnt)
 {
-	int fds[HS_STALL_A + HS_STALL_B], fd = -1, p[2], i, got = 0, clean = 1;
-	pid_t a[HS_STALL_A], b[HS_STALL_B];
+	int fds[HS_STALL_FDS], fd = -1, p[2], i, got = 0, clean = 1;
+	pid_t a[HS_STALL_A], b[HS_STALL_B], c[HS_STALL_C];
 	struct hs_write_result r;
 	struct pollfd pfd;
 	char path[4096], what[160];
 	double t0, tk, worst = 0;
 	struct stat st;
 
-	for (i = 0; i < HS_STALL_A + HS_STALL_B; i++) {
-		snprintf(path, sizeof(path), "%s/w%d", mnt, i);
+	for (i = 0; i < HS_STALL_FDS; i++) {
+		/* the last ones share w0 and so its writer's inode lock */
+		snprintf(path, sizeof(path), "%s/w%d", mnt,
+			 i < HS_STALL_A + HS_STALL_B ? i : 0);
 		fd = fds[i] = open(path, O_WRONLY);
 		if (fd < 0)
 			break;
@@ -813,6 +817,18 @@ static void run_stall(const char *mnt)
 	snprintf(what, sizeof(what), "%d of %d writers queued behind it exit at SIGKILL within 2 s (%.1f s)",
 		 i, HS_STALL_B, now() - tk);
 	check(what, i == HS_STALL_B);
+
+	/* a writer waiting for the inode lock a stuck writer holds */
+	for (i = 0; i < HS_STALL_C; i++)
+		c[i] = stall_writer(fds[HS_STALL_A + HS_STALL_B + i], 1, p[1]);
+	usleep(500000);
+	for (i = 0; i < HS_STALL_C; i++)
+		kill(c[i], SIGKILL);
+	tk = now();
+	i = reap(c, HS_STALL_C, 2);
+	snprintf(what, sizeof(what), "%d of %d writers waiting for its inode lock exit at SIGKILL within 2 s (%.1f s)",
+		 i, HS_STALL_C, now() - tk);
+	check(what, i == HS_STALL_C);
 
 	/* the rest fail once the send timeout (at most twice over) ran out */
 	pfd.fd = p[0];
@@ -847,7 +863,7 @@ static void run_stall(const char *mnt)
 	snprintf(what, sizeof(what), "the mount works again over a new connection (%d connections)",
 		 nr_conns);
 	check(what, i < 40 && nr_conns == 2);
-	for (i = 0; i < HS_STALL_A + HS_STALL_B; i++)
+	for (i = 0; i < HS_STALL_FDS; i++)
 		close(fds[i]);
 	close(p[0]);
 	close(p[1]);
