@@ -439,7 +439,7 @@ kmemleak_check() {
 # Print logs of the daemons, the result line and the kernel log of this run.
 finish() {
 	kmemleak_check
-	for _f in /tmp/engine.log /tmp/testpeer.log; do
+	for _f in /tmp/engine.log /tmp/testpeer.log /tmp/udsproxyd.log /tmp/udspeer.log; do
 		if [ -s "$_f" ]; then
 			heading "tail of $_f"
 			tail -n 60 "$_f"

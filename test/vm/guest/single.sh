@@ -9,6 +9,8 @@
 . /guest/peers.sh
 # shellcheck source=test/vm/guest/ops.sh
 . /guest/ops.sh
+# shellcheck source=test/vm/guest/ipc.sh
+. /guest/ipc.sh
 
 # qtfs_fsx: 100,000 random operations on one file of the mount (read, write,
 # truncate, fallocate, mapped read and write), checked against its model
@@ -21,7 +23,7 @@ fsx_cmd() {
 # part <name>: is this part of the suite to run?  qtfs_test.arg (set from
 # QTFS_GUEST_PARTS on the host) names the parts for a focused run; empty
 # runs them all.  Parts: conform itest fsx hostile-client hostile-server ops
-# lifecycle misconfig peers.
+# ipc lifecycle misconfig peers.
 part() {
 	[ -z "$QTFS_ARG" ] && return 0
 	case ",$QTFS_ARG," in
@@ -44,6 +46,7 @@ vsock | tcp)
 		part hostile-client && hostile_client_steps "$QTFS_TRANS"
 		part hostile-server && hostile_server_steps "$QTFS_TRANS"
 		[ "$QTFS_TRANS" = vsock ] && part ops && ops_checks
+		part ipc && ipc_single
 		part lifecycle && server_lifecycle
 	fi
 	client_stop
