@@ -5,14 +5,13 @@
  *
  *   qtfs_conform [--case SUBSTR] REFERENCE_DIR TARGET_DIR
  *
- * Prints one line per case run and directory, the totals of both runs and
- * a last line "QTFS-CONFORM: P passed, F failed" where a case run counts
+ * Prints one line per case run and directory, then a result line per case
+ * run and the summary line of test/lib/result.h, where a case run counts
  * as passed only when it passes on both directories.  Exit status: 0 when
  * every case passed on both, 1 when any failed, 2 on bad arguments.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
@@ -26,6 +25,8 @@
 #include <unistd.h>
 
 #include "conform.h"
+#include "result.h"
+#include "rmtree.h"
 
 /* A case that does not finish in this time fails (and is killed). */
 #define CF_CASE_TIMEOUT_MS (30 * 1000)
@@ -100,21 +101,15 @@ static void cf_child(const struct cf_case *tc, struct cf_ctx *c, int out)
 	_exit(0);
 }
 
-static int cf_rm_one(const char *path, const struct stat *st, int type,
-		     struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (type == FTW_DP)
-		return rmdir(path) ? -1 : 0;
-	return unlink(path) ? -1 : 0;
-}
-
+/* rm -rf of a case directory; one that is not there is fine. */
 static int cf_rmtree(const char *path)
 {
-	if (access(path, F_OK) && errno == ENOENT)
+	int ret = qt_rmtree_at(AT_FDCWD, path);
+
+	if (ret == -ENOENT)
 		return 0;
-	return nftw(path, cf_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	errno = -ret;
+	return ret;
 }
 
 /* Read the child's report until EOF or the deadline; kill it on timeout. */
@@ -299,7 +294,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned int n, i, passed[2], both = 0, regress = 0;
+	unsigned int n, i, passed[2], regress = 0;
 	const char *filter = NULL;
 	struct cf_run *runs;
 	struct stat st;
@@ -357,21 +352,21 @@ int main(int argc, char **argv)
 		struct cf_run *r = &runs[i];
 
 		if (r->pass[0] && r->pass[1]) {
-			both++;
+			tk_checkf(1, "%s/%s [%s]", r->tc->group, r->tc->name,
+				  cf_cred_name(r->cred));
 			continue;
 		}
 		if (r->pass[0])
 			regress++;
-		printf("%s %s/%s [%s]: %s\n",
-		       r->pass[0] ? "QTFS-ONLY-FAIL" : "REFERENCE-FAIL",
-		       r->tc->group, r->tc->name, cf_cred_name(r->cred),
-		       r->pass[0] ? r->msg[1] : r->msg[0]);
+		tk_checkf(0, "%s/%s [%s]: %s: %s", r->tc->group, r->tc->name,
+			  cf_cred_name(r->cred),
+			  r->pass[0] ? "fails only on qtfs" : "fails on the reference",
+			  r->pass[0] ? r->msg[1] : r->msg[0]);
 	}
 	printf("reference: %u passed, %u failed; qtfs: %u passed, %u failed\n",
 	       passed[0], n - passed[0], passed[1], n - passed[1]);
 	printf("%u case runs fail only on qtfs, %u fail on the reference\n",
 	       regress, n - passed[0]);
-	printf("QTFS-CONFORM: %u passed, %u failed\n", both, n - both);
 	free(runs);
-	return both == n ? 0 : 1;
+	return tk_summary();
 }

@@ -79,7 +79,7 @@ static int mount_at(struct sess *s, const char *path)
 		return -1;
 	if (hello(s) || call(s, QTFS_OP_MOUNT, "s", path)) {
 		printf("  HELLO + MOUNT %s failed\n", path);
-		check("HELLO + MOUNT", 0);
+		tk_check("HELLO + MOUNT", 0);
 		sess_close(s);
 		return -1;
 	}
@@ -129,7 +129,7 @@ static void try_core_pattern(struct sess *s, const struct qtfs_cred *cred,
 	read_line(CORE_PATTERN, after, sizeof(after));
 	snprintf(what, sizeof(what), "%s: core_pattern unchanged ('%s')", who,
 		 after);
-	check(what, !strcmp(before, after));
+	tk_check(what, !strcmp(before, after));
 	if (strcmp(before, after))
 		write_str(CORE_PATTERN, before);
 }
@@ -155,7 +155,7 @@ static void creds_sysctl(void)
 
 	read_line(SQUASH_PARAM, old, sizeof(old));
 	if (write_str(SQUASH_PARAM, "Y")) {
-		check("set qtfs_server_root_squash", 0);
+		tk_check("set qtfs_server_root_squash", 0);
 	} else {
 		try_core_pattern(&s, &root_cred, "squashed root");
 		write_str(SQUASH_PARAM, old[0] ? old : "N");
@@ -187,13 +187,13 @@ static void create_owned(struct sess *s, const struct qtfs_cred *cred,
 	snprintf(what, sizeof(what),
 		 "%s: reply says %s is %u:%u, want %u:%u", who, name, attr.uid,
 		 attr.gid, uid, gid);
-	check(what, attr.uid == uid && attr.gid == gid);
+	tk_check(what, attr.uid == uid && attr.gid == gid);
 	snprintf(path, sizeof(path), "%s/%s/%s", export, CREDS_DIR, name);
 	memset(&st, 0xff, sizeof(st));
 	stat(path, &st);
 	snprintf(what, sizeof(what), "%s: server file %s is %u:%u", who, name,
 		 st.st_uid, st.st_gid);
-	check(what, st.st_uid == uid && st.st_gid == gid);
+	tk_check(what, st.st_uid == uid && st.st_gid == gid);
 	call_as(s, cred, QTFS_OP_RELEASE, "q", h);
 	/* the owner may remove it from the sticky directory */
 	call_as(s, cred, QTFS_OP_UNLINK, "pn", CREDS_DIR, name);
@@ -223,7 +223,7 @@ static void creds_owner(void)
 	       0);
 	read_line(SQUASH_PARAM, old, sizeof(old));
 	if (write_str(SQUASH_PARAM, "N")) {
-		check("clear qtfs_server_root_squash", 0);
+		tk_check("clear qtfs_server_root_squash", 0);
 		goto out;
 	}
 	create_owned(&s, &user_cred, "uid 1000", "u1000", 1000, 1000);
@@ -400,7 +400,7 @@ static void creds_export_all_squash(struct sess *share)
 	snprintf(path, sizeof(path), "%s/%s/g2000", export, ALL_DIR);
 	mkdir(path, 0770);
 	if (chown(path, 0, 2000) || chmod(path, 0770))
-		check("make " ALL_DIR "/g2000 root:2000 0770", 0);
+		tk_check("make " ALL_DIR "/g2000 root:2000 0770", 0);
 	if (mount_sub(&s, ALL_DIR))
 		return;
 	create_owned_in(&s, ALL_DIR, &user_cred, "all_squash export: uid 1000",
@@ -482,11 +482,11 @@ static void creds_export_reload(void)
 	create_owned_in(&s, RELOAD_DIR, &root_cred, "before reload: root",
 			"root", 0, 0);
 	snprintf(args, sizeof(args), "del Mount '%s/%s'", export, RELOAD_DIR);
-	check("qtinfo wl del Mount " RELOAD_DIR, !qtinfo_wl(args, 0));
+	tk_check("qtinfo wl del Mount " RELOAD_DIR, !qtinfo_wl(args, 0));
 	export_entry(entry, sizeof(entry), RELOAD_DIR,
 		     "all_squash,anonuid=7777,anongid=7778");
 	snprintf(args, sizeof(args), "add Mount %s", entry);
-	check("qtinfo wl add Mount " RELOAD_DIR "(all_squash,...)",
+	tk_check("qtinfo wl add Mount " RELOAD_DIR "(all_squash,...)",
 	      !qtinfo_wl(args, 0));
 	create_owned_in(&s, RELOAD_DIR, &root_cred,
 			"after reload to all_squash: root", "root", 7777,
@@ -506,10 +506,10 @@ static void creds_exports(void)
 		make_dirs(&share, export_opts[i][0]);
 	exports_del(1);
 	if (exports_add()) {
-		check("add the test exports with qtinfo wl add", 0);
+		tk_check("add the test exports with qtinfo wl add", 0);
 		goto out;
 	}
-	check("qtinfo wl list shows the export options", exports_listed());
+	tk_check("qtinfo wl list shows the export options", exports_listed());
 	read_line(SQUASH_PARAM, old, sizeof(old));
 	write_str(SQUASH_PARAM, "N");
 	creds_export_root_squash();

@@ -17,7 +17,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "hostile.h"
-#include "../itest/rmtree.h"
+#include "rmtree.h"
 
 /* fixtures, below the export */
 static int dev_setup(int dfd)
@@ -31,7 +31,7 @@ static int dev_setup(int dfd)
 	    mknodat(dfd, "hd_ok/null", S_IFCHR | 0666, makedev(1, 3)) ||
 	    symlinkat("null", dfd, "hd/lnk")) {
 		perror("  device fixtures");
-		check("device fixtures", 0);
+		tk_check("device fixtures", 0);
 		return -1;
 	}
 	return 0;
@@ -69,7 +69,7 @@ static void class_device(void)
 
 	dfd = open(export, O_DIRECTORY | O_RDONLY);
 	if (dfd < 0 || dev_setup(dfd)) {
-		check("open the export", dfd >= 0);
+		tk_check("open the export", dfd >= 0);
 		goto out_close;
 	}
 	if (sess_mount(&s))
@@ -83,7 +83,7 @@ static void class_device(void)
 	       create(&s, "hd", "kmsg", QTFS_O_RDONLY, &created), -EPERM);
 	expect("CREATE hd_ok null (existing, in [Device])",
 	       create(&s, "hd_ok", "null", QTFS_O_RDWR, &created), 0);
-	check("CREATE hd_ok null: not created", created == 0);
+	tk_check("CREATE hd_ok null: not created", created == 0);
 	/* as open(2) with O_CREAT */
 	expect("CREATE O_EXCL hd null (existing)",
 	       create(&s, "hd", "null", QTFS_O_RDWR | QTFS_O_EXCL, &created),
@@ -96,14 +96,14 @@ static void class_device(void)
 	created = -1;
 	expect("CREATE O_EXCL hd new (missing)",
 	       create(&s, "hd", "new", QTFS_O_RDWR | QTFS_O_EXCL, &created), 0);
-	check("CREATE O_EXCL hd new: created", created == 1);
+	tk_check("CREATE O_EXCL hd new: created", created == 1);
 	expect("CREATE O_EXCL hd new again",
 	       create(&s, "hd", "new", QTFS_O_RDWR | QTFS_O_EXCL, &created),
 	       -EEXIST);
 	created = -1;
 	expect("CREATE hd new again (opens it)",
 	       create(&s, "hd", "new", QTFS_O_RDWR, &created), 0);
-	check("CREATE hd new again: not created", created == 0);
+	tk_check("CREATE hd new again: not created", created == 0);
 	sess_close(&s);
 out_clean:
 	qt_rmtree_at(dfd, "hd");

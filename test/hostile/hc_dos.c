@@ -265,11 +265,11 @@ static void fifo_attacks(struct sess *s)
 	collect(s, p, 2 * DOS_FIFO_OPENS + 1);
 	for (ok = 0, i = 0; i < DOS_FIFO_OPENS; i++)
 		ok += !p[i].err;
-	check("FIFO opened for reading with no writer: each answered at once",
+	tk_check("FIFO opened for reading with no writer: each answered at once",
 	      ok == DOS_FIFO_OPENS);
 	for (ok = 0, i = 0; i < DOS_FIFO_OPENS; i++)
 		ok += p[DOS_FIFO_OPENS + i].err == -ENXIO;
-	check("FIFO opened for writing with no reader: each ENXIO at once",
+	tk_check("FIFO opened for writing with no reader: each ENXIO at once",
 	      ok == DOS_FIFO_OPENS);
 	expect("CREATE of an existing FIFO for writing, no reader",
 	       p[2 * DOS_FIFO_OPENS].err, -ENXIO);
@@ -287,7 +287,7 @@ static void fifo_attacks(struct sess *s)
 		w = one(s, QTFS_OP_WRITE, "qqB", q.q, 0ULL, rbuf,
 			(u32)QTFS_IO_MAX);
 		printf("  1 MiB WRITE to the FIFO took %u bytes\n", w.d);
-		check("WRITE of 1 MiB to a FIFO: a partial write",
+		tk_check("WRITE of 1 MiB to a FIFO: a partial write",
 		      !w.err && w.d > 0 && w.d < QTFS_IO_MAX);
 		expect("WRITE to a full FIFO",
 		       one(s, QTFS_OP_WRITE, "qqB", q.q, 0ULL, rbuf, 4096U).err,
@@ -369,7 +369,7 @@ static void good_mount(void)
 
 	lat = calloc(DOS_MAX_OPS, sizeof(*lat));
 	if (!lat) {
-		check("latency table", 0);
+		tk_check("latency table", 0);
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/.hdos-good", mnt);
@@ -393,8 +393,8 @@ static void good_mount(void)
 		printf("  mount: %d ops, latency p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
 		       n, lat[n / 2] / 1e6, lat[n * 99 / 100] / 1e6,
 		       lat[n - 1] / 1e6);
-	check("every mount op under attack completed", n > 0 && !failed);
-	check("slowest mount op under attack below 10 s",
+	tk_check("every mount op under attack completed", n > 0 && !failed);
+	tk_check("slowest mount op under attack below 10 s",
 	      n > 0 && lat[n - 1] < DOS_OP_MAX_NS);
 	free(lat);
 }
@@ -466,7 +466,7 @@ static void workers_freed(void)
 	if (idle != all)
 		engine_workers(&all, &idle, 1);
 	printf("  %d of %d engine workers idle\n", idle, all);
-	check("every engine worker idle after the peer left",
+	tk_check("every engine worker idle after the peer left",
 	      all > 0 && idle == all);
 }
 
@@ -493,16 +493,16 @@ static void class_dos(void)
 	int i, fd;
 
 	if (!mnt) {
-		check("dos needs --mnt", 0);
+		tk_check("dos needs --mnt", 0);
 		return;
 	}
 	sl.big = calloc(1, QTFS_IO_MAX);
-	check("lower qtfs_server_send_timeout to " DOS_SEND_TIMEOUT " s",
+	tk_check("lower qtfs_server_send_timeout to " DOS_SEND_TIMEOUT " s",
 	      sl.big && !param_swap(DOS_SEND_TIMEOUT, old, sizeof(old)));
 	if (!sl.big)
 		return;
 	if (pthread_create(&t, NULL, slow_reader, &sl)) {
-		check("slow reader thread", 0);
+		tk_check("slow reader thread", 0);
 		goto out_param;
 	}
 	for (i = 0; i < DOS_PREHELLO; i++)
@@ -524,7 +524,7 @@ static void class_dos(void)
 		sess_close(&pre[i]);
 	printf("  slow reader: %d connections, %d closed by the server\n",
 	       sl.conns, sl.dropped);
-	check("the server closed the slow reader's connections",
+	tk_check("the server closed the slow reader's connections",
 	      sl.conns > 0 && sl.dropped == sl.conns);
 
 	workers_freed();
@@ -536,7 +536,7 @@ static void class_dos(void)
 	}
 out_param:
 	if (old[0])
-		check("restore qtfs_server_send_timeout",
+		tk_check("restore qtfs_server_send_timeout",
 		      !param_swap(old, NULL, 0));
 	free(sl.big);
 }

@@ -67,10 +67,10 @@ static int fm_open(struct fsess *f, u32 features)
 			      &maxmsg, &blob, &bloblen) ||
 	    bloblen != QTFS_AUTH_NONCE_SIZE + QTFS_AUTH_MAC_SIZE)
 		return R_BAD;
-	check("server confirms QTFS_FEAT_FRAME_MAC",
+	tk_check("server confirms QTFS_FEAT_FRAME_MAC",
 	      got == (QTFS_FEAT_AUTH | QTFS_FEAT_FRAME_MAC));
 	hw_hmac3(key, keylen, "qtfs-auth-server", cn, blob, proof);
-	check("server proves the key",
+	tk_check("server proves the key",
 	      !memcmp(proof, blob + QTFS_AUTH_NONCE_SIZE, sizeof(proof)));
 	hw_hmac3(key, keylen, "qtfs-session", cn, blob, f->ks);
 	hw_hmac3(key, keylen, "qtfs-auth-client", cn, blob, proof);
@@ -194,7 +194,7 @@ static void class_framemac(void)
 	int ret;
 
 	if (!keylen) {
-		check("--key given", 0);
+		tk_check("--key given", 0);
 		return;
 	}
 	/* a stripped feature bit must not turn tagging off */

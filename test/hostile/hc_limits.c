@@ -93,7 +93,7 @@ static void class_limits(void)
 
 	if (param_read("qtfs_sess_max_handles", &sess_max) ||
 	    param_read("qtfs_server_max_handles", &total_max)) {
-		check("qtfs_sess_max_handles and qtfs_server_max_handles exist",
+		tk_check("qtfs_sess_max_handles and qtfs_server_max_handles exist",
 		      0);
 		return;
 	}
@@ -109,13 +109,13 @@ static void class_limits(void)
 	if (!err && !qtfs_proto_unpack(&b, "qAd", &h, &attr, &cflags))
 		call(&s1, QTFS_OP_RELEASE, "q", h);
 
-	check("lower qtfs_sess_max_handles",
+	tk_check("lower qtfs_sess_max_handles",
 	      !param_write("qtfs_sess_max_handles", LIM_SESS));
 
 	/* per session: exactly LIM_SESS, then EMFILE, until a RELEASE */
 	n1 = open_until_refused(&s1, h1, LIM_SESS + 1, &err);
 	printf("  session 1 opened %d handles\n", n1);
-	check("session 1 opened exactly qtfs_sess_max_handles", n1 == LIM_SESS);
+	tk_check("session 1 opened exactly qtfs_sess_max_handles", n1 == LIM_SESS);
 	expect("OPEN beyond qtfs_sess_max_handles", err, -EMFILE);
 	expect("RELEASE one", call(&s1, QTFS_OP_RELEASE, "q", h1[--n1]), 0);
 	expect("OPEN after the RELEASE", open_one(&s1, &h1[n1]), 0);
@@ -126,13 +126,13 @@ static void class_limits(void)
 	if (sess_mount(&s2))
 		goto out_restore;
 	expect("session 2 opens its own files", open_one(&s2, &h2[0]), 0);
-	check("lower qtfs_server_max_handles",
+	tk_check("lower qtfs_server_max_handles",
 	      !param_write("qtfs_server_max_handles",
 			   LIM_SESS + 1 + LIM_SPARE));
 	n2 = 1 + open_until_refused(&s2, h2 + 1, LIM_SESS, &err);
 	printf("  session 2 opened %d handles\n", n2);
 	expect("OPEN beyond qtfs_server_max_handles", err, -ENFILE);
-	check("session 2 stopped by the global limit, below its own",
+	tk_check("session 2 stopped by the global limit, below its own",
 	      n2 <= 1 + LIM_SPARE);
 	if (!sess_mount(&s3)) {
 		expect("a third session gets ENFILE too", open_one(&s3, &h3[0]),
@@ -146,9 +146,9 @@ static void class_limits(void)
 	sess_close(&s2);
 
 out_restore:
-	check("restore qtfs_server_max_handles",
+	tk_check("restore qtfs_server_max_handles",
 	      !param_write("qtfs_server_max_handles", total_max));
-	check("restore qtfs_sess_max_handles",
+	tk_check("restore qtfs_sess_max_handles",
 	      !param_write("qtfs_sess_max_handles", sess_max));
 	/* the sessions' handles were given back when they closed */
 	if (!sess_mount(&s2)) {

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "hostile.h"
-#include "../itest/rmtree.h"
+#include "rmtree.h"
 
 #define OWNER	1000
 #define OTHER	1001
@@ -66,7 +66,7 @@ static int link_setup(int dfd)
 	    fchownat(dfd, "hl_r/fifo", OWNER, OWNER, 0) ||
 	    mkdirat(dfd, "hl_q", 0755)) {
 		perror("  link fixtures");
-		check("link fixtures", 0);
+		tk_check("link fixtures", 0);
 		return -1;
 	}
 	return 0;
@@ -108,7 +108,7 @@ static void link_move_checks(struct sess *s, int dfd)
 	expect("RENAME EXCHANGE hl_n/secret <-> hl_r/f",
 	       rename2(s, "hl_n", "secret", "hl_r", "f",
 		       QTFS_RENAME_EXCHANGE), -EPERM);
-	check("refused moves left the files in place",
+	tk_check("refused moves left the files in place",
 	      !fstatat(dfd, "hl_n/secret", &st, 0) &&
 	      !fstatat(dfd, "hl_n/d/x", &st, 0) &&
 	      fstatat(dfd, "hl_r/s1", &st, 0) && fstatat(dfd, "hl_q/sub", &st, 0));
@@ -167,7 +167,7 @@ static void class_link(void)
 
 	dfd = open(export, O_DIRECTORY | O_RDONLY);
 	if (dfd < 0) {
-		check("open the export", 0);
+		tk_check("open the export", 0);
 		return;
 	}
 	if (link_setup(dfd) || sess_mount(&s))

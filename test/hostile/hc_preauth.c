@@ -86,7 +86,7 @@ static void pa_round(const char *what, int n, int room)
 		snprintf(line, sizeof(line),
 			 "%s: mount within %d s despite %d silent connections",
 			 what, PA_PROMPT_S, opened);
-		check(line, t < PA_PROMPT_S);
+		tk_check(line, t < PA_PROMPT_S);
 		expect("the new session serves",
 		       call(&m, QTFS_OP_GETATTR, "pq", "", 0ULL), 0);
 		sess_close(&m);
@@ -101,11 +101,11 @@ static void pa_round(const char *what, int n, int room)
 	       opened);
 	snprintf(line, sizeof(line),
 		 "%s: the oldest silent connection was closed", what);
-	check(line, oldest_closed);
+	tk_check(line, oldest_closed);
 	snprintf(line, sizeof(line),
 		 "%s: at least %d silent connections made room", what,
 		 n - room + 1);
-	check(line, closed >= n - room + 1);
+	tk_check(line, closed >= n - room + 1);
 	for (i = 0; i < opened; i++)
 		sess_close(&silent[i]);
 }
@@ -117,7 +117,7 @@ static void class_preauth(void)
 
 	if (pa_param("qtfs_conn_max_preauth_per_peer", &per_peer, 0) ||
 	    pa_param("qtfs_conn_max_preauth", &pool, 0)) {
-		check("qtfs_conn_max_preauth and _per_peer exist", 0);
+		tk_check("qtfs_conn_max_preauth and _per_peer exist", 0);
 		/* the old server: show what a mount gets after the flood */
 		per_peer = PA_SILENT;
 		pool = PA_SILENT;
@@ -131,13 +131,13 @@ static void class_preauth(void)
 	if (pa_param("qtfs_conn_max_preauth_per_peer", &v, 1) ||
 	    pa_param("qtfs_conn_max_preauth", &(unsigned int){ PA_POOL },
 		     1)) {
-		check("set qtfs_conn_max_preauth=8 and _per_peer=1024", 0);
+		tk_check("set qtfs_conn_max_preauth=8 and _per_peer=1024", 0);
 		return;
 	}
 	pa_round("pool of 8", PA_SILENT / 2, PA_POOL);
-	check("restore qtfs_conn_max_preauth",
+	tk_check("restore qtfs_conn_max_preauth",
 	      !pa_param("qtfs_conn_max_preauth", &pool, 1));
-	check("restore qtfs_conn_max_preauth_per_peer",
+	tk_check("restore qtfs_conn_max_preauth_per_peer",
 	      !pa_param("qtfs_conn_max_preauth_per_peer", &per_peer, 1));
 }
 HOSTILE_CLASS("preauth", class_preauth);

@@ -21,7 +21,7 @@ static int proc_mount(struct sess *s)
 	if (sess_open(s))
 		return -1;
 	if (hello(s) || call(s, QTFS_OP_MOUNT, "s", PROC_EXPORT)) {
-		check("HELLO + MOUNT " PROC_EXPORT, 0);
+		tk_check("HELLO + MOUNT " PROC_EXPORT, 0);
 		sess_close(s);
 		return -1;
 	}
@@ -56,7 +56,7 @@ static void readlink_same(struct sess *s, const char *rel, const char *local)
 	n = readlink(path, want, sizeof(want) - 1);
 	if (n < 0) {
 		printf("  readlink(%s): %s\n", path, strerror(errno));
-		check(what, 0);
+		tk_check(what, 0);
 		return;
 	}
 	want[n] = '\0';
@@ -69,7 +69,7 @@ static void readlink_same(struct sess *s, const char *rel, const char *local)
 		printf("  server says \"%s\", readlink(2) \"%s\"\n",
 		       got ? got : "(undecodable)", want);
 	snprintf(what, sizeof(what), "READLINK %s is \"%.300s\"", rel, want);
-	check(what, got && !strcmp(got, want));
+	tk_check(what, got && !strcmp(got, want));
 }
 
 static void class_proc(void)
@@ -88,7 +88,7 @@ static void class_proc(void)
 	/* "self" is an ordinary symlink: the engine thread's pid */
 	expect("READLINK self", call(&s, QTFS_OP_READLINK, "p", "self"), 0);
 	target = reply_target();
-	check("READLINK self is a pid",
+	tk_check("READLINK self is a pid",
 	      target && *target && strspn(target, "0123456789") == strlen(target));
 	if (target)
 		snprintf(self, sizeof(self), "%s", target);

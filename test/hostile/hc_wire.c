@@ -110,7 +110,7 @@ static void class_escape(void)
 		struct qtfs_buf b;
 
 		qtfs_buf_init(&b, rbuf, rlen);
-		check("CREATE reply decodes",
+		tk_check("CREATE reply decodes",
 		      !qtfs_proto_unpack(&b, "qAd", &handle, &attr, &cflags));
 	}
 	expect("RELEASE hx_file", call(&s, QTFS_OP_RELEASE, "q", handle), 0);
@@ -170,7 +170,7 @@ static void class_handles(void)
 	expect("CREATE hx_h", call(&a, QTFS_OP_CREATE, "pnddd", "", "hx_h",
 				   QTFS_O_RDWR, 0644, 022), 0);
 	qtfs_buf_init(&b, rbuf, rlen);
-	check("CREATE reply decodes",
+	tk_check("CREATE reply decodes",
 	      !qtfs_proto_unpack(&b, "qAd", &h, &attr, &cflags));
 	expect("READ own handle", read_handle(&a, h), 0);
 	expect("READ handle 0", read_handle(&a, 0), -EBADF);
@@ -507,7 +507,7 @@ static void class_prehello(void)
 	}
 	printf("  %d of %d connections speaking before HELLO were closed\n",
 	       closed, PREHELLO_FLOOD);
-	check("every one of them closed", closed == PREHELLO_FLOOD);
+	tk_check("every one of them closed", closed == PREHELLO_FLOOD);
 }
 HOSTILE_CLASS("prehello", class_prehello);
 
@@ -546,7 +546,7 @@ static void class_burst(void)
 	if (sess_mount(&s))
 		return;
 	if (pthread_create(&t, NULL, burst_writer, &s)) {
-		check("writer thread", 0);
+		tk_check("writer thread", 0);
 		sess_close(&s);
 		return;
 	}
@@ -565,8 +565,8 @@ static void class_burst(void)
 	pthread_join(t, &wret);
 	printf("  %d of %d replies good, %d bad, receive %s\n", ok, BURST_N,
 	       bad, ret ? strerror(ret < 0 ? -ret : ECONNRESET) : "ok");
-	check("writer sent all", wret == NULL);
-	check("every request of the burst answered once, with success",
+	tk_check("writer sent all", wret == NULL);
+	tk_check("every request of the burst answered once, with success",
 	      ok == BURST_N && !bad);
 	expect("connection still serves after the burst",
 	       call(&s, QTFS_OP_GETATTR, "pq", "", 0ULL), 0);
@@ -597,7 +597,7 @@ static void class_hellotimeout(void)
 	       (long)(time(NULL) - start));
 	expect("silent connection closed", ret ? R_BAD : R_CLOSED, R_CLOSED);
 	/* the bound is 10 s: not closed at once for some other reason */
-	check("not closed before 5 s", time(NULL) - start >= 5);
+	tk_check("not closed before 5 s", time(NULL) - start >= 5);
 	ret = hw_wait_closed(partial.fd, HW_RECV_TIMEOUT_S);
 	expect("connection stuck inside HELLO closed", ret ? R_BAD : R_CLOSED,
 	       R_CLOSED);

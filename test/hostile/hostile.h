@@ -8,6 +8,7 @@
 #ifndef _QTFS_HOSTILE_H
 #define _QTFS_HOSTILE_H
 
+#include "result.h"
 #include "wire.h"
 
 /* call() results that are not a server errno */
@@ -27,7 +28,7 @@ struct sess {
 /**
  * struct hostile_class - one attack class
  * @name: the name given on the command line
- * @fn:   runs the attacks; reports through expect() and check()
+ * @fn:   runs the attacks; reports through expect() and tk_check()
  */
 struct hostile_class {
 	const char *name;
@@ -59,8 +60,6 @@ extern __thread unsigned char rbuf[QTFS_MSG_MAX];
 extern __thread u32 rlen;
 
 void expect(const char *what, int got, int want);
-void check(const char *what, int ok);
-int hostile_failures(void);
 
 int reply(struct sess *s, u64 id, u16 opcode);
 int call(struct sess *s, u16 opcode, const char *fmt, ...);

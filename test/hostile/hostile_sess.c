@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Sessions of the hostile client: connect, HELLO, MOUNT, requests built
- * by the project's codec (or by hand for malformed ones), and the result
- * lines ("  ok   ..." / "  FAIL ...") the guest harness counts.
+ * by the project's codec (or by hand for malformed ones), and expect(),
+ * which reports a result code against the one wanted.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,9 +20,6 @@ size_t keylen;
 
 __thread unsigned char rbuf[QTFS_MSG_MAX];
 __thread u32 rlen;
-
-/* Failed checks, from any thread. */
-static int failures;
 
 static const char *res_name(int r)
 {
@@ -43,26 +40,15 @@ static const char *res_name(int r)
 
 void expect(const char *what, int got, int want)
 {
+	char g[64];
+
 	if (got == want) {
-		printf("  ok   %s: %s\n", what, res_name(got));
+		tk_checkf(1, "%s: %s", what, res_name(got));
 		return;
 	}
-	printf("  FAIL %s: got %s", what, res_name(got));
-	printf(", want %s\n", res_name(want));
-	__atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
-}
-
-void check(const char *what, int ok)
-{
-	printf("  %s %s\n", ok ? "ok  " : "FAIL", what);
-	if (!ok)
-		__atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
-}
-
-/** hostile_failures() - failed checks so far, in every thread */
-int hostile_failures(void)
-{
-	return __atomic_load_n(&failures, __ATOMIC_RELAXED);
+	/* res_name() returns one buffer per thread: keep the first */
+	snprintf(g, sizeof(g), "%s", res_name(got));
+	tk_checkf(0, "%s: got %s, want %s", what, g, res_name(want));
 }
 
 /* Wait for the reply to @id; R_CLOSED if the connection closes first. */
@@ -189,7 +175,7 @@ int sess_open(struct sess *s)
 	s->fd = hw_connect(&addr);
 	if (s->fd < 0) {
 		printf("  connect: %s\n", strerror(-s->fd));
-		check("connect", 0);
+		tk_check("connect", 0);
 		return -1;
 	}
 	return 0;
@@ -202,7 +188,7 @@ int sess_mount(struct sess *s)
 		return -1;
 	if (hello(s) || call(s, QTFS_OP_MOUNT, "s", export)) {
 		printf("  HELLO + MOUNT %s failed\n", export);
-		check("HELLO + MOUNT", 0);
+		tk_check("HELLO + MOUNT", 0);
 		close(s->fd);
 		return -1;
 	}

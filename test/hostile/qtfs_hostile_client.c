@@ -32,21 +32,21 @@ static void probe_mount(const char *mnt)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/.hostile-probe", mnt);
-	check("mount still answers stat", !stat(mnt, &st) && S_ISDIR(st.st_mode));
+	tk_check("mount still answers stat", !stat(mnt, &st) && S_ISDIR(st.st_mode));
 	fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
 	if (fd >= 0) {
 		n = write(fd, "served", 6);
 		close(fd);
 	}
-	check("mount still writes", n == 6);
+	tk_check("mount still writes", n == 6);
 	fd = open(path, O_RDONLY);
 	n = -1;
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
 	}
-	check("mount still reads", n == 6 && !memcmp(buf, "served", 6));
-	check("mount still unlinks", !unlink(path));
+	tk_check("mount still reads", n == 6 && !memcmp(buf, "served", 6));
+	tk_check("mount still unlinks", !unlink(path));
 }
 
 
@@ -115,7 +115,5 @@ int main(int argc, char **argv)
 	c->fn();
 	if (mnt)
 		probe_mount(mnt);
-	printf("hostile client: %s: %d failed\n", c->name,
-	       hostile_failures());
-	return hostile_failures() ? 1 : 0;
+	return tk_summary();
 }

@@ -45,6 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/vm_sockets.h>
+#include "result.h"
 #include "wire.h"
 
 /* Kernel-internal, never valid on the wire; userspace headers lack it. */
@@ -137,7 +138,6 @@ static const struct hs_scenario {
 static const struct hs_scenario *sc;
 static struct hw_addr addr;
 static int lfd;
-static int failures;
 
 /* Written by the server thread, read by main (atomics). */
 static int nr_conns;
@@ -182,13 +182,6 @@ static struct hs_fmac {
 	u64 tx;
 	u64 rx;
 } fm;
-
-static void check(const char *what, int ok)
-{
-	printf("  %s %s\n", ok ? "ok  " : "FAIL", what);
-	if (!ok)
-		failures++;
-}
 
 static void attr_fill(struct qtfs_attr *a, int dir)
 {
@@ -278,7 +271,7 @@ static int recv_tag(int fd, const struct qtfs_msg_hdr *h, const void *payload)
 		     h->len - QTFS_HDR_SIZE, want);
 	if (!memcmp(tag, want, sizeof(tag)))
 		return 0;
-	check("the client's frames carry the right tags", 0);
+	tk_check("the client's frames carry the right tags", 0);
 	return -1;
 }
 
@@ -400,7 +393,7 @@ static void answer_hello(int fd, const struct qtfs_msg_hdr *h,
 	}
 	if (!fm.legs++) {
 		/* first leg: the client's nonce; ours and our proof back */
-		check("keyed client offers FRAME_MAC",
+		tk_check("keyed client offers FRAME_MAC",
 		      len == QTFS_AUTH_NONCE_SIZE &&
 		      (features & QTFS_FEAT_FRAME_MAC));
 		memcpy(fm.cn, got, sizeof(fm.cn));
@@ -417,7 +410,7 @@ static void answer_hello(int fd, const struct qtfs_msg_hdr *h,
 	}
 	/* second leg: the client's proof */
 	hw_hmac3(key, keylen, "qtfs-auth-client", fm.cn, fm.sn, proof);
-	check("the client proves the key",
+	tk_check("the client proves the key",
 	      len == sizeof(proof) && !memcmp(got, proof, sizeof(proof)));
 	answer(fd, h, 0, "dhhddB", QTFS_PROTO_MAGIC, QTFS_PROTO_MAJOR,
 	       QTFS_PROTO_MINOR, QTFS_FEAT_AUTH, QTFS_MSG_MAX, NULL, 0);
@@ -797,14 +790,14 @@ static void run_stall(const char *mnt)
 		if (fd < 0)
 			break;
 	}
-	check("open a file per writer", fd >= 0);
+	tk_check("open a file per writer", fd >= 0);
 	if (fd < 0 || pipe(p))
 		return;
 	t0 = now();
 	for (i = 0; i < HS_STALL_A; i++)
 		a[i] = stall_writer(fds[i], 0, p[1]);
 	sleep(2);
-	check("the server stopped reading: every writer is still blocked",
+	tk_check("the server stopped reading: every writer is still blocked",
 	      __atomic_load_n(&triggered, __ATOMIC_SEQ_CST) &&
 	      reap(a, HS_STALL_A, 0) == 0);
 	for (i = 0; i < HS_STALL_B; i++)
@@ -816,7 +809,7 @@ static void run_stall(const char *mnt)
 	i = reap(b, HS_STALL_B, 2);
 	snprintf(what, sizeof(what), "%d of %d writers queued behind it exit at SIGKILL within 2 s (%.1f s)",
 		 i, HS_STALL_B, now() - tk);
-	check(what, i == HS_STALL_B);
+	tk_check(what, i == HS_STALL_B);
 
 	/* a writer waiting for the inode lock a stuck writer holds */
 	for (i = 0; i < HS_STALL_C; i++)
@@ -828,7 +821,7 @@ static void run_stall(const char *mnt)
 	i = reap(c, HS_STALL_C, 2);
 	snprintf(what, sizeof(what), "%d of %d writers waiting for its inode lock exit at SIGKILL within 2 s (%.1f s)",
 		 i, HS_STALL_C, now() - tk);
-	check(what, i == HS_STALL_C);
+	tk_check(what, i == HS_STALL_C);
 
 	/* the rest fail once the send timeout (at most twice over) ran out */
 	pfd.fd = p[0];
@@ -851,8 +844,8 @@ static void run_stall(const char *mnt)
 	}
 	snprintf(what, sizeof(what), "%d of %d blocked writers fail within %d s (last after %.1f s)",
 		 got, HS_STALL_A, 2 * HS_STALL_TIMEOUT + 8, worst);
-	check(what, got == HS_STALL_A);
-	check("with ETIMEDOUT or ENOTCONN", got && clean);
+	tk_check(what, got == HS_STALL_A);
+	tk_check("with ETIMEDOUT or ENOTCONN", got && clean);
 	reap(a, HS_STALL_A, 5);
 
 	/* let the stalled connection go; the next syscall reconnects */
@@ -862,7 +855,7 @@ static void run_stall(const char *mnt)
 		usleep(250000);
 	snprintf(what, sizeof(what), "the mount works again over a new connection (%d connections)",
 		 nr_conns);
-	check(what, i < 40 && nr_conns == 2);
+	tk_check(what, i < 40 && nr_conns == 2);
 	for (i = 0; i < HS_STALL_FDS; i++)
 		close(fds[i]);
 	close(p[0]);
@@ -931,29 +924,29 @@ static void run_setid(const char *mnt)
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/suid", mnt);
-	check("stat shows the set-user-ID bit",
+	tk_check("stat shows the set-user-ID bit",
 	      !stat(path, &st) && (st.st_mode & S_ISUID) && st.st_uid == 0);
 	ret = open_dev(mnt);
 	snprintf(what, sizeof(what), "default: the device node does not open (got %s)",
 		 errname(ret));
-	check(what, ret == EACCES);
+	tk_check(what, ret == EACCES);
 	euid = exec_euid(mnt);
 	snprintf(what, sizeof(what), "default: uid %d runs the set-user-ID program as itself (euid %ld)",
 		 HS_UNPRIV, euid);
-	check(what, euid == HS_UNPRIV);
+	tk_check(what, euid == HS_UNPRIV);
 
 	ret = umount(mnt) ? errno : do_mount(mnt, ",devices=local,setid=allow");
-	check("remount with devices=local,setid=allow", !ret);
+	tk_check("remount with devices=local,setid=allow", !ret);
 	if (ret)
 		return;
 	ret = open_dev(mnt);
 	snprintf(what, sizeof(what), "devices=local: the device node opens (got %s)",
 		 errname(ret));
-	check(what, ret == 0);
+	tk_check(what, ret == 0);
 	euid = exec_euid(mnt);
 	snprintf(what, sizeof(what), "setid=allow: the set-user-ID program runs as root (euid %ld)",
 		 euid);
-	check(what, euid == 0);
+	tk_check(what, euid == 0);
 }
 
 /* --key: 16 to 64 bytes in hex.  Return: 0 or -1. */
@@ -1048,12 +1041,12 @@ int main(int argc, char **argv)
 	if (sc->trigger == QTFS_OP_HELLO) {
 		snprintf(what, sizeof(what), "mount fails with %s (got %s)",
 			 errname(sc->expect), errname(ret));
-		check(what, ret == sc->expect);
+		tk_check(what, ret == sc->expect);
 		if (!ret)
 			umount(mnt);
 		goto out;
 	}
-	check("mount from the fake server", !ret);
+	tk_check("mount from the fake server", !ret);
 	if (ret) {
 		printf("  mount: %s\n", strerror(ret));
 		goto out;
@@ -1070,17 +1063,17 @@ int main(int argc, char **argv)
 		ret = run_trigger(mnt, "answered");
 		snprintf(what, sizeof(what), "syscall before the duplicate works (got %s)",
 			 errname(ret));
-		check(what, !ret);
+		tk_check(what, !ret);
 	}
 	ret = run_trigger(mnt, "victim");
 	snprintf(what, sizeof(what), "syscall sees %s (got %s)",
 		 errname(sc->expect), errname(ret));
-	check(what, ret == sc->expect);
-	check("the bad reply was sent", triggered > 0);
+	tk_check(what, ret == sc->expect);
+	tk_check("the bad reply was sent", triggered > 0);
 	if (loop_handle) {
 		snprintf(what, sizeof(what), "loop found after %d READDIR replies",
 			 loop_replies);
-		check(what, loop_replies <= 4);
+		tk_check(what, loop_replies <= 4);
 	}
 	/*
 	 * The client must have dropped the connection (after the syscall
@@ -1091,24 +1084,23 @@ int main(int argc, char **argv)
 	     i++)
 		usleep(100000);
 	if (sc->keep)
-		check("connection kept", closed_conns == 0);
+		tk_check("connection kept", closed_conns == 0);
 	else
-		check("client dropped the connection", closed_conns == 1);
+		tk_check("client dropped the connection", closed_conns == 1);
 	ret = run_trigger(mnt, "victim2");
 	snprintf(what, sizeof(what), "next syscall reconnects and works (got %s)",
 		 errname(ret));
-	check(what, !ret && nr_conns == 2 - sc->keep);
+	tk_check(what, !ret && nr_conns == 2 - sc->keep);
 out_umount:
 	ret = umount(mnt) ? errno : 0;
 	snprintf(what, sizeof(what), "umount works (got %s)", errname(ret));
-	check(what, !ret);
+	tk_check(what, !ret);
 out:
 	shutdown(lfd, SHUT_RDWR);
 	close(lfd);
-	printf("hostile server: %s: %d connection(s), %d failed\n", sc->name,
-	       nr_conns, failures);
+	printf("hostile server: %s: %d connection(s)\n", sc->name, nr_conns);
 	/* the server thread may sit in a blocking recv: just leave */
-	return failures ? 1 : 0;
+	return tk_summary();
 
 usage:
 	fprintf(stderr, "usage: qtfs_hostile_server --trans tcp|vsock --addr <ip|cid> --port <port>\n"

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "itest.h"
+#include "result.h"
 
 #define IT_STRESS_SECS_MAX	3600
 
@@ -165,8 +166,10 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	srunner_run_all(sr, getenv("CK_VERBOSITY") ? CK_ENV : CK_VERBOSE);
 	failed = srunner_ntests_failed(sr);
+	tk_count(srunner_ntests_run(sr) - failed, failed);
 	srunner_free(sr);
 
 	it_cleanup_run();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	/* Check printed a line per test; the harness reads the summary */
+	return tk_summary();
 }

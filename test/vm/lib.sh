@@ -164,7 +164,7 @@ qt_guest_result() {
 
 # Print the failed steps of a guest log so the summary explains itself.
 qt_failed_steps() {
-	qt_clean_log "$1" | grep -aE 'QTFS-STEP FAIL|^[^:]*:[0-9]+:[EF]:' | sed "s/^/    $2: /" >&2 || true
+	qt_clean_log "$1" | grep -aE 'QTFS-STEP FAIL|^  FAIL |^[^:]*:[0-9]+:[EF]:' | sed "s/^/    $2: /" >&2 || true
 }
 
 # Sum "NN%: Checks: N, Failures: F, Errors: E" lines of Check output.

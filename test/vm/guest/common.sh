@@ -322,7 +322,39 @@ client_stop() {
 	fi
 }
 
-# run_itest <peer ip>: the Check integration suite; adds its counts.
+# run_cases <name> <seconds> <command...>: run a test program that reports
+# in test/lib's result style (a line per check and a last line
+# "QTFS-CASES: <p> passed, <f> failed"); its counts join the guest's.  No
+# summary line, or a failing exit status without failed checks, fails
+# <name>.  Returns 0 when nothing failed.
+run_cases() {
+	_name=$1
+	_secs=$2
+	shift 2
+	echo "QTFS-STEP RUN $_name: $*"
+	rm -f /tmp/cases.rc
+	{
+		timeout "$_secs" "$@"
+		echo $? >/tmp/cases.rc
+	} 2>&1 | tee /tmp/cases.log
+	_rc=$(cat /tmp/cases.rc 2>/dev/null || echo 255)
+	# shellcheck disable=SC2046 # two numbers
+	set -- $(sed -n 's/^QTFS-CASES: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
+		/tmp/cases.log)
+	if [ $# -ne 2 ]; then
+		fail "$_name" "(no QTFS-CASES summary, exit status $_rc)"
+		return 1
+	fi
+	PASSED=$((PASSED + $1))
+	FAILED=$((FAILED + $2))
+	if [ "$_rc" -ne 0 ] && [ "$2" -eq 0 ]; then
+		fail "$_name" "(exit status $_rc without failed checks)"
+		return 1
+	fi
+	[ "$2" -eq 0 ]
+}
+
+# run_itest <peer ip>: the Check integration suite.
 run_itest() {
 	heading "integration tests"
 	if [ "$MOUNTED" != 1 ]; then
@@ -333,28 +365,11 @@ run_itest() {
 		fail "itest" "(qtfs_itest not in image)"
 		return
 	fi
-	rm -f /tmp/itest.rc
-	{
-		timeout "$QTFS_TIMEOUT" qtfs_itest --client "$MNT" --peer "$1:$PEER_PORT" \
-			--server-root "$SHARE"
-		echo $? >/tmp/itest.rc
-	} 2>&1 | tee /tmp/itest.log
-	_rc=$(cat /tmp/itest.rc 2>/dev/null || echo 255)
-	# shellcheck disable=SC2046 # three numbers
-	set -- $(awk '/[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+/ {
-		match($0, /Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+/)
-		split(substr($0, RSTART, RLENGTH), f, /[^0-9]+/)
-		n += f[2]; bad += f[3] + f[4]; lines++
-	} END { printf "%d %d %d\n", n - bad, bad, lines }' /tmp/itest.log)
-	PASSED=$((PASSED + $1))
-	FAILED=$((FAILED + $2))
-	echo "QTFS-ITEST: $1 passed, $2 failed, exit status $_rc"
-	if [ "$3" -eq 0 ]; then
-		fail "itest" "(no Check summary line, exit status $_rc)"
+	if ! run_cases itest "$QTFS_TIMEOUT" qtfs_itest --client "$MNT" \
+		--peer "$1:$PEER_PORT" --server-root "$SHARE" &&
+		! grep -q '^QTFS-CASES: ' /tmp/cases.log; then
 		echo "blocked tasks:"
 		echo w >/proc/sysrq-trigger
-	elif [ "$_rc" -ne 0 ] && [ "$2" -eq 0 ]; then
-		fail "itest" "(exit status $_rc without failed checks)"
 	fi
 }
 
@@ -394,25 +409,8 @@ run_conform() {
 		fail "conform" "(cannot mount the reference tmpfs)"
 		return
 	fi
-	rm -f /tmp/conform.rc
-	{
-		timeout "$QTFS_TIMEOUT" qtfs_conform /tmp/conform-ref "$MNT"
-		echo $? >/tmp/conform.rc
-	} 2>&1 | tee /tmp/conform.log
+	run_cases conform "$QTFS_TIMEOUT" qtfs_conform /tmp/conform-ref "$MNT"
 	umount /tmp/conform-ref
-	_rc=$(cat /tmp/conform.rc 2>/dev/null || echo 255)
-	# shellcheck disable=SC2046 # two numbers
-	set -- $(sed -n 's/^QTFS-CONFORM: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
-		/tmp/conform.log)
-	if [ $# -ne 2 ]; then
-		fail "conform" "(no QTFS-CONFORM summary, exit status $_rc)"
-		return
-	fi
-	PASSED=$((PASSED + $1))
-	FAILED=$((FAILED + $2))
-	if [ "$_rc" -ne 0 ] && [ "$2" -eq 0 ]; then
-		fail "conform" "(exit status $_rc without failed cases)"
-	fi
 }
 
 # kmemleak_check: on a kmemleak kernel, scan and print every object leaked

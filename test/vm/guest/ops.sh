@@ -153,9 +153,9 @@ ops_device_cmd() {
 		denied mknod "$CWD/no/null3" c 1 3 &&
 		denied ln "$CWD/ok/dev/null2" "$CWD/ok/null4" &&
 		mknod "$WLD/ok/null5" c 1 3 &&
-		allowed qtfs_rawopen vsock:1:"$SRV_PORT" "$SHARE" wl/ok/dev/null2 &&
-		denied qtfs_rawopen vsock:1:"$SRV_PORT" "$SHARE" wl/ok/null5 &&
-		allowed qtfs_rawopen vsock:1:"$SRV_PORT" "$SHARE" wl/ok/f
+		allowed qtfs_rawopen vsock 1 "$SRV_PORT" "$SHARE" wl/ok/dev/null2 &&
+		denied qtfs_rawopen vsock 1 "$SRV_PORT" "$SHARE" wl/ok/null5 &&
+		allowed qtfs_rawopen vsock 1 "$SRV_PORT" "$SHARE" wl/ok/f
 }
 
 # A bad file is refused with its line; the old rules stay in force.

@@ -54,15 +54,18 @@ hostile_wl_link() {
 # hostile_wl_run <trans> <class>: the class under its own whitelist, then
 # the suite's whitelist again.
 hostile_wl_run() {
-	cp /etc/qtfs/whitelist /tmp/wl.hostile || return 1
-	"hostile_wl_$2" >/etc/qtfs/whitelist && qtinfo wl reload >/dev/null &&
-		timeout 300 qtfs_hostile_client --trans "$1" \
+	_name="hostile client: $2 (own whitelist)"
+	cp /etc/qtfs/whitelist /tmp/wl.hostile || { fail "$_name" "(no whitelist)"; return; }
+	if "hostile_wl_$2" >/etc/qtfs/whitelist && qtinfo wl reload >/dev/null; then
+		run_cases "$_name" 300 qtfs_hostile_client --trans "$1" \
 			--addr "$(peer_addr "$1")" --port "$SRV_PORT" \
 			--export "$SHARE" "$2"
-	_rc=$?
-	cp /tmp/wl.hostile /etc/qtfs/whitelist && qtinfo wl reload >/dev/null ||
-		return 1
-	return $_rc
+	else
+		fail "$_name" "(cannot install its whitelist)"
+	fi
+	if ! { cp /tmp/wl.hostile /etc/qtfs/whitelist && qtinfo wl reload >/dev/null; }; then
+		fail "$_name" "(cannot restore the suite's whitelist)"
+	fi
 }
 
 # ls -l of the qtfs mount of /proc shows the magic links' targets as
@@ -87,12 +90,12 @@ hostile_client_steps() {
 	_all=$(log_count 'qtfs_server: ')
 	_pre=$(log_count 'before HELLO')
 	for _c in $HOSTILE_CLASSES; do
-		step "hostile client: $_c" timeout 300 qtfs_hostile_client \
+		run_cases "hostile client: $_c" 300 qtfs_hostile_client \
 			--trans "$1" --addr "$(peer_addr "$1")" --port "$SRV_PORT" \
 			--export "$SHARE" --mnt "$MNT" "$_c"
 	done
 	for _c in $HOSTILE_WL_CLASSES; do
-		step "hostile client: $_c (own whitelist)" hostile_wl_run "$1" "$_c"
+		hostile_wl_run "$1" "$_c"
 	done
 	proc_mount_steps
 	# prehello alone provokes over 100 "before HELLO" warnings
@@ -139,7 +142,7 @@ hostile_server_steps() {
 	heading "hostile server ($1)"
 	mkdir -p "$HOSTILE_MNT"
 	for _s in $HOSTILE_SCENARIOS; do
-		step "hostile server: $_s" timeout 120 qtfs_hostile_server \
+		run_cases "hostile server: $_s" 120 qtfs_hostile_server \
 			--trans "$1" --addr "$(peer_addr "$1")" --port "$HOSTILE_PORT" \
 			--mnt "$HOSTILE_MNT" "$_s"
 	done
@@ -149,7 +152,7 @@ hostile_server_steps() {
 hostile_keyed_server_steps() {
 	mkdir -p "$HOSTILE_MNT"
 	for _s in $HOSTILE_KEYED_SCENARIOS; do
-		step "hostile keyed server: $_s" timeout 120 qtfs_hostile_server \
+		run_cases "hostile keyed server: $_s" 120 qtfs_hostile_server \
 			--trans tcp --addr 127.0.0.1 --port "$HOSTILE_PORT" \
 			--mnt "$HOSTILE_MNT" --key "$1" "$_s"
 	done
@@ -356,7 +359,7 @@ psk_steps() {
 		-- --threads 4; then
 		step "same key" peer_client_up tcp "qtfs_auth_key=$PSK1" &&
 			step "same key: mount works (tagged frames)" mount_expect ok
-		step "hostile client: framemac" timeout 300 qtfs_hostile_client \
+		run_cases "hostile client: framemac" 300 qtfs_hostile_client \
 			--trans tcp --addr 127.0.0.1 --port "$SRV_PORT" \
 			--export "$SHARE" --key "$PSK1" framemac
 		[ "$CLIENT_MOD" = 1 ] && hostile_keyed_server_steps "$PSK1"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The keyed parts of the wire for the hostile peers (see wire.h): the
+ * The keyed parts of the wire for the test programs (see wire.h): the
  * HMACs of the QTFS_FEAT_AUTH handshake and the tags of QTFS_FEAT_FRAME_MAC
  * frames, computed here independently of common/qtfs_auth.c so that a test
  * does not trust the code it tests.

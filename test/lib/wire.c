@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Raw qtfs wire access for the hostile peers (see wire.h).
+ * Raw qtfs wire access for the test programs (see wire.h).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>

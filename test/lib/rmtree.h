@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* rm -rf for the test programs, shared by qtfs_itest and qtfs_testpeer. */
-#ifndef QTFS_ITEST_RMTREE_H
-#define QTFS_ITEST_RMTREE_H
+/* rm -rf for the test programs, shared by the guest test programs. */
+#ifndef QTFS_TEST_RMTREE_H
+#define QTFS_TEST_RMTREE_H
 
 /*
  * Remove @name in @dfd and, if it is a directory, everything below it,

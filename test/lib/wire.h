@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Raw qtfs wire access for the hostile peers: sockets, whole messages, and
+ * Raw qtfs wire access for the test programs: sockets, whole messages, and
  * hand-built (possibly malformed) payloads.  Well-formed messages are
  * built with the project's own codec (common/qtfs_proto.c).
  */
-#ifndef _QTFS_HOSTILE_WIRE_H
-#define _QTFS_HOSTILE_WIRE_H
+#ifndef QTFS_TEST_WIRE_H
+#define QTFS_TEST_WIRE_H
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -71,4 +71,4 @@ void hw_frame_tag(const u8 *ks, char dir, u64 seq, const void *hdr,
 		  size_t hlen, const void *payload, size_t plen,
 		  u8 tag[QTFS_FRAME_TAG_SIZE]);
 
-#endif /* _QTFS_HOSTILE_WIRE_H */
+#endif /* QTFS_TEST_WIRE_H */
