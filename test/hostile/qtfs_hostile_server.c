@@ -94,7 +94,16 @@ enum hs_bad {
 #define HS_PRINT_EUID		"--print-euid"
 #define HS_UNPRIV		1000	/* uid and gid that run it */
 
+static void run_bad_reply(const char *mnt);
+static void run_bad_mount(const char *mnt);
+static void run_stall(const char *mnt);
+static void run_setid(const char *mnt);
+
 /*
+ * Each scenario is one two-sided case, run by main(): @bad is what the fake
+ * server side does (serve()), @client the syscalls and checks on the client
+ * side, run on the mount (run_bad_mount() makes the mount itself: the mount
+ * is what its scenario breaks).
  * @trigger: opcode the scenario's syscall sends and that gets the bad reply
  * @expect:  errno of that syscall (0: success)
  * @keep:    the reply is well formed, only its content is bad: the request
@@ -104,35 +113,36 @@ enum hs_bad {
 static const struct hs_scenario {
 	const char *name;
 	enum hs_bad bad;
+	void (*client)(const char *mnt);
 	u16 trigger;
 	int expect;
 	int keep;
 	int keyed;
 } scenarios[] = {
-	{ "short", HS_SHORT, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
-	{ "long", HS_LONG, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
-	{ "overmax", HS_OVERMAX, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
-	{ "unknown-id", HS_UNKNOWN_ID, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
-	{ "dup-id", HS_DUP_ID, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
-	{ "huge-count", HS_HUGE_COUNT, QTFS_OP_READ, EPROTO, 0, 0 },
-	{ "huge-dirent", HS_HUGE_DIRENT, QTFS_OP_READDIR, EPROTO, 1, 0 },
-	{ "errno-positive", HS_ERR_POSITIVE, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
-	{ "errno-big", HS_ERR_BIG, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
-	{ "errno-restartsys", HS_ERR_RESTART, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
-	{ "error-with-payload", HS_ERR_PAYLOAD, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
-	{ "reply-to-nothing", HS_TO_NOTHING, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
-	{ "garbage", HS_GARBAGE, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
-	{ "unsolicited", HS_UNSOLICITED, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
-	{ "wrong-opcode", HS_WRONG_OP, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
-	{ "bad-hello", HS_BAD_HELLO, QTFS_OP_HELLO, EPROTO, 0, 0 },
-	{ "stop-reading", HS_STALL, QTFS_OP_WRITE, 0, 0, 0 },
-	{ "readdir-same-cookie", HS_DIR_SAME, QTFS_OP_READDIR, EIO, 1, 0 },
-	{ "readdir-cookie-cycle", HS_DIR_CYCLE, QTFS_OP_READDIR, EIO, 1, 0 },
-	{ "setid-devices", HS_SETID, 0, 0, 0, 0 },
-	{ "tag-tampered", HS_TAG_TAMPER, QTFS_OP_LOOKUP, EBADMSG, 0, 1 },
-	{ "tag-reflected", HS_TAG_REFLECT, QTFS_OP_LOOKUP, EBADMSG, 0, 1 },
-	{ "tag-skipped", HS_TAG_SKIP, QTFS_OP_LOOKUP, EBADMSG, 0, 1 },
-	{ "tag-stripped", HS_TAG_STRIP, QTFS_OP_HELLO, EACCES, 0, 1 },
+	{ "short", HS_SHORT, run_bad_reply, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "long", HS_LONG, run_bad_reply, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "overmax", HS_OVERMAX, run_bad_reply, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "unknown-id", HS_UNKNOWN_ID, run_bad_reply, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "dup-id", HS_DUP_ID, run_bad_reply, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "huge-count", HS_HUGE_COUNT, run_bad_reply, QTFS_OP_READ, EPROTO, 0, 0 },
+	{ "huge-dirent", HS_HUGE_DIRENT, run_bad_reply, QTFS_OP_READDIR, EPROTO, 1, 0 },
+	{ "errno-positive", HS_ERR_POSITIVE, run_bad_reply, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "errno-big", HS_ERR_BIG, run_bad_reply, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "errno-restartsys", HS_ERR_RESTART, run_bad_reply, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "error-with-payload", HS_ERR_PAYLOAD, run_bad_reply, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "reply-to-nothing", HS_TO_NOTHING, run_bad_reply, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "garbage", HS_GARBAGE, run_bad_reply, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "unsolicited", HS_UNSOLICITED, run_bad_reply, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "wrong-opcode", HS_WRONG_OP, run_bad_reply, QTFS_OP_LOOKUP, EPROTO, 0, 0 },
+	{ "bad-hello", HS_BAD_HELLO, run_bad_mount, QTFS_OP_HELLO, EPROTO, 0, 0 },
+	{ "stop-reading", HS_STALL, run_stall, QTFS_OP_WRITE, 0, 0, 0 },
+	{ "readdir-same-cookie", HS_DIR_SAME, run_bad_reply, QTFS_OP_READDIR, EIO, 1, 0 },
+	{ "readdir-cookie-cycle", HS_DIR_CYCLE, run_bad_reply, QTFS_OP_READDIR, EIO, 1, 0 },
+	{ "setid-devices", HS_SETID, run_setid, 0, 0, 0, 0 },
+	{ "tag-tampered", HS_TAG_TAMPER, run_bad_reply, QTFS_OP_LOOKUP, EBADMSG, 0, 1 },
+	{ "tag-reflected", HS_TAG_REFLECT, run_bad_reply, QTFS_OP_LOOKUP, EBADMSG, 0, 1 },
+	{ "tag-skipped", HS_TAG_SKIP, run_bad_reply, QTFS_OP_LOOKUP, EBADMSG, 0, 1 },
+	{ "tag-stripped", HS_TAG_STRIP, run_bad_mount, QTFS_OP_HELLO, EACCES, 0, 1 },
 };
 
 static const struct hs_scenario *sc;
@@ -721,6 +731,64 @@ static int do_mount(const char *mnt, const char *extra)
 	return mount("/hostile", mnt, "qtfs", 0, opts) ? errno : 0;
 }
 
+/* The scenario's HELLO reply is bad: the mount itself must fail. */
+static void run_bad_mount(const char *mnt)
+{
+	char what[160];
+	int ret;
+
+	ret = do_mount(mnt, "");
+	snprintf(what, sizeof(what), "mount fails with %s (got %s)",
+		 errname(sc->expect), errname(ret));
+	tk_check(what, ret == sc->expect);
+	if (!ret)
+		umount(mnt);
+}
+
+/*
+ * A reply to @sc->trigger is bad: the syscall fails with @sc->expect, the
+ * client drops the connection (or keeps it for a reply that is only bad in
+ * content) and the next syscall works.
+ */
+static void run_bad_reply(const char *mnt)
+{
+	char what[160];
+	int ret, i;
+
+	if (sc->bad == HS_DUP_ID) {
+		ret = run_trigger(mnt, "answered");
+		snprintf(what, sizeof(what), "syscall before the duplicate works (got %s)",
+			 errname(ret));
+		tk_check(what, !ret);
+	}
+	ret = run_trigger(mnt, "victim");
+	snprintf(what, sizeof(what), "syscall sees %s (got %s)",
+		 errname(sc->expect), errname(ret));
+	tk_check(what, ret == sc->expect);
+	tk_check("the bad reply was sent", triggered > 0);
+	if (loop_handle) {
+		snprintf(what, sizeof(what), "loop found after %d READDIR replies",
+			 loop_replies);
+		tk_check(what, loop_replies <= 4);
+	}
+	/*
+	 * The client must have dropped the connection (after the syscall
+	 * returned, for a duplicate that came after a good reply); the next
+	 * syscall then works over a new one.
+	 */
+	for (i = 0; i < 100 && !__atomic_load_n(&closed_conns, __ATOMIC_SEQ_CST);
+	     i++)
+		usleep(100000);
+	if (sc->keep)
+		tk_check("connection kept", closed_conns == 0);
+	else
+		tk_check("client dropped the connection", closed_conns == 1);
+	ret = run_trigger(mnt, "victim2");
+	snprintf(what, sizeof(what), "next syscall reconnects and works (got %s)",
+		 errname(ret));
+	tk_check(what, !ret && nr_conns == 2 - sc->keep);
+}
+
 /* What a stop-reading writer reports through the pipe. */
 struct hs_write_result {
 	int err;
@@ -1037,61 +1105,17 @@ int main(int argc, char **argv)
 		return 1;
 	printf("hostile server: %s over %s\n", sc->name, trans);
 
-	ret = do_mount(mnt, "");
-	if (sc->trigger == QTFS_OP_HELLO) {
-		snprintf(what, sizeof(what), "mount fails with %s (got %s)",
-			 errname(sc->expect), errname(ret));
-		tk_check(what, ret == sc->expect);
-		if (!ret)
-			umount(mnt);
+	if (sc->client == run_bad_mount) {
+		run_bad_mount(mnt);
 		goto out;
 	}
+	ret = do_mount(mnt, "");
 	tk_check("mount from the fake server", !ret);
 	if (ret) {
 		printf("  mount: %s\n", strerror(ret));
 		goto out;
 	}
-	/* scenarios with syscalls and checks of their own */
-	if (sc->bad == HS_STALL || sc->bad == HS_SETID) {
-		if (sc->bad == HS_STALL)
-			run_stall(mnt);
-		else
-			run_setid(mnt);
-		goto out_umount;
-	}
-	if (sc->bad == HS_DUP_ID) {
-		ret = run_trigger(mnt, "answered");
-		snprintf(what, sizeof(what), "syscall before the duplicate works (got %s)",
-			 errname(ret));
-		tk_check(what, !ret);
-	}
-	ret = run_trigger(mnt, "victim");
-	snprintf(what, sizeof(what), "syscall sees %s (got %s)",
-		 errname(sc->expect), errname(ret));
-	tk_check(what, ret == sc->expect);
-	tk_check("the bad reply was sent", triggered > 0);
-	if (loop_handle) {
-		snprintf(what, sizeof(what), "loop found after %d READDIR replies",
-			 loop_replies);
-		tk_check(what, loop_replies <= 4);
-	}
-	/*
-	 * The client must have dropped the connection (after the syscall
-	 * returned, for a duplicate that came after a good reply); the next
-	 * syscall then works over a new one.
-	 */
-	for (i = 0; i < 100 && !__atomic_load_n(&closed_conns, __ATOMIC_SEQ_CST);
-	     i++)
-		usleep(100000);
-	if (sc->keep)
-		tk_check("connection kept", closed_conns == 0);
-	else
-		tk_check("client dropped the connection", closed_conns == 1);
-	ret = run_trigger(mnt, "victim2");
-	snprintf(what, sizeof(what), "next syscall reconnects and works (got %s)",
-		 errname(ret));
-	tk_check(what, !ret && nr_conns == 2 - sc->keep);
-out_umount:
+	sc->client(mnt);
 	ret = umount(mnt) ? errno : 0;
 	snprintf(what, sizeof(what), "umount works (got %s)", errname(ret));
 	tk_check(what, !ret);
