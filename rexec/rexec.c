@@ -25,6 +25,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "libudsproxy.h"
@@ -33,6 +34,9 @@
 #include "rexec.h"
 
 extern char **environ;
+
+/* Seconds rexec_server may take to answer HELLO and EXEC. */
+#define REXEC_REPLY_TIMEOUT	30
 
 /**
  * struct rexec_cli - the client
@@ -145,6 +149,8 @@ static int cli_cwd(struct rexec_cli *r, char *out, size_t outlen)
 static int cli_connect(struct rexec_cli *r)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	/* the HELLO and EXEC replies; later reads wait in the loop */
+	struct timeval tv = { REXEC_REPLY_TIMEOUT, 0 };
 	int fd, ret;
 
 	if (strlen(r->sock) >= sizeof(sun.sun_path)) {
@@ -156,7 +162,8 @@ static int cli_connect(struct rexec_cli *r)
 	if (fd < 0)
 		return -errno;
 	/* libudsproxy's connect(): the qtfs mount's socket, or a local one */
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
 		ret = -errno;
 		qt_err("cannot reach rexec_server at %s: %s", r->sock,
 		       strerror(-ret));
@@ -174,7 +181,10 @@ static int cli_reply(struct rexec_cli *r, uint16_t op, uint64_t id)
 	ret = rexec_flush(&r->c);
 	if (!ret)
 		ret = rexec_recv(&r->c);
-	if (ret == 0 || ret == -ENODATA)
+	/* a blocking socket says "no more for now" only at SO_RCVTIMEO */
+	if (ret == 0)
+		ret = -ETIMEDOUT;
+	else if (ret == -ENODATA)
 		ret = -ECONNRESET;
 	if (ret < 0)
 		return ret;
@@ -621,12 +631,6 @@ int main(int argc, char **argv)
 		else
 			r.errfd = ret;
 	}
-	/* the forwarded signals come through a signalfd from the start: one
-	 * that arrives before the binary runs is sent once it does */
-	sigemptyset(&set);
-	for (i = 0; i < G_N_ELEMENTS(rexec_fwd_signals); i++)
-		sigaddset(&set, rexec_fwd_signals[i]);
-	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	r.tty = isatty(STDIN_FILENO);
 	if (cli_cwd(&r, cwd, sizeof(cwd)) || cli_connect(&r)) {
@@ -638,6 +642,15 @@ int main(int argc, char **argv)
 		ret = -ret;
 		goto out;
 	}
+	/*
+	 * From now on the forwarded signals come through a signalfd; until
+	 * here they end rexec, which ends the connection, and rexec_server
+	 * kills what it started for it.
+	 */
+	sigemptyset(&set);
+	for (i = 0; i < G_N_ELEMENTS(rexec_fwd_signals); i++)
+		sigaddset(&set, rexec_fwd_signals[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
 	pidmap = pidmap_create(r.pid_dir, ret);
 	ret = cli_run(&r);
 	if (pidmap)
