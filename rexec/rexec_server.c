@@ -73,6 +73,7 @@ struct rexec_srv {
 enum rexec_state {
 	REXEC_ST_HELLO,		/* waiting for HELLO */
 	REXEC_ST_EXEC,		/* waiting for EXEC */
+	REXEC_ST_STARTING,	/* forked: waiting for its execve() */
 	REXEC_ST_RUNNING,	/* the binary runs */
 	REXEC_ST_DONE,		/* EXIT is queued: flush and close */
 };
@@ -105,6 +106,8 @@ struct rexec_watch {
  * @out:     its stdout pipe, our end
  * @err:     its stderr pipe, our end
  * @pidfd:   pidfd of the binary: readable when it exits
+ * @start:   the child's error pipe: end of file once execve() worked, an
+ *           errno if something before it failed
  * @inbuf:   stdin bytes received and not yet written to @in
  * @in_eof:  the client sent EOF on stdin
  * @status:  wait status once @pidfd said the binary exited
@@ -121,7 +124,7 @@ struct rexec_sess {
 	gid_t *groups;
 	int ngroups;
 	pid_t pid;
-	struct rexec_watch sock, in, out, err, pidfd;
+	struct rexec_watch sock, in, out, err, pidfd, start;
 	GByteArray *inbuf;
 	bool in_eof;
 	int status;
@@ -241,6 +244,7 @@ static void sess_free(struct rexec_sess *s)
 			waitpid(s->pid, NULL, 0);
 	}
 	watch_close(s, &s->pidfd);
+	watch_close(s, &s->start);
 	watch_close(s, &s->in);
 	watch_close(s, &s->out);
 	watch_close(s, &s->err);
@@ -363,16 +367,16 @@ static char **build_env(struct rexec_sess *s, GPtrArray *sent)
 }
 
 /*
- * Start the binary; return: 0, or -errno for the EXEC reply.  The child
- * reports a failure before execve() over a close-on-exec pipe, so that
- * its errno (a missing binary, a cwd it may not enter) reaches the
- * client.
+ * Fork the binary's process; return: 0, or -errno for the EXEC reply.
+ * The child reports a failure before execve() (a missing binary, a cwd
+ * the caller may not enter) as an errno on a close-on-exec pipe, which
+ * the loop reads (sess_started()): a child stuck on the way, in a hung
+ * filesystem say, holds up only its own connection.
  */
 static int sess_spawn(struct rexec_sess *s, struct rexec_spawn *sp)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
-	int ep[2] = { -1, -1 }, fds[3], e = 0, ret;
-	ssize_t n;
+	int ep[2] = { -1, -1 }, fds[3], e, ret;
 	pid_t pid;
 
 	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) ||
@@ -390,21 +394,10 @@ static int sess_spawn(struct rexec_sess *s, struct rexec_spawn *sp)
 	}
 	if (!pid)
 		spawn_child(s, sp, fds, ep[1]);
-	close(ep[1]);
-	ep[1] = -1;
-	do
-		n = read(ep[0], &e, sizeof(e));
-	while (n < 0 && errno == EINTR);
-	if (n > 0) {
-		waitpid(pid, NULL, 0);
-		ret = n == sizeof(e) && e > 0 && e <= QTFS_ERRNO_MAX ?
-		      -e : -EIO;
-		goto out_close;
-	}
 	s->pidfd.fd = syscall(SYS_pidfd_open, pid, 0);
 	if (s->pidfd.fd < 0) {
 		ret = -errno;
-		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		goto out_close;
 	}
@@ -412,10 +405,12 @@ static int sess_spawn(struct rexec_sess *s, struct rexec_spawn *sp)
 	s->in.fd = in[1];
 	s->out.fd = out[0];
 	s->err.fd = err[0];
-	in[1] = out[0] = err[0] = -1;
+	s->start.fd = ep[0];
+	in[1] = out[0] = err[0] = ep[0] = -1;
 	rexec_set_nonblock(s->in.fd);
 	rexec_set_nonblock(s->out.fd);
 	rexec_set_nonblock(s->err.fd);
+	rexec_set_nonblock(s->start.fd);
 	ret = 0;
 out_close:
 	for (e = 0; e < 2; e++) {
@@ -432,9 +427,9 @@ out_close:
 }
 
 /*
- * EXEC: check everything, then run.  Return: 0 when a reply (success or
- * -errno) is queued, -EPROTO for a malformed request (the connection is
- * closed).
+ * EXEC: check everything, then fork.  Return: 0 when the child is on its
+ * way or an error reply is queued, -EPROTO for a malformed request (the
+ * connection is closed).
  */
 static int sess_exec(struct rexec_sess *s)
 {
@@ -478,22 +473,18 @@ static int sess_exec(struct rexec_sess *s)
 	sp.envp = build_env(s, env);
 	ret = sess_spawn(s, &sp);
 	g_strfreev(sp.envp);
-	if (ret)
-		qt_info("conn %u: uid %u: %s: %s", s->id,
-			(unsigned int)s->uid, sp.path, strerror(-ret));
-	else
-		qt_info("conn %u: uid %u: %s runs as pid %d in %s", s->id,
-			(unsigned int)s->uid, sp.path, s->pid, cwd);
-reply:
-	if (ret) {
-		ret = rexec_send(&s->c, QTFS_REXEC_OP_EXEC, QTFS_HDR_REPLY, 2,
-				 ret, "");
-		s->state = REXEC_ST_DONE;
-	} else {
-		ret = rexec_send(&s->c, QTFS_REXEC_OP_EXEC, QTFS_HDR_REPLY, 2,
-				 0, "d", (uint32_t)s->pid);
-		s->state = REXEC_ST_RUNNING;
+	if (!ret) {
+		qt_debug("conn %u: uid %u: %s forked as pid %d in %s", s->id,
+			 (unsigned int)s->uid, sp.path, s->pid, cwd);
+		s->state = REXEC_ST_STARTING;
+		goto out;
 	}
+	qt_info("conn %u: uid %u: %s: %s", s->id, (unsigned int)s->uid,
+		sp.path, strerror(-ret));
+reply:
+	ret = rexec_send(&s->c, QTFS_REXEC_OP_EXEC, QTFS_HDR_REPLY, 2, ret,
+			 "");
+	s->state = REXEC_ST_DONE;
 out:
 	g_ptr_array_unref(argv);
 	g_ptr_array_unref(env);
@@ -587,6 +578,7 @@ static int sess_frame(struct rexec_sess *s)
 		if (h->id)
 			return -EPROTO;
 		return sess_running(s, h->opcode);
+	case REXEC_ST_STARTING:	/* the client waits for EXEC's reply */
 	case REXEC_ST_DONE:
 		break;
 	}
@@ -664,6 +656,37 @@ static int sess_read_pipe(struct rexec_sess *s, struct rexec_watch *w,
 	return 0;
 }
 
+/*
+ * Did the child reach execve()?  Then EXEC's reply carries its pid; if it
+ * failed before, the errno it reported (it exits, and is reaped later).
+ * Return: 0 or -errno of queueing the reply.
+ */
+static int sess_started(struct rexec_sess *s)
+{
+	ssize_t n;
+	int e = 0;
+
+	do
+		n = read(s->start.fd, &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return 0;
+	watch_close(s, &s->start);
+	if (!n) {
+		qt_info("conn %u: uid %u: pid %d runs", s->id,
+			(unsigned int)s->uid, s->pid);
+		s->state = REXEC_ST_RUNNING;
+		return rexec_send(&s->c, QTFS_REXEC_OP_EXEC, QTFS_HDR_REPLY, 2,
+				  0, "d", (uint32_t)s->pid);
+	}
+	e = n == sizeof(e) && e > 0 && e <= QTFS_ERRNO_MAX ? e : EIO;
+	qt_info("conn %u: uid %u: pid %d cannot run: %s", s->id,
+		(unsigned int)s->uid, s->pid, strerror(e));
+	s->state = REXEC_ST_DONE;
+	return rexec_send(&s->c, QTFS_REXEC_OP_EXEC, QTFS_HDR_REPLY, 2, -e,
+			  "");
+}
+
 /* Has the binary exited?  Then keep its status for EXIT. */
 static void sess_check_exit(struct rexec_sess *s)
 {
@@ -694,6 +717,8 @@ static void sess_pump(struct rexec_sess *s)
 		goto out_free;
 	}
 	if (ret)
+		goto out_free;
+	if (s->state == REXEC_ST_STARTING && sess_started(s))
 		goto out_free;
 	if (s->state == REXEC_ST_RUNNING) {
 		sess_write_stdin(s);
@@ -726,7 +751,9 @@ static void sess_pump(struct rexec_sess *s)
 	watch_set(s, &s->in, s->inbuf->len ? QT_EV_OUT : 0);
 	watch_set(s, &s->out, s->c.tx->len < REXEC_TX_HIGH ? QT_EV_IN : 0);
 	watch_set(s, &s->err, s->c.tx->len < REXEC_TX_HIGH ? QT_EV_IN : 0);
-	watch_set(s, &s->pidfd, s->exited ? 0 : QT_EV_IN);
+	watch_set(s, &s->pidfd,
+		  s->exited || s->state == REXEC_ST_STARTING ? 0 : QT_EV_IN);
+	watch_set(s, &s->start, QT_EV_IN);
 	return;
 out_free:
 	sess_free(s);
@@ -782,7 +809,7 @@ static bool srv_accept(void *ctx, int lfd, unsigned int events)
 	s->srv = srv;
 	s->id = ++srv->next_id;
 	s->sock.fd = fd;
-	s->in.fd = s->out.fd = s->err.fd = s->pidfd.fd = -1;
+	s->in.fd = s->out.fd = s->err.fd = s->pidfd.fd = s->start.fd = -1;
 	s->inbuf = g_byte_array_new();
 	srv->nconns++;
 	srv->sessions = g_list_prepend(srv->sessions, s);
