@@ -784,6 +784,17 @@ static int sess_identify(struct rexec_sess *s, int fd)
 	return 0;
 }
 
+/* Connections of @uid, the one being accepted included. */
+static unsigned long srv_uid_conns(const struct rexec_srv *srv, uid_t uid)
+{
+	unsigned long n = 0;
+	const GList *l;
+
+	for (l = srv->sessions; l; l = l->next)
+		n += ((const struct rexec_sess *)l->data)->uid == uid;
+	return n;
+}
+
 static bool srv_accept(void *ctx, int lfd, unsigned int events)
 {
 	struct rexec_srv *srv = ctx;
@@ -817,6 +828,12 @@ static bool srv_accept(void *ctx, int lfd, unsigned int events)
 	if (ret) {
 		qt_warn("conn %u: no peer credentials: %s", s->id,
 			strerror(-ret));
+		sess_free(s);
+		return true;
+	}
+	if (srv_uid_conns(srv, s->uid) > (srv->max_conns + 1) / 2) {
+		sess_warn(s, "uid %u holds half of --max-conns: refused",
+			  (unsigned int)s->uid);
 		sess_free(s);
 		return true;
 	}
@@ -904,7 +921,8 @@ static void usage(FILE *f)
 		"                      read again on SIGHUP\n"
 		"  --env LIST          environment variables a client may forward,\n"
 		"                      comma-separated, NAME* for a prefix (%s)\n"
-		"  --max-conns N       connections at once, 1..%u (%u)\n"
+		"  --max-conns N       connections at once, 1..%u (%u); one uid may\n"
+		"                      hold half of them (rounded up)\n"
 		"  --log-level LEVEL   ERR WARN INFO DEBUG (INFO)\n"
 		"  --syslog            log to syslog instead of stderr\n"
 		"  --help              this text\n"

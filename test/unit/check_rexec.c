@@ -82,35 +82,38 @@ static ssize_t read_file(const char *path, char *buf, size_t size)
 
 /* --- fixture: one rexec_server per test case ------------------------ */
 
-static void start_server(void)
+/* Start rexec_server on @path with --max-conns @max; wait until it serves. */
+static pid_t start_server(const char *path, const char *max)
 {
 	char wl[PATH_MAX], log[PATH_MAX];
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	pid_t pid;
 	int i, fd;
 
 	pathf(wl, "wl");
 	pathf(log, "server.log");
-	server_pid = fork();
-	ck_assert_int_ge(server_pid, 0);
-	if (!server_pid) {
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		setenv("REXEC_LOG_FILE", log, 1);
-		execl(server_bin, server_bin, "--socket", sock, "--whitelist",
+		execl(server_bin, server_bin, "--socket", path, "--whitelist",
 		      wl, "--env", "TERM,LANG,LC_*,TZ,REXEC_T_*,HOME",
-		      "--log-level", "DEBUG", (char *)NULL);
+		      "--max-conns", max, "--log-level", "DEBUG", (char *)NULL);
 		_exit(127);
 	}
-	strcpy(sun.sun_path, sock);
+	strcpy(sun.sun_path, path);
 	for (i = 0; i < 500; i++) {
 		fd = socket(AF_UNIX, SOCK_STREAM, 0);
 		if (!connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
 			close(fd);
-			return;
+			return pid;
 		}
 		close(fd);
 		msleep(10);
 	}
 	ck_abort_msg("rexec_server did not start (see %s)", log);
+	return -1;
 }
 
 static void setup(void)
@@ -140,7 +143,7 @@ static void setup(void)
 		 "# test whitelist\n\n/bin/sh\n  /usr/bin/cat  \n/usr/bin/env\n"
 		 "/usr/bin/sleep\n/usr/bin/id\n%s/missing\n", base);
 	write_file("wl", wl);
-	start_server();
+	server_pid = start_server(sock, "64");
 }
 
 static void teardown(void)
@@ -614,16 +617,21 @@ END_TEST
 
 /* --- hostile input ----------------------------------------------------- */
 
-static int raw_connect(void)
+static int raw_connect_at(const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct timeval tv = { 5, 0 };
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
-	strcpy(sun.sun_path, sock);
+	strcpy(sun.sun_path, path);
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	return fd;
+}
+
+static int raw_connect(void)
+{
+	return raw_connect_at(sock);
 }
 
 /* One message in @buf; return: its length. */
@@ -851,6 +859,60 @@ START_TEST(idle_connection)
 }
 END_TEST
 
+/*
+ * A connection on @path that says HELLO; return: the fd if the server
+ * answered, -1 if it closed the connection instead.
+ */
+static int hello_at(const char *path)
+{
+	uint8_t buf[256];
+	int fd = raw_connect_at(path);
+
+	send(fd, buf, hello(buf, QTFS_REXEC_MAGIC, QTFS_REXEC_MAJOR),
+	     MSG_NOSIGNAL);
+	if (recv(fd, buf, 36, MSG_WAITALL) == 36)
+		return fd;
+	close(fd);
+	return -1;
+}
+
+/* --max-conns, and one uid's share of it: half, rounded up */
+START_TEST(conn_limits)
+{
+	char path[PATH_MAX];
+	int a, b, c, st;
+	pid_t srv, pid;
+
+	pathf(path, "run/lim.sock");
+	srv = start_server(path, "3");
+	a = hello_at(path);
+	b = hello_at(path);
+	ck_assert_int_ge(a, 0);
+	ck_assert_int_ge(b, 0);
+	ck_assert_int_eq(hello_at(path), -1);
+	if (geteuid() == 0) {
+		/* another uid still gets the rest */
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (!pid) {
+			if (setgid(NOBODY) || setuid(NOBODY))
+				_exit(2);
+			_exit(hello_at(path) >= 0 ? 0 : 1);
+		}
+		ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+		ck_assert_int_eq(WEXITSTATUS(st), 0);
+	}
+	close(a);
+	msleep(100);
+	c = hello_at(path);
+	ck_assert_int_ge(c, 0);
+	close(b);
+	close(c);
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
+}
+END_TEST
+
 /* --- command lines, log file ------------------------------------------- */
 
 static int shell(const char *cmd, char *out, size_t outlen)
@@ -1013,6 +1075,7 @@ static Suite *rexec_suite(void)
 	tcase_set_timeout(th, 60);
 	tcase_add_loop_test(th, hostile_frames, 0, G_N_ELEMENTS(hostile));
 	tcase_add_test(th, idle_connection);
+	tcase_add_test(th, conn_limits);
 	suite_add_tcase(s, th);
 
 	tcase_add_test(tu, envlist);
