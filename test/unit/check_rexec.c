@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -184,10 +185,11 @@ struct run {
 
 /*
  * Start rexec with --socket, --pid-dir, @opts (NULL-terminated: options,
- * BINARY, ARGS) in directory @dir, as @uid unless it is -1.
+ * BINARY, ARGS) in directory @dir, as @uid unless it is -1, with stdin
+ * @tty if it is not -1 (a pipe otherwise).
  */
-static void start(struct run *r, const char *dir, int uid,
-		  const char *const *opts)
+static void start_tty(struct run *r, const char *dir, int uid, int tty,
+		      const char *const *opts)
 {
 	int in[2], out[2], err[2];
 	const char *argv[32];
@@ -210,7 +212,7 @@ static void start(struct run *r, const char *dir, int uid,
 	if (!r->pid) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		signal(SIGPIPE, SIG_DFL);
-		dup2(in[0], 0);
+		dup2(tty >= 0 ? tty : in[0], 0);
 		dup2(out[1], 1);
 		dup2(err[1], 2);
 		close(in[0]);
@@ -233,6 +235,12 @@ static void start(struct run *r, const char *dir, int uid,
 	r->out = out[0];
 	r->err = err[0];
 	fcntl(r->in, F_SETFL, O_NONBLOCK);
+}
+
+static void start(struct run *r, const char *dir, int uid,
+		  const char *const *opts)
+{
+	start_tty(r, dir, uid, -1, opts);
 }
 
 /*
@@ -411,6 +419,48 @@ START_TEST(signal_forwarding)
 	ck_assert_int_eq(pump(&r, NULL, (size_t)-1, NULL), 7);
 	ck_assert_ptr_nonnull(strstr(r.obuf, "got-"));
 	run_free(&r);
+}
+END_TEST
+
+/*
+ * SIGWINCH reaches the binary when rexec's stdin is a terminal, and only
+ * then (the INT after it ends the script either way).
+ */
+START_TEST(winch_forwarding)
+{
+	const char *script =
+		"ulimit -c 0; trap 'echo winch' WINCH; trap 'echo int; exit 7' INT; "
+		"echo ready; while :; do sleep 0.05; done";
+	struct winsize ws = { .ws_row = 33, .ws_col = 99 };
+	int master = -1, slave = -1;
+	struct run r;
+
+	if (_i) {
+		master = posix_openpt(O_RDWR | O_NOCTTY);
+		ck_assert_int_ge(master, 0);
+		ck_assert_int_eq(grantpt(master), 0);
+		ck_assert_int_eq(unlockpt(master), 0);
+		slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+		ck_assert_int_ge(slave, 0);
+		ck_assert_int_eq(ioctl(slave, TIOCSWINSZ, &ws), 0);
+	}
+	start_tty(&r, NULL, -1, slave, OPTS("--cwd", "/", "/bin/sh", "-c",
+					    script));
+	ck_assert_int_eq(pump(&r, NULL, (size_t)-1, "ready\n"), -1);
+	kill(r.pid, SIGWINCH);
+	if (_i)
+		ck_assert_int_eq(pump(&r, NULL, (size_t)-1, "winch\n"), -1);
+	else
+		msleep(300);
+	kill(r.pid, SIGINT);
+	ck_assert_int_eq(pump(&r, NULL, (size_t)-1, NULL), 7);
+	ck_assert_int_eq(strstr(r.obuf, "winch") != NULL, _i);
+	ck_assert_ptr_nonnull(strstr(r.obuf, "int\n"));
+	run_free(&r);
+	if (_i) {
+		close(slave);
+		close(master);
+	}
 }
 END_TEST
 
@@ -1062,6 +1112,7 @@ static Suite *rexec_suite(void)
 			    G_N_ELEMENTS(death_signals));
 	tcase_add_loop_test(tc, signal_forwarding, 0,
 			    G_N_ELEMENTS(fwd_signals));
+	tcase_add_loop_test(tc, winch_forwarding, 0, 2);
 	tcase_add_test(tc, kill_rexec_kills_remote);
 	tcase_add_test(tc, env_allow_list);
 	tcase_add_test(tc, caller_identity);
