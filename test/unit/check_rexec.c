@@ -665,6 +665,44 @@ START_TEST(whitelist)
 }
 END_TEST
 
+/* Poll until rexec of @binary exits with @code; return: whether it did. */
+static bool runs_with(const char *binary, int code)
+{
+	struct run r;
+	int i, rc;
+
+	for (i = 0; i < 100; i++) {
+		rc = run(&r, "", 0, OPTS("--cwd", "/", binary));
+		run_free(&r);
+		if (rc == code)
+			return true;
+		msleep(20);
+	}
+	return false;
+}
+
+/* SIGHUP reads the whitelist again; a bad file keeps the old list. */
+START_TEST(whitelist_reload)
+{
+	char wl[PATH_MAX], saved[PATH_MAX], cmd[3 * PATH_MAX + 64];
+
+	pathf(wl, "wl");
+	pathf(saved, "wl.saved");
+	snprintf(cmd, sizeof(cmd), "cp %s %s && echo /usr/bin/true >> %s",
+		 wl, saved, wl);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(kill(server_pid, SIGHUP), 0);
+	ck_assert(runs_with("/usr/bin/true", 0));
+	write_file("wl", "relative/path\n");
+	ck_assert_int_eq(kill(server_pid, SIGHUP), 0);
+	msleep(200);
+	ck_assert(runs_with("/usr/bin/true", 0));
+	ck_assert_int_eq(rename(saved, wl), 0);
+	ck_assert_int_eq(kill(server_pid, SIGHUP), 0);
+	ck_assert(runs_with("/usr/bin/true", REXEC_EXIT_DENIED));
+}
+END_TEST
+
 /* --- hostile input ----------------------------------------------------- */
 
 static int raw_connect_at(const char *path)
@@ -1118,6 +1156,7 @@ static Suite *rexec_suite(void)
 	tcase_add_test(tc, caller_identity);
 	tcase_add_test(tc, working_directory);
 	tcase_add_test(tc, whitelist);
+	tcase_add_test(tc, whitelist_reload);
 	tcase_add_test(tc, command_line);
 	tcase_add_test(tc, log_file);
 	suite_add_tcase(s, tc);
