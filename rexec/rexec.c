@@ -41,6 +41,8 @@ extern char **environ;
 /**
  * struct rexec_cli - the client
  * @sock:      path of rexec_server's socket on this host
+ * @remote:    --remote-socket: its path on the other host, reached
+ *             through udsproxyd without a qtfs mount; NULL: use @sock
  * @cwd:       --cwd: working directory on the server, or NULL
  * @mountinfo: mountinfo to translate the working directory with
  * @pid_dir:   directory of the pid-map files
@@ -61,6 +63,7 @@ extern char **environ;
  */
 struct rexec_cli {
 	const char *sock;
+	const char *remote;
 	const char *cwd;
 	const char *mountinfo;
 	const char *pid_dir;
@@ -153,6 +156,11 @@ static int cli_connect(struct rexec_cli *r)
 	struct timeval tv = { REXEC_REPLY_TIMEOUT, 0 };
 	int fd, ret;
 
+	if (r->remote && !qtfs_path_is_normal(r->remote, strlen(r->remote))) {
+		qt_err("--remote-socket %s: not an absolute, normalised path",
+		       r->remote);
+		return -EINVAL;
+	}
 	if (strlen(r->sock) >= sizeof(sun.sun_path)) {
 		qt_err("--socket %s: too long for a unix socket", r->sock);
 		return -ENAMETOOLONG;
@@ -161,16 +169,24 @@ static int cli_connect(struct rexec_cli *r)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	/* libudsproxy's connect(): the qtfs mount's socket, or a local one */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
-		ret = -errno;
-		qt_err("cannot reach rexec_server at %s: %s", r->sock,
-		       strerror(-ret));
-		close(fd);
-		return ret;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		goto fail;
+	if (r->remote) {
+		if (udsproxy_connect(fd, r->remote))
+			goto fail;
+	} else if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		/* libudsproxy's connect(): a socket on a qtfs mount goes
+		 * through udsproxyd, any other is connected to here */
+		goto fail;
 	}
 	return rexec_conn_init(&r->c, fd);
+fail:
+	ret = -errno;
+	qt_err("cannot reach rexec_server at %s%s: %s",
+	       r->remote ? r->remote : r->sock,
+	       r->remote ? " through udsproxyd" : "", strerror(-ret));
+	close(fd);
+	return ret;
 }
 
 /* Wait for the reply @op, id @id (blocking); return: 0 or -errno. */
@@ -525,6 +541,10 @@ static void usage(FILE *f)
 		"options:\n"
 		"  --socket PATH      rexec_server's socket (%s); on a qtfs mount it\n"
 		"                     is reached through udsproxyd, else directly\n"
+		"  --remote-socket PATH  rexec_server's socket by its path on the other\n"
+		"                     host, reached through udsproxyd (no qtfs mount\n"
+		"                     of it needed; $QTFS_UDSPROXYD_SOCKET names\n"
+		"                     udsproxyd's socket)\n"
 		"  --cwd DIR          working directory on the server (default: the\n"
 		"                     current directory, translated through its qtfs\n"
 		"                     mount)\n"
@@ -546,6 +566,7 @@ static int parse_cli(int argc, char **argv, struct rexec_cli *r)
 {
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "remote-socket", required_argument, NULL, 'r' },
 		{ "cwd", required_argument, NULL, 'c' },
 		{ "env", required_argument, NULL, 'e' },
 		{ "mountinfo", required_argument, NULL, 'M' },
@@ -563,6 +584,9 @@ static int parse_cli(int argc, char **argv, struct rexec_cli *r)
 		switch (c) {
 		case 's':
 			r->sock = optarg;
+			break;
+		case 'r':
+			r->remote = optarg;
 			break;
 		case 'c':
 			r->cwd = optarg;

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -1001,6 +1002,102 @@ START_TEST(conn_limits)
 }
 END_TEST
 
+/* --- through udsproxyd ------------------------------------------------- */
+
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+static int free_port(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	close(fd);
+	return ntohs(sin.sin_port);
+}
+
+/* udsproxyd @name listening on @lport for the peer on @pport. */
+static pid_t start_udsproxyd(const char *name, int lport, int pport)
+{
+	char bin[PATH_MAX], usock[PATH_MAX], wl[PATH_MAX], log[PATH_MAX];
+	char lp[16], pp[16];
+	struct stat sb;
+	pid_t pid;
+	int i, fd;
+
+	strcpy(bin, server_bin);
+	strcpy(strrchr(bin, '/'), "/../ipc/udsproxyd");
+	snprintf(usock, sizeof(usock), "%s/%s.sock", base, name);
+	snprintf(log, sizeof(log), "%s/%s.log", base, name);
+	pathf(wl, "qtwl");
+	snprintf(lp, sizeof(lp), "%d", lport);
+	snprintf(pp, sizeof(pp), "%d", pport);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		dup2(fd, 2);
+		execl(bin, bin, "--socket", usock, "--whitelist", wl,
+		      "--log-level", "DEBUG", "1", "127.0.0.1", lp,
+		      "127.0.0.1", pp, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 500 && stat(usock, &sb); i++)
+		msleep(10);
+	ck_assert_msg(i < 500, "udsproxyd %s did not start (see %s)", name,
+		      log);
+	return pid;
+}
+
+/*
+ * The original transport: rexec on "host B" reaches rexec_server's
+ * socket on "host A" through two udsproxyd over TCP loopback; A's
+ * udsproxyd connects to rexec_server as the caller, so the binary runs
+ * as the caller.
+ */
+START_TEST(through_udsproxyd)
+{
+	char wl[3 * PATH_MAX], bsock[PATH_MAX], expect[32];
+	int pa = free_port(), pb = free_port();
+	pid_t a, b;
+	struct run r;
+
+	snprintf(wl, sizeof(wl), "[Mount]\nPath=%s\n[Udsconnect]\nPath=%s/run\n",
+		 base, base);
+	write_file("qtwl", wl);
+	a = start_udsproxyd("a", pa, pb);
+	b = start_udsproxyd("b", pb, pa);
+	pathf(bsock, "b.sock");
+	setenv("QTFS_UDSPROXYD_SOCKET", bsock, 1);
+	ck_assert_int_eq(run(&r, "across", 6,
+			     OPTS("--remote-socket", sock, "--cwd", "/",
+				  "/bin/sh", "-c", "cat; exit 3")), 3);
+	ck_assert_str_eq(r.obuf, "across");
+	run_free(&r);
+	if (geteuid() == 0) {
+		start(&r, "/", NOBODY, OPTS("--remote-socket", sock, "--cwd",
+					    "/", "/usr/bin/id", "-u"));
+		ck_assert_int_eq(pump(&r, "", 0, NULL), 0);
+		snprintf(expect, sizeof(expect), "%d\n", NOBODY);
+		ck_assert_str_eq(r.obuf, expect);
+		run_free(&r);
+	}
+	/* a path udsproxyd's whitelist does not cover */
+	ck_assert_int_eq(run(&r, "", 0, OPTS("--remote-socket", "/run/none.sock",
+					     "--cwd", "/", "/usr/bin/id")),
+			 REXEC_EXIT_FAILURE);
+	ck_assert_ptr_nonnull(strstr(r.ebuf, "through udsproxyd"));
+	run_free(&r);
+	kill(a, SIGKILL);
+	kill(b, SIGKILL);
+	waitpid(a, NULL, 0);
+	waitpid(b, NULL, 0);
+}
+END_TEST
+
 /* --- command lines, log file ------------------------------------------- */
 
 static int shell(const char *cmd, char *out, size_t outlen)
@@ -1159,6 +1256,7 @@ static Suite *rexec_suite(void)
 	tcase_add_test(tc, whitelist_reload);
 	tcase_add_test(tc, command_line);
 	tcase_add_test(tc, log_file);
+	tcase_add_test(tc, through_udsproxyd);
 	suite_add_tcase(s, tc);
 
 	tcase_add_unchecked_fixture(th, setup, teardown);
