@@ -226,6 +226,9 @@ static void sess_free(struct rexec_sess *s)
 		qt_info("conn %u: killing process group %d: connection closed",
 			s->id, s->pid);
 		kill(-s->pid, SIGKILL);
+		/* a child not yet through setsid() is in no group of its own */
+		if (!s->exited)
+			kill(s->pid, SIGKILL);
 	}
 	if (s->pid > 0 && !s->exited) {
 		watch_set(s, &s->pidfd, 0);
