@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 #include "libudsproxy.h"
 #include "qt_evloop.h"
@@ -58,6 +59,9 @@ extern char **environ;
  * @in_eof:    stdin reached end of file (EOF sent)
  * @out_gone:  stdout cannot be written any more: drop what comes
  * @tty:       stdin is a terminal
+ * @want_pty:  --tty 1, --no-tty 0, neither -1 (a pseudo-terminal if
+ *             @tty)
+ * @pty:       the binary runs on a pseudo-terminal on the server
  * @status:    rexec's exit code, once known
  * @done:      EXIT arrived or the connection failed
  */
@@ -78,6 +82,8 @@ struct rexec_cli {
 	bool in_eof;
 	bool out_gone;
 	bool tty;
+	int want_pty;
+	bool pty;
 	int status;
 	bool done;
 };
@@ -111,6 +117,74 @@ static int write_all(int fd, const void *buf, size_t len)
 		len -= n;
 	}
 	return 0;
+}
+
+/* --- the terminal --------------------------------------------------- */
+
+/*
+ * While the binary runs on a pseudo-terminal, rexec's terminal is raw:
+ * every key goes to the remote terminal, whose line discipline echoes,
+ * edits and turns ^C into SIGINT.  Its modes from before are here, in
+ * globals because a signal handler restores them too.
+ */
+static struct termios tty_saved;
+static volatile sig_atomic_t tty_raw;
+
+/*
+ * Signals that would end rexec with its terminal raw (the forwarded ones
+ * are blocked and read from a signalfd, SIGPIPE is ignored).
+ */
+static const int tty_fatal_signals[] = {
+	SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGPWR,
+	SIGXCPU, SIGXFSZ, SIGSYS, SIGTRAP, SIGSTKFLT, SIGABRT, SIGSEGV,
+	SIGBUS, SIGFPE, SIGILL,
+};
+
+static void tty_restore(void)
+{
+	if (!tty_raw)
+		return;
+	tcsetattr(STDIN_FILENO, TCSADRAIN, &tty_saved);
+	tty_raw = 0;
+}
+
+/* Async-signal-safe: restore, then die of @sig as rexec would have. */
+static void tty_fatal(int sig)
+{
+	if (tty_raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &tty_saved);
+	tty_raw = 0;
+	/* SA_RESETHAND | SA_NODEFER: the default action, at once */
+	raise(sig);
+}
+
+/* Put stdin's terminal in raw mode until tty_restore() or a signal. */
+static void tty_make_raw(void)
+{
+	struct sigaction sa = { .sa_handler = tty_fatal,
+				.sa_flags = SA_RESETHAND | SA_NODEFER };
+	struct sigaction old;
+	struct termios raw;
+	unsigned int i;
+
+	if (tcgetattr(STDIN_FILENO, &tty_saved)) {
+		qt_warn("cannot read the terminal's modes: %s",
+			strerror(errno));
+		return;
+	}
+	/* a signal rexec's caller made it ignore stays ignored */
+	for (i = 0; i < G_N_ELEMENTS(tty_fatal_signals); i++)
+		if (!sigaction(tty_fatal_signals[i], NULL, &old) &&
+		    old.sa_handler == SIG_DFL)
+			sigaction(tty_fatal_signals[i], &sa, NULL);
+	raw = tty_saved;
+	cfmakeraw(&raw);
+	tty_raw = 1;
+	if (tcsetattr(STDIN_FILENO, TCSADRAIN, &raw)) {
+		tty_raw = 0;
+		qt_warn("cannot put the terminal in raw mode: %s",
+			strerror(errno));
+	}
 }
 
 /* --- setting up ----------------------------------------------------- */
@@ -264,8 +338,14 @@ static int cli_start(struct rexec_cli *r, int argc, char **argv,
 		goto out;
 	}
 	rexec_recv_done(&r->c);
+	if (r->pty && minor < 1) {
+		qt_warn("rexec_server speaks rexec %u.%u, without pseudo-terminals: the binary's stdio are pipes",
+			major, minor);
+		r->pty = false;
+	}
 	ret = rexec_send(&r->c, QTFS_REXEC_OP_EXEC, 0, 2, 0, "dhhsBB",
-			 r->tty ? QTFS_REXEC_TTY : 0, ws.ws_row, ws.ws_col,
+			 (r->tty ? QTFS_REXEC_TTY : 0) |
+			 (r->pty ? QTFS_REXEC_PTY : 0), ws.ws_row, ws.ws_col,
 			 cwd, args->data, args->len, env->data, env->len);
 	if (!ret)
 		ret = cli_reply(r, QTFS_REXEC_OP_EXEC, 2);
@@ -539,6 +619,10 @@ static void usage(FILE *f)
 		"is rexec's (128+N for a death by signal N).\n"
 		"\n"
 		"options:\n"
+		"  -t, --tty          run BINARY on a pseudo-terminal on the server (the\n"
+		"                     default when stdin is a terminal, which is then\n"
+		"                     raw until rexec ends)\n"
+		"  -T, --no-tty       no pseudo-terminal: pipes, stderr apart\n"
 		"  --socket PATH      rexec_server's socket (%s); on a qtfs mount it\n"
 		"                     is reached through udsproxyd, else directly\n"
 		"  --remote-socket PATH  rexec_server's socket by its path on the other\n"
@@ -572,6 +656,8 @@ static int parse_cli(int argc, char **argv, struct rexec_cli *r)
 		{ "mountinfo", required_argument, NULL, 'M' },
 		{ "pid-dir", required_argument, NULL, 'p' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "tty", no_argument, NULL, 't' },
+		{ "no-tty", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -580,8 +666,15 @@ static int parse_cli(int argc, char **argv, struct rexec_cli *r)
 	int c;
 
 	/* "+": options end at BINARY, whose own options are its own */
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+htT", longopts, NULL)) != -1) {
 		switch (c) {
+		case 't':
+			r->want_pty = 1;
+			break;
+		case 'T':
+			r->want_pty = 0;
+			break;
+
 		case 's':
 			r->sock = optarg;
 			break;
@@ -634,6 +727,7 @@ int main(int argc, char **argv)
 		.sock = REXEC_SOCK_DEFAULT,
 		.mountinfo = "/proc/self/mountinfo",
 		.pid_dir = REXEC_PID_DIR_DEFAULT,
+		.want_pty = -1,
 		.errfd = STDERR_FILENO,
 		.sigfd = -1,
 		.c.fd = -1,
@@ -657,6 +751,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	r.tty = isatty(STDIN_FILENO);
+	r.pty = r.want_pty < 0 ? r.tty : r.want_pty;
 	if (cli_cwd(&r, cwd, sizeof(cwd)) || cli_connect(&r)) {
 		ret = REXEC_EXIT_FAILURE;
 		goto out;
@@ -675,12 +770,15 @@ int main(int argc, char **argv)
 	for (i = 0; i < G_N_ELEMENTS(rexec_fwd_signals); i++)
 		sigaddset(&set, rexec_fwd_signals[i]);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (r.pty && r.tty)
+		tty_make_raw();
 	pidmap = pidmap_create(r.pid_dir, ret);
 	ret = cli_run(&r);
 	if (pidmap)
 		unlink(pidmap);
 	g_free(pidmap);
 out:
+	tty_restore();
 	rexec_conn_destroy(&r.c);
 	if (r.env)
 		g_ptr_array_unref(r.env);

@@ -22,11 +22,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include "qt_evloop.h"
@@ -100,16 +102,22 @@ struct rexec_watch {
  * @gid:     caller's gid
  * @groups:  caller's supplementary groups (SO_PEERGROUPS)
  * @ngroups: entries in @groups
+ * @minor:   the protocol minor both sides speak (the smaller one)
+ * @flags:   %QTFS_REXEC_* flags of EXEC
  * @pid:     the binary's pid (and process group), 0 before it runs
+ * @ptm:     master of its pseudo-terminal (%QTFS_REXEC_PTY), else -1
  * @sock:    watch of the connection (@c.fd)
- * @in:      the binary's stdin pipe, our end
- * @out:     its stdout pipe, our end
- * @err:     its stderr pipe, our end
+ * @in:      the binary's stdin pipe, our end (on a pseudo-terminal: a
+ *           duplicate of @ptm)
+ * @out:     its stdout pipe, our end (a duplicate of @ptm)
+ * @err:     its stderr pipe, our end (none on a pseudo-terminal)
  * @pidfd:   pidfd of the binary: readable when it exits
  * @start:   the child's error pipe: end of file once execve() worked, an
  *           errno if something before it failed
  * @inbuf:   stdin bytes received and not yet written to @in
  * @in_eof:  the client sent EOF on stdin
+ * @in_line: the last stdin byte did not end a line (what a terminal's
+ *           end of file has to take into account)
  * @status:  wait status once @pidfd said the binary exited
  * @exited:  @status is valid
  * @timer:   id of the setup timer, 0 once EXEC arrived
@@ -123,10 +131,14 @@ struct rexec_sess {
 	gid_t gid;
 	gid_t *groups;
 	int ngroups;
+	uint16_t minor;
+	uint32_t flags;
 	pid_t pid;
+	int ptm;
 	struct rexec_watch sock, in, out, err, pidfd, start;
 	GByteArray *inbuf;
 	bool in_eof;
+	bool in_line;
 	int status;
 	bool exited;
 	int timer;
@@ -251,6 +263,8 @@ static void sess_free(struct rexec_sess *s)
 	watch_close(s, &s->in);
 	watch_close(s, &s->out);
 	watch_close(s, &s->err);
+	if (s->ptm >= 0)
+		close(s->ptm);
 	watch_set(s, &s->sock, 0);
 	rexec_conn_destroy(&s->c);
 	qt_evloop_del(srv->loop, s->timer);
@@ -290,9 +304,10 @@ struct rexec_spawn {
 /*
  * The child: only async-signal-safe calls from here to execve().  Its own
  * session and process group (signals and the kill at teardown reach
- * everything it starts), the pipes as fds 0-2, the caller's identity,
- * the working directory, and the binary.  Failures go to @errfd as an
- * errno.
+ * everything it starts), with the pseudo-terminal as its controlling
+ * terminal if it has one, the pipes or the terminal as fds 0-2, the
+ * caller's identity, the working directory, and the binary.  Failures
+ * go to @errfd as an errno.
  */
 static void __attribute__((noreturn))
 spawn_child(const struct rexec_sess *s, const struct rexec_spawn *sp,
@@ -305,6 +320,8 @@ spawn_child(const struct rexec_sess *s, const struct rexec_spawn *sp,
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	setsid();
+	if (s->ptm >= 0 && ioctl(fds[0], TIOCSCTTY, 0))
+		goto fail;
 	for (i = 0; i < 3; i++)
 		if (dup2(fds[i], i) < 0)
 			goto fail;
@@ -370,26 +387,67 @@ static char **build_env(struct rexec_sess *s, GPtrArray *sent)
 }
 
 /*
- * Fork the binary's process; return: 0, or -errno for the EXEC reply.
- * The child reports a failure before execve() (a missing binary, a cwd
- * the caller may not enter) as an errno on a close-on-exec pipe, which
- * the loop reads (sess_started()): a child stuck on the way, in a hung
- * filesystem say, holds up only its own connection.
+ * A pseudo-terminal for the binary, @rows x @cols (0 0: the kernel's
+ * default), its slave owned by the caller as a login's is.  The master
+ * goes to @s->ptm and, duplicated, to @in[1] and @out[0], the slave to
+ * @in[0] (the child's fds 0-2).  Return: 0 or -errno.
  */
-static int sess_spawn(struct rexec_sess *s, struct rexec_spawn *sp)
+static int sess_openpty(struct rexec_sess *s, uint16_t rows, uint16_t cols,
+			int in[2], int out[2])
+{
+	struct winsize ws = { .ws_row = rows, .ws_col = cols };
+	int ptm;
+
+	ptm = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (ptm < 0)
+		return -errno;
+	s->ptm = ptm;
+	if (grantpt(ptm) || unlockpt(ptm) ||
+	    ioctl(ptm, TIOCSWINSZ, &ws))
+		return -errno;
+	/* the peer of this master, not a path another could swap */
+	in[0] = ioctl(ptm, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (in[0] < 0)
+		return -errno;
+	if (geteuid() == 0 && fchown(in[0], s->uid, -1))
+		return -errno;
+	in[1] = fcntl(ptm, F_DUPFD_CLOEXEC, 0);
+	out[0] = fcntl(ptm, F_DUPFD_CLOEXEC, 0);
+	if (in[1] < 0 || out[0] < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Fork the binary's process; return: 0, or -errno for the EXEC reply.
+ * Its stdio are three pipes, or one pseudo-terminal with
+ * %QTFS_REXEC_PTY.  The child reports a failure before execve() (a
+ * missing binary, a cwd the caller may not enter) as an errno on a
+ * close-on-exec pipe, which the loop reads (sess_started()): a child
+ * stuck on the way, in a hung filesystem say, holds up only its own
+ * connection.
+ */
+static int sess_spawn(struct rexec_sess *s, struct rexec_spawn *sp,
+		      uint16_t rows, uint16_t cols)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
 	int ep[2] = { -1, -1 }, fds[3], e, ret;
 	pid_t pid;
 
-	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) ||
-	    pipe2(err, O_CLOEXEC) || pipe2(ep, O_CLOEXEC)) {
+	if (s->flags & QTFS_REXEC_PTY)
+		ret = sess_openpty(s, rows, cols, in, out);
+	else if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) ||
+		 pipe2(err, O_CLOEXEC))
 		ret = -errno;
+	else
+		ret = 0;
+	if (ret || pipe2(ep, O_CLOEXEC)) {
+		ret = ret ?: -errno;
 		goto out_close;
 	}
 	fds[0] = in[0];
-	fds[1] = out[1];
-	fds[2] = err[1];
+	fds[1] = s->ptm >= 0 ? in[0] : out[1];
+	fds[2] = s->ptm >= 0 ? in[0] : err[1];
 	pid = fork();
 	if (pid < 0) {
 		ret = -errno;
@@ -410,9 +468,11 @@ static int sess_spawn(struct rexec_sess *s, struct rexec_spawn *sp)
 	s->err.fd = err[0];
 	s->start.fd = ep[0];
 	in[1] = out[0] = err[0] = ep[0] = -1;
+	/* the duplicates of a master share its O_NONBLOCK */
 	rexec_set_nonblock(s->in.fd);
 	rexec_set_nonblock(s->out.fd);
-	rexec_set_nonblock(s->err.fd);
+	if (s->err.fd >= 0)
+		rexec_set_nonblock(s->err.fd);
 	rexec_set_nonblock(s->start.fd);
 	ret = 0;
 out_close:
@@ -446,7 +506,10 @@ static int sess_exec(struct rexec_sess *s)
 
 	ret = rexec_args(&s->c, "dhhsBB", &flags, &rows, &cols, &cwd, &argb,
 			 &alen, &envb, &elen);
+	/* a pseudo-terminal is 1.1's; a size needs a terminal */
 	if (ret || (flags & ~QTFS_REXEC_FLAGS_MASK) ||
+	    ((flags & QTFS_REXEC_PTY) && s->minor < 1) ||
+	    (!(flags & (QTFS_REXEC_TTY | QTFS_REXEC_PTY)) && (rows || cols)) ||
 	    alen > QTFS_REXEC_ARGS_MAX || elen > QTFS_REXEC_ARGS_MAX ||
 	    rexec_strv_parse(argb, alen, QTFS_REXEC_ARGC_MAX, argv) ||
 	    rexec_strv_parse(envb, elen, QTFS_REXEC_ARGC_MAX, env) ||
@@ -454,6 +517,7 @@ static int sess_exec(struct rexec_sess *s)
 		ret = -EPROTO;
 		goto out;
 	}
+	s->flags = flags;
 	sp.path = g_ptr_array_index(argv, 0);
 	sp.cwd = cwd;
 	if (!qtfs_path_is_normal(cwd, strlen(cwd))) {
@@ -474,11 +538,12 @@ static int sess_exec(struct rexec_sess *s)
 	g_ptr_array_add(argv, NULL);
 	sp.argv = (char **)argv->pdata;
 	sp.envp = build_env(s, env);
-	ret = sess_spawn(s, &sp);
+	ret = sess_spawn(s, &sp, rows, cols);
 	g_strfreev(sp.envp);
 	if (!ret) {
-		qt_debug("conn %u: uid %u: %s forked as pid %d in %s", s->id,
-			 (unsigned int)s->uid, sp.path, s->pid, cwd);
+		qt_debug("conn %u: uid %u: %s forked as pid %d in %s%s", s->id,
+			 (unsigned int)s->uid, sp.path, s->pid, cwd,
+			 s->ptm >= 0 ? " on a pseudo-terminal" : "");
 		s->state = REXEC_ST_STARTING;
 		goto out;
 	}
@@ -509,15 +574,48 @@ static int sess_hello(struct rexec_sess *s)
 		return -EPROTONOSUPPORT;
 	}
 	s->state = REXEC_ST_EXEC;
+	s->minor = minor < QTFS_REXEC_MINOR ? minor : QTFS_REXEC_MINOR;
 	return rexec_send(&s->c, QTFS_REXEC_OP_HELLO, QTFS_HDR_REPLY, 1, 0,
 			  "dhhd", QTFS_REXEC_MAGIC, QTFS_REXEC_MAJOR,
 			  QTFS_REXEC_MINOR, QTFS_REXEC_MSG_MAX);
 }
 
+/*
+ * The end of file of stdin on a pseudo-terminal, which cannot be closed
+ * for the binary: what typing it would do.  In canonical mode that is
+ * the EOF character, twice after a partial line (the first ends the
+ * line); a terminal in raw mode has no end of file and gets nothing.
+ */
+static void sess_pty_eof(struct rexec_sess *s)
+{
+	struct termios t;
+
+	if (tcgetattr(s->ptm, &t) || !(t.c_lflag & ICANON) ||
+	    t.c_cc[VEOF] == _POSIX_VDISABLE)
+		return;
+	g_byte_array_append(s->inbuf, &t.c_cc[VEOF], 1);
+	if (s->in_line)
+		g_byte_array_append(s->inbuf, &t.c_cc[VEOF], 1);
+}
+
+/* WINSIZE: the terminal's new size, or SIGWINCH without a terminal. */
+static void sess_winsize(struct rexec_sess *s, uint16_t rows, uint16_t cols)
+{
+	struct winsize ws = { .ws_row = rows, .ws_col = cols };
+
+	if (s->exited)
+		return;
+	/* the kernel signals the terminal's foreground group if it changed */
+	if (s->ptm >= 0)
+		ioctl(s->ptm, TIOCSWINSZ, &ws);
+	else
+		kill(-s->pid, SIGWINCH);
+}
+
 /* DATA, EOF, SIGNAL, WINSIZE while the binary runs. */
 static int sess_running(struct rexec_sess *s, uint16_t op)
 {
-	const void *data;
+	const uint8_t *data;
 	uint32_t len, sig;
 	uint16_t rows, cols;
 	uint8_t stream;
@@ -531,12 +629,15 @@ static int sess_running(struct rexec_sess *s, uint16_t op)
 		/* a binary that closed its stdin gets nothing more */
 		if (s->in.fd >= 0)
 			g_byte_array_append(s->inbuf, data, len);
+		s->in_line = data[len - 1] != '\n' && data[len - 1] != '\r';
 		return 0;
 	case QTFS_REXEC_OP_EOF:
 		if (rexec_args(&s->c, "b", &stream) ||
 		    stream != QTFS_REXEC_STDIN || s->in_eof)
 			return -EPROTO;
 		s->in_eof = true;
+		if (s->ptm >= 0 && s->in.fd >= 0)
+			sess_pty_eof(s);
 		return 0;
 	case QTFS_REXEC_OP_SIGNAL:
 		if (rexec_args(&s->c, "d", &sig))
@@ -550,10 +651,10 @@ static int sess_running(struct rexec_sess *s, uint16_t op)
 			kill(-s->pid, sig);
 		return 0;
 	case QTFS_REXEC_OP_WINSIZE:
-		if (rexec_args(&s->c, "hh", &rows, &cols))
+		if (rexec_args(&s->c, "hh", &rows, &cols) ||
+		    !(s->flags & (QTFS_REXEC_TTY | QTFS_REXEC_PTY)))
 			return -EPROTO;
-		if (!s->exited)
-			kill(-s->pid, SIGWINCH);
+		sess_winsize(s, rows, cols);
 		return 0;
 	}
 	return -EPROTO;
@@ -824,6 +925,7 @@ static bool srv_accept(void *ctx, int lfd, unsigned int events)
 	s->id = ++srv->next_id;
 	s->sock.fd = fd;
 	s->in.fd = s->out.fd = s->err.fd = s->pidfd.fd = s->start.fd = -1;
+	s->ptm = -1;
 	s->inbuf = g_byte_array_new();
 	srv->nconns++;
 	srv->sessions = g_list_prepend(srv->sessions, s);

@@ -7,6 +7,12 @@
  * Changelog:
  *   1.0: initial protocol (unreleased): HELLO, EXEC, DATA, EOF, SIGNAL,
  *        WINSIZE, EXIT.
+ *   1.1: EXEC flag %QTFS_REXEC_PTY: the binary runs on a pseudo-terminal
+ *        whose window size WINSIZE sets; EXEC's rows and columns must be
+ *        0 unless a terminal flag is set, WINSIZE comes only after such
+ *        an EXEC.  A 1.1 client sets %QTFS_REXEC_PTY only if the
+ *        server's HELLO said minor >= 1, a server accepts it only if the
+ *        client's did.
  *
  * Framing:
  *   Every message is a &struct qtfs_hdr of include/uapi/qtfs_proto.h and a
@@ -24,7 +30,9 @@
  *         connection then ends).
  *   C->S  DATA (stdin), EOF (stdin), SIGNAL, WINSIZE, all id 0
  *   S->C  DATA (stdout, stderr), EOF (stdout, stderr), all id 0, and last
- *         EXIT (id 0), after which the server closes the connection.
+ *         EXIT (id 0), after which the server closes the connection.  On
+ *         a pseudo-terminal (%QTFS_REXEC_PTY) stdout carries everything
+ *         the terminal outputs and there is no stderr.
  * The identity the binary runs as is the connection's SO_PEERCRED and
  * SO_PEERGROUPS, never anything in a message.  A receiver closes the
  * connection on anything else; the server kills the binary then.
@@ -37,7 +45,7 @@
 
 #define QTFS_REXEC_MAGIC	0x58455251	/* "QREX" read as LE bytes */
 #define QTFS_REXEC_MAJOR	1
-#define QTFS_REXEC_MINOR	0
+#define QTFS_REXEC_MINOR	1
 
 /* Largest DATA blob. */
 #define QTFS_REXEC_DATA_MAX	(64U << 10)
@@ -58,7 +66,8 @@
 
 /* EXEC flags */
 #define QTFS_REXEC_TTY		0x0001	/* rexec's stdin is a terminal */
-#define QTFS_REXEC_FLAGS_MASK	QTFS_REXEC_TTY
+#define QTFS_REXEC_PTY		0x0002	/* run on a pseudo-terminal (1.1) */
+#define QTFS_REXEC_FLAGS_MASK	(QTFS_REXEC_TTY | QTFS_REXEC_PTY)
 
 /* EXIT kinds */
 #define QTFS_REXEC_EXITED	0	/* value: exit status 0..255 */
@@ -69,7 +78,8 @@
  * @QTFS_REXEC_OP_HELLO:   "dhhd" %QTFS_REXEC_MAGIC, major, minor, max
  *                         message size; the reply has the same format
  * @QTFS_REXEC_OP_EXEC:    "dhhsBB" %QTFS_REXEC_* flags, terminal rows and
- *                         columns (0 without a terminal), absolute working
+ *                         columns (both 0 unless %QTFS_REXEC_TTY or
+ *                         %QTFS_REXEC_PTY is set), absolute working
  *                         directory on the server, argv and environment as
  *                         NUL-terminated strings back to back (argv[0] is
  *                         the binary's absolute path; entries "NAME=value");
@@ -82,8 +92,12 @@
  * @QTFS_REXEC_OP_SIGNAL:  "d" signal number: SIGHUP, SIGINT, SIGQUIT or
  *                         SIGTERM, delivered to the binary's process group;
  *                         no reply
- * @QTFS_REXEC_OP_WINSIZE: "hh" rows, columns of rexec's terminal, changed;
- *                         the binary's process group gets SIGWINCH; no reply
+ * @QTFS_REXEC_OP_WINSIZE: "hh" rows, columns of rexec's terminal, changed,
+ *                         only after an EXEC with %QTFS_REXEC_TTY or
+ *                         %QTFS_REXEC_PTY: the pseudo-terminal gets the
+ *                         size (and the kernel sends SIGWINCH), or without
+ *                         one the binary's process group gets SIGWINCH;
+ *                         no reply
  * @QTFS_REXEC_OP_EXIT:    "dd" %QTFS_REXEC_EXITED or %QTFS_REXEC_KILLED and
  *                         the status or signal; the server's last message
  * @__QTFS_REXEC_OP_MAX:   sentinel

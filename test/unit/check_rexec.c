@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include "qtfs_proto.h"
@@ -84,20 +85,27 @@ static ssize_t read_file(const char *path, char *buf, size_t size)
 
 /* --- fixture: one rexec_server per test case ------------------------ */
 
-/* Start rexec_server on @path with --max-conns @max; wait until it serves. */
-static pid_t start_server(const char *path, const char *max)
+/*
+ * Start rexec_server on @path with --max-conns @max and the whitelist
+ * file @wlname, after @prep (if any) in its process; wait until it
+ * serves.
+ */
+static pid_t start_server_with(const char *path, const char *max,
+			       const char *wlname, void (*prep)(void))
 {
 	char wl[PATH_MAX], log[PATH_MAX];
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	pid_t pid;
 	int i, fd;
 
-	pathf(wl, "wl");
+	pathf(wl, wlname);
 	pathf(log, "server.log");
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (!pid) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (prep)
+			prep();
 		setenv("REXEC_LOG_FILE", log, 1);
 		execl(server_bin, server_bin, "--socket", path, "--whitelist",
 		      wl, "--env", "TERM,LANG,LC_*,TZ,REXEC_T_*,HOME",
@@ -116,6 +124,11 @@ static pid_t start_server(const char *path, const char *max)
 	}
 	ck_abort_msg("rexec_server did not start (see %s)", log);
 	return -1;
+}
+
+static pid_t start_server(const char *path, const char *max)
+{
+	return start_server_with(path, max, "wl", NULL);
 }
 
 static void setup(void)
@@ -143,7 +156,8 @@ static void setup(void)
 	ck_assert_int_eq(mkdir(p, 0755), 0);
 	snprintf(wl, sizeof(wl),
 		 "# test whitelist\n\n/bin/sh\n  /usr/bin/cat  \n/usr/bin/env\n"
-		 "/usr/bin/sleep\n/usr/bin/id\n%s/missing\n", base);
+		 "/usr/bin/sleep\n/usr/bin/id\n/usr/bin/tty\n/usr/bin/stty\n"
+		 "%s/missing\n", base);
 	write_file("wl", wl);
 	server_pid = start_server(sock, "64");
 }
@@ -187,7 +201,9 @@ struct run {
 /*
  * Start rexec with --socket, --pid-dir, @opts (NULL-terminated: options,
  * BINARY, ARGS) in directory @dir, as @uid unless it is -1, with stdin
- * @tty if it is not -1 (a pipe otherwise).
+ * @tty if it is not -1 (a pipe otherwise).  @tty becomes the controlling
+ * terminal of rexec's own session, so that a resize signals it as a
+ * terminal's size change signals a shell.
  */
 static void start_tty(struct run *r, const char *dir, int uid, int tty,
 		      const char *const *opts)
@@ -213,6 +229,8 @@ static void start_tty(struct run *r, const char *dir, int uid, int tty,
 	if (!r->pid) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		signal(SIGPIPE, SIG_DFL);
+		if (tty >= 0 && (setsid() < 0 || ioctl(tty, TIOCSCTTY, 0)))
+			_exit(97);
 		dup2(tty >= 0 ? tty : in[0], 0);
 		dup2(out[1], 1);
 		dup2(err[1], 2);
@@ -424,8 +442,9 @@ START_TEST(signal_forwarding)
 END_TEST
 
 /*
- * SIGWINCH reaches the binary when rexec's stdin is a terminal, and only
- * then (the INT after it ends the script either way).
+ * Without a pseudo-terminal (-T), SIGWINCH reaches the binary when
+ * rexec's stdin is a terminal, and only then (the INT after it ends the
+ * script either way).
  */
 START_TEST(winch_forwarding)
 {
@@ -445,8 +464,8 @@ START_TEST(winch_forwarding)
 		ck_assert_int_ge(slave, 0);
 		ck_assert_int_eq(ioctl(slave, TIOCSWINSZ, &ws), 0);
 	}
-	start_tty(&r, NULL, -1, slave, OPTS("--cwd", "/", "/bin/sh", "-c",
-					    script));
+	start_tty(&r, NULL, -1, slave, OPTS("-T", "--cwd", "/", "/bin/sh",
+					    "-c", script));
 	ck_assert_int_eq(pump(&r, NULL, (size_t)-1, "ready\n"), -1);
 	kill(r.pid, SIGWINCH);
 	if (_i)
@@ -462,6 +481,157 @@ START_TEST(winch_forwarding)
 		close(slave);
 		close(master);
 	}
+}
+END_TEST
+
+/* --- pseudo-terminal ------------------------------------------------- */
+
+/* A pty for rexec's stdin, @rows x @cols; the test keeps the master. */
+static void open_pty(int *master, int *slave, unsigned short rows,
+		     unsigned short cols)
+{
+	struct winsize ws = { .ws_row = rows, .ws_col = cols };
+
+	*master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	ck_assert_int_ge(*master, 0);
+	ck_assert_int_eq(grantpt(*master), 0);
+	ck_assert_int_eq(unlockpt(*master), 0);
+	*slave = open(ptsname(*master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	ck_assert_int_ge(*slave, 0);
+	ck_assert_int_eq(ioctl(*slave, TIOCSWINSZ, &ws), 0);
+}
+
+static bool same_modes(const struct termios *a, const struct termios *b)
+{
+	return a->c_iflag == b->c_iflag && a->c_oflag == b->c_oflag &&
+	       a->c_cflag == b->c_cflag && a->c_lflag == b->c_lflag &&
+	       !memcmp(a->c_cc, b->c_cc, sizeof(a->c_cc));
+}
+
+/* Run rexec with stdin @tty to the end; return: its exit code. */
+static int run_tty(struct run *r, int tty, const char *const *opts)
+{
+	start_tty(r, NULL, -1, tty, opts);
+	return pump(r, NULL, (size_t)-1, NULL);
+}
+
+/*
+ * With stdin a terminal the binary runs on a pseudo-terminal of the
+ * terminal's size (output with the terminal's CR LF), -T keeps pipes,
+ * -t asks for one without a terminal; the terminal's modes are back
+ * after each.
+ */
+START_TEST(pty_session)
+{
+	struct termios before, after;
+	int master, slave;
+	struct run r;
+
+	open_pty(&master, &slave, 33, 99);
+	ck_assert_int_eq(tcgetattr(slave, &before), 0);
+	ck_assert_int_eq(run_tty(&r, slave, OPTS("--cwd", "/",
+						 "/usr/bin/tty")), 0);
+	ck_assert_msg(!strncmp(r.obuf, "/dev/pts/", 9) &&
+		      strstr(r.obuf, "\r\n"), "tty said '%s'", r.obuf);
+	run_free(&r);
+	ck_assert_int_eq(run_tty(&r, slave, OPTS("--cwd", "/", "/usr/bin/stty",
+						 "size")), 0);
+	ck_assert_str_eq(r.obuf, "33 99\r\n");
+	run_free(&r);
+	ck_assert_int_eq(tcgetattr(slave, &after), 0);
+	ck_assert(same_modes(&before, &after));
+	/* pipes: no terminal on the server */
+	ck_assert_int_eq(run_tty(&r, slave, OPTS("-T", "--cwd", "/",
+						 "/usr/bin/tty")), 1);
+	ck_assert_str_eq(r.obuf, "not a tty\n");
+	run_free(&r);
+	ck_assert_int_eq(run(&r, "", 0, OPTS("--cwd", "/", "/usr/bin/tty")),
+			 1);
+	run_free(&r);
+	/* -t without a terminal: size 0 0, and stdin's end of file is the
+	 * terminal's EOF character, after the partial line too */
+	ck_assert_int_eq(run(&r, "", 0, OPTS("-t", "--cwd", "/",
+					     "/usr/bin/tty")), 0);
+	ck_assert_int_eq(strncmp(r.obuf, "/dev/pts/", 9), 0);
+	run_free(&r);
+	ck_assert_int_eq(run(&r, "ab\ncd", 5, OPTS("--tty", "--cwd", "/",
+						   "/bin/sh", "-c",
+						   "cat >/dev/null; echo end")),
+			 0);
+	ck_assert_ptr_nonnull(strstr(r.obuf, "end\r\n"));
+	run_free(&r);
+	ck_assert_int_eq(tcgetattr(slave, &after), 0);
+	ck_assert(same_modes(&before, &after));
+	close(slave);
+	close(master);
+}
+END_TEST
+
+/*
+ * A resize of rexec's terminal reaches the remote terminal (the kernel
+ * there signals the binary), keys reach it raw (^C is the remote
+ * terminal's SIGINT), and the modes are restored at the end.
+ */
+START_TEST(pty_resize_and_keys)
+{
+	const char *script =
+		"trap 'stty size' WINCH; trap 'echo int; exit 7' INT; "
+		"echo ready; while :; do sleep 0.05; done";
+	struct winsize ws = { .ws_row = 40, .ws_col = 120 };
+	struct termios before, during, after;
+	int master, slave;
+	struct run r;
+
+	open_pty(&master, &slave, 33, 99);
+	ck_assert_int_eq(tcgetattr(slave, &before), 0);
+	start_tty(&r, NULL, -1, slave, OPTS("--cwd", "/", "/bin/sh", "-c",
+					    script));
+	ck_assert_int_eq(pump(&r, NULL, (size_t)-1, "ready\r\n"), -1);
+	ck_assert_int_eq(tcgetattr(slave, &during), 0);
+	ck_assert_msg(!(during.c_lflag & (ICANON | ECHO | ISIG)),
+		      "rexec's terminal is not raw");
+	ck_assert_int_eq(ioctl(master, TIOCSWINSZ, &ws), 0);
+	ck_assert_int_eq(pump(&r, NULL, (size_t)-1, "40 120\r\n"), -1);
+	ck_assert_int_eq(write(master, "\003", 1), 1);
+	ck_assert_int_eq(pump(&r, NULL, (size_t)-1, NULL), 7);
+	ck_assert_ptr_nonnull(strstr(r.obuf, "int\r\n"));
+	ck_assert_int_eq(tcgetattr(slave, &after), 0);
+	ck_assert(same_modes(&before, &after));
+	run_free(&r);
+	close(slave);
+	close(master);
+}
+END_TEST
+
+/*
+ * The terminal's modes come back however rexec ends: a forwarded
+ * signal ends the binary (and rexec with its status), another kills
+ * rexec itself.
+ */
+static const int pty_end_signals[] = { SIGTERM, SIGUSR1, SIGALRM };
+
+START_TEST(pty_restore_on_signal)
+{
+	struct termios before, during, after;
+	int sig = pty_end_signals[_i];
+	int master, slave, rc;
+	struct run r;
+
+	open_pty(&master, &slave, 24, 80);
+	ck_assert_int_eq(tcgetattr(slave, &before), 0);
+	start_tty(&r, NULL, -1, slave, OPTS("--cwd", "/", "/bin/sh", "-c",
+					    "echo ready; exec sleep 1000"));
+	ck_assert_int_eq(pump(&r, NULL, (size_t)-1, "ready\r\n"), -1);
+	ck_assert_int_eq(tcgetattr(slave, &during), 0);
+	ck_assert(!same_modes(&before, &during));
+	kill(r.pid, sig);
+	rc = pump(&r, NULL, (size_t)-1, NULL);
+	ck_assert_int_eq(rc, sig == SIGTERM ? 128 + SIGTERM : 1000 + sig);
+	ck_assert_int_eq(tcgetattr(slave, &after), 0);
+	ck_assert(same_modes(&before, &after));
+	run_free(&r);
+	close(slave);
+	close(master);
 }
 END_TEST
 
@@ -745,13 +915,23 @@ static uint32_t hello(uint8_t *buf, uint32_t magic, uint16_t major)
 		   0, QTFS_REXEC_MSG_MAX);
 }
 
-/* An EXEC of /usr/bin/sleep 1000 in /, with @args_nul trailing NUL. */
-static uint32_t exec_msg(uint8_t *buf, uint32_t flags, bool args_nul)
+/*
+ * An EXEC of /usr/bin/sleep 1000 in /, with @args_nul trailing NUL, a
+ * window of @rows rows and 80 columns if @rows is not 0.
+ */
+static uint32_t exec_msg_rows(uint8_t *buf, uint32_t flags, bool args_nul,
+			      uint16_t rows)
 {
 	static const char args[] = "/usr/bin/sleep\0" "1000";
 
-	return msg(buf, 1024, QTFS_REXEC_OP_EXEC, 0, 2, "dhhsBB", flags, 0, 0,
-		   "/", args, (uint32_t)sizeof(args) - !args_nul, "", 0);
+	return msg(buf, 1024, QTFS_REXEC_OP_EXEC, 0, 2, "dhhsBB", flags, rows,
+		   rows ? 80 : 0, "/", args,
+		   (uint32_t)sizeof(args) - !args_nul, "", 0);
+}
+
+static uint32_t exec_msg(uint8_t *buf, uint32_t flags, bool args_nul)
+{
+	return exec_msg_rows(buf, flags, args_nul, 0);
 }
 
 enum { PRE_NONE, PRE_HELLO, PRE_EXEC };
@@ -786,6 +966,9 @@ static const struct {
 	{ "DATA after EOF", PRE_EXEC },
 	{ "EXIT from the client", PRE_EXEC },
 	{ "DATA with an id", PRE_EXEC },
+	{ "pseudo-terminal asked by a 1.0 client", PRE_HELLO },
+	{ "window size without a terminal", PRE_HELLO },
+	{ "WINSIZE without a terminal", PRE_EXEC },
 };
 
 static void send_all(int fd, const void *buf, size_t len)
@@ -915,6 +1098,17 @@ START_TEST(hostile_frames)
 	case 19:
 		n = msg(buf, sizeof(buf), QTFS_REXEC_OP_DATA, 0, 5, "bB",
 			QTFS_REXEC_STDIN, "x", 1);
+		break;
+	case 20:
+		/* hello() says minor 0: the flag is not its protocol's */
+		n = exec_msg(buf, QTFS_REXEC_PTY, true);
+		break;
+	case 21:
+		n = exec_msg_rows(buf, 0, true, 24);
+		break;
+	case 22:
+		n = msg(buf, sizeof(buf), QTFS_REXEC_OP_WINSIZE, 0, 0, "hh",
+			24, 80);
 		break;
 	}
 	send_all(fd, buf, n);
@@ -1248,6 +1442,10 @@ static Suite *rexec_suite(void)
 	tcase_add_loop_test(tc, signal_forwarding, 0,
 			    G_N_ELEMENTS(fwd_signals));
 	tcase_add_loop_test(tc, winch_forwarding, 0, 2);
+	tcase_add_test(tc, pty_session);
+	tcase_add_test(tc, pty_resize_and_keys);
+	tcase_add_loop_test(tc, pty_restore_on_signal, 0,
+			    G_N_ELEMENTS(pty_end_signals));
 	tcase_add_test(tc, kill_rexec_kills_remote);
 	tcase_add_test(tc, env_allow_list);
 	tcase_add_test(tc, caller_identity);
