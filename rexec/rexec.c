@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 #include "libudsproxy.h"
 #include "qt_evloop.h"
@@ -36,8 +38,9 @@
 
 extern char **environ;
 
-/* Seconds rexec_server may take to answer HELLO and EXEC. */
+/* Seconds rexec_server may take to answer HELLO and EXEC, each. */
 #define REXEC_REPLY_TIMEOUT	30
+#define REXEC_REPLY_TIMEOUT_MAX	3600
 
 /**
  * struct rexec_cli - the client
@@ -47,6 +50,8 @@ extern char **environ;
  * @cwd:       --cwd: working directory on the server, or NULL
  * @mountinfo: mountinfo to translate the working directory with
  * @pid_dir:   directory of the pid-map files
+ * @timeout:   --reply-timeout: seconds to wait for each of the HELLO
+ *             and EXEC replies
  * @env:       environment allow-list
  * @c:         the connection
  * @loop:      event loop
@@ -71,6 +76,7 @@ struct rexec_cli {
 	const char *cwd;
 	const char *mountinfo;
 	const char *pid_dir;
+	unsigned int timeout;
 	GPtrArray *env;
 	struct rexec_conn c;
 	struct qt_evloop *loop;
@@ -226,8 +232,6 @@ static int cli_cwd(struct rexec_cli *r, char *out, size_t outlen)
 static int cli_connect(struct rexec_cli *r)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	/* the HELLO and EXEC replies; later reads wait in the loop */
-	struct timeval tv = { REXEC_REPLY_TIMEOUT, 0 };
 	int fd, ret;
 
 	if (r->remote && !qtfs_path_is_normal(r->remote, strlen(r->remote))) {
@@ -243,8 +247,6 @@ static int cli_connect(struct rexec_cli *r)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
-		goto fail;
 	if (r->remote) {
 		if (udsproxy_connect(fd, r->remote))
 			goto fail;
@@ -253,6 +255,9 @@ static int cli_connect(struct rexec_cli *r)
 		 * through udsproxyd, any other is connected to here */
 		goto fail;
 	}
+	/* the replies wait in poll() with a deadline, then in the loop */
+	if (rexec_set_nonblock(fd))
+		goto fail;
 	return rexec_conn_init(&r->c, fd);
 fail:
 	ret = -errno;
@@ -263,18 +268,43 @@ fail:
 	return ret;
 }
 
-/* Wait for the reply @op, id @id (blocking); return: 0 or -errno. */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Send what is queued and wait for the reply @op, id @id, for at most
+ * --reply-timeout seconds (a server that neither reads nor answers
+ * cannot hold rexec); return: 0 or -errno.
+ */
 static int cli_reply(struct rexec_cli *r, uint16_t op, uint64_t id)
 {
+	int64_t end = now_ms() + (int64_t)r->timeout * 1000, left;
+	struct pollfd p = { .fd = r->c.fd };
 	int ret;
 
-	ret = rexec_flush(&r->c);
-	if (!ret)
-		ret = rexec_recv(&r->c);
-	/* a blocking socket says "no more for now" only at SO_RCVTIMEO */
-	if (ret == 0)
-		ret = -ETIMEDOUT;
-	else if (ret == -ENODATA)
+	for (;;) {
+		ret = rexec_flush(&r->c);
+		if (!ret)
+			ret = rexec_recv(&r->c);
+		if (ret)
+			break;
+		left = end - now_ms();
+		if (left <= 0) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		p.events = POLLIN | (r->c.tx->len ? POLLOUT : 0);
+		if (poll(&p, 1, left) < 0 && errno != EINTR) {
+			ret = -errno;
+			break;
+		}
+	}
+	if (ret == -ENODATA)
 		ret = -ECONNRESET;
 	if (ret < 0)
 		return ret;
@@ -331,6 +361,12 @@ static int cli_start(struct rexec_cli *r, int argc, char **argv,
 		     rexec_args(&r->c, "dhhd", &magic, &major, &minor, &max) ||
 		     magic != QTFS_REXEC_MAGIC || major != QTFS_REXEC_MAJOR))
 		ret = -EPROTONOSUPPORT;
+	if (ret == -ETIMEDOUT) {
+		qt_err("%s: rexec_server did not answer HELLO within %u s",
+		       r->sock, r->timeout);
+		ret = -REXEC_EXIT_FAILURE;
+		goto out;
+	}
 	if (ret) {
 		qt_err("%s: no rexec %u.x server: %s", r->sock,
 		       QTFS_REXEC_MAJOR, strerror(-ret));
@@ -351,6 +387,12 @@ static int cli_start(struct rexec_cli *r, int argc, char **argv,
 		ret = cli_reply(r, QTFS_REXEC_OP_EXEC, 2);
 	if (!ret && !r->c.hdr.error && rexec_args(&r->c, "d", &pid))
 		ret = -EPROTO;
+	if (ret == -ETIMEDOUT) {
+		qt_err("%s: rexec_server did not answer EXEC within %u s",
+		       r->sock, r->timeout);
+		ret = -REXEC_EXIT_FAILURE;
+		goto out;
+	}
 	if (ret) {
 		qt_err("%s: connection to rexec_server failed: %s", r->sock,
 		       strerror(-ret));
@@ -560,7 +602,6 @@ static int cli_run(struct rexec_cli *r)
 	r->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	r->loop = qt_evloop_new();
 	if (r->sigfd < 0 || !r->loop ||
-	    rexec_set_nonblock(r->c.fd) ||
 	    qt_evloop_add_fd(r->loop, r->sigfd, QT_EV_IN, cli_signal_event,
 			     r) < 0) {
 		qt_err("cannot set up the event loop");
@@ -636,13 +677,15 @@ static void usage(FILE *f)
 		"                     NAME* for a prefix (%s)\n"
 		"  --mountinfo FILE   mount table for the translation (/proc/self/mountinfo)\n"
 		"  --pid-dir DIR      pid-map files: DIR/<pid> holds the remote pid (%s)\n"
+		"  --reply-timeout S  seconds to wait for each of rexec_server's\n"
+		"                     answers before the binary runs, 1..%u (%u)\n"
 		"  --log-level LEVEL  ERR WARN INFO DEBUG (WARN)\n"
 		"  --help             this text\n"
 		"\n"
 		"$REXEC_LOG_FILE, if set, receives rexec's own messages.\n"
 		"Exit codes of its own: %d refused, %d not found, %d failure.\n",
 		REXEC_SOCK_DEFAULT, REXEC_ENV_DEFAULT, REXEC_PID_DIR_DEFAULT,
-		REXEC_EXIT_DENIED, REXEC_EXIT_NOTFOUND, REXEC_EXIT_FAILURE);
+		REXEC_REPLY_TIMEOUT_MAX, REXEC_REPLY_TIMEOUT, REXEC_EXIT_DENIED, REXEC_EXIT_NOTFOUND, REXEC_EXIT_FAILURE);
 }
 
 /* Return: 0 to run, 1 after --help, -EINVAL on a bad command line. */
@@ -656,6 +699,7 @@ static int parse_cli(int argc, char **argv, struct rexec_cli *r)
 		{ "mountinfo", required_argument, NULL, 'M' },
 		{ "pid-dir", required_argument, NULL, 'p' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "reply-timeout", required_argument, NULL, 'R' },
 		{ "tty", no_argument, NULL, 't' },
 		{ "no-tty", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
@@ -663,6 +707,8 @@ static int parse_cli(int argc, char **argv, struct rexec_cli *r)
 	};
 	const char *env = REXEC_ENV_DEFAULT;
 	enum qt_log_level level = QT_LOG_WARN;
+	unsigned long v;
+	char *end;
 	int c;
 
 	/* "+": options end at BINARY, whose own options are its own */
@@ -674,7 +720,17 @@ static int parse_cli(int argc, char **argv, struct rexec_cli *r)
 		case 'T':
 			r->want_pty = 0;
 			break;
-
+		case 'R':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || !*optarg || *end || optarg[0] == '-' ||
+			    !v || v > REXEC_REPLY_TIMEOUT_MAX) {
+				qt_err("invalid --reply-timeout '%s': not a number of seconds in 1..%u",
+				       optarg, REXEC_REPLY_TIMEOUT_MAX);
+				return -EINVAL;
+			}
+			r->timeout = v;
+			break;
 		case 's':
 			r->sock = optarg;
 			break;
@@ -727,6 +783,7 @@ int main(int argc, char **argv)
 		.sock = REXEC_SOCK_DEFAULT,
 		.mountinfo = "/proc/self/mountinfo",
 		.pid_dir = REXEC_PID_DIR_DEFAULT,
+		.timeout = REXEC_REPLY_TIMEOUT,
 		.want_pty = -1,
 		.errfd = STDERR_FILENO,
 		.sigfd = -1,

@@ -1196,6 +1196,80 @@ START_TEST(conn_limits)
 }
 END_TEST
 
+/* --- waiting for rexec_server --------------------------------------------- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * --reply-timeout against a fake server that (0) never accepts, (1)
+ * answers HELLO and never EXEC, (2) answers HELLO and never reads an EXEC
+ * larger than the socket's buffer: rexec gives up after the time given.
+ */
+static const char *const timeout_msgs[] = {
+	"did not answer HELLO within 1 s",
+	"did not answer EXEC within 1 s",
+	"did not answer EXEC within 1 s",
+};
+
+START_TEST(reply_timeout)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	static char big[2][120001];
+	uint8_t buf[256];
+	pid_t fake = 0;
+	struct run r;
+	int64_t t0;
+	int lfd, fd;
+
+	pathf(sun.sun_path, "fake.sock");
+	unlink(sun.sun_path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	if (_i) {
+		fake = fork();
+		ck_assert_int_ge(fake, 0);
+		if (!fake) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			fd = accept(lfd, NULL, NULL);
+			if (recv(fd, buf, 36, MSG_WAITALL) != 36)
+				_exit(1);
+			send_all(fd, buf, msg(buf, sizeof(buf),
+					      QTFS_REXEC_OP_HELLO,
+					      QTFS_HDR_REPLY, 1, "dhhd",
+					      QTFS_REXEC_MAGIC,
+					      QTFS_REXEC_MAJOR,
+					      QTFS_REXEC_MINOR,
+					      QTFS_REXEC_MSG_MAX));
+			pause();
+			_exit(0);
+		}
+	}
+	memset(big, 'x', sizeof(big));
+	big[0][sizeof(big[0]) - 1] = big[1][sizeof(big[1]) - 1] = '\0';
+	t0 = now_ms();
+	start(&r, NULL, -1, OPTS("--socket", sun.sun_path, "--reply-timeout",
+				 "1", "--cwd", "/", "/usr/bin/cat",
+				 _i == 2 ? big[0] : "a", _i == 2 ? big[1] : "b"));
+	ck_assert_int_eq(pump(&r, NULL, (size_t)-1, NULL), REXEC_EXIT_FAILURE);
+	ck_assert_int_ge(now_ms() - t0, 900);
+	ck_assert_int_lt(now_ms() - t0, 5000);
+	ck_assert_msg(strstr(r.ebuf, timeout_msgs[_i]), "stderr: %s", r.ebuf);
+	run_free(&r);
+	if (fake) {
+		kill(fake, SIGKILL);
+		waitpid(fake, NULL, 0);
+	}
+	close(lfd);
+}
+END_TEST
+
 /* --- through udsproxyd ------------------------------------------------- */
 
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
@@ -1310,7 +1384,10 @@ static int shell(const char *cmd, char *out, size_t outlen)
 
 START_TEST(command_line)
 {
+	static const char *const bad_timeouts[] = { "0", "3601", "-1", "",
+						    "1s", "99999999999999" };
 	char cmd[4 * PATH_MAX], out[8192], wl[PATH_MAX];
+	unsigned int i;
 
 	snprintf(cmd, sizeof(cmd), "%s --help 2>&1", rexec_bin);
 	ck_assert_int_eq(shell(cmd, out, sizeof(out)), 0);
@@ -1325,6 +1402,14 @@ START_TEST(command_line)
 		 rexec_bin, base);
 	ck_assert_int_eq(shell(cmd, out, sizeof(out)), REXEC_EXIT_FAILURE);
 	ck_assert_ptr_nonnull(strstr(out, "cannot reach rexec_server"));
+	for (i = 0; i < G_N_ELEMENTS(bad_timeouts); i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "%s --socket %s --reply-timeout '%s' --cwd / /bin/sh 2>&1",
+			 rexec_bin, sock, bad_timeouts[i]);
+		ck_assert_int_eq(shell(cmd, out, sizeof(out)),
+				 REXEC_EXIT_FAILURE);
+		ck_assert_ptr_nonnull(strstr(out, "invalid --reply-timeout"));
+	}
 
 	snprintf(cmd, sizeof(cmd), "%s --help 2>&1", server_bin);
 	ck_assert_int_eq(shell(cmd, out, sizeof(out)), 0);
@@ -1462,6 +1547,7 @@ static Suite *rexec_suite(void)
 	tcase_add_loop_test(th, hostile_frames, 0, G_N_ELEMENTS(hostile));
 	tcase_add_test(th, idle_connection);
 	tcase_add_test(th, conn_limits);
+	tcase_add_loop_test(th, reply_timeout, 0, G_N_ELEMENTS(timeout_msgs));
 	suite_add_tcase(s, th);
 
 	tcase_add_test(tu, envlist);
