@@ -10,6 +10,8 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
+#include <ctype.h>
+#include <dirent.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1270,6 +1273,122 @@ START_TEST(reply_timeout)
 }
 END_TEST
 
+/* The pid of a child of @parent, or 0. */
+static pid_t child_of(pid_t parent)
+{
+	char p[300], buf[512], *rp;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = 0;
+	int ppid;
+
+	ck_assert_ptr_nonnull(d);
+	while (!found && (e = readdir(d))) {
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		snprintf(p, sizeof(p), "/proc/%s/stat", e->d_name);
+		if (read_file(p, buf, sizeof(buf)) <= 0)
+			continue;
+		rp = strrchr(buf, ')');
+		if (rp && sscanf(rp + 2, "%*c %d", &ppid) == 1 &&
+		    ppid == parent)
+			found = atoi(e->d_name);
+	}
+	closedir(d);
+	return found;
+}
+
+static int hung_fd = -1;
+static char hung_dir[PATH_MAX];
+
+/*
+ * A mount namespace of its own with a FUSE mount on @hung_dir whose
+ * daemon (the test, holding @fd) never answers, not even INIT: every
+ * lookup below it waits, killably, as on a hung filesystem.
+ */
+static int mount_hung(int fd)
+{
+	char opts[128];
+
+	snprintf(opts, sizeof(opts),
+		 "fd=%d,rootmode=40000,user_id=0,group_id=0", fd);
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("check_rexec", hung_dir, "fuse", MS_NOSUID | MS_NODEV, opts))
+		return -errno;
+	return 0;
+}
+
+static void prep_hung(void)
+{
+	if (mount_hung(hung_fd))
+		_exit(96);
+}
+
+/* Can this host mount FUSE in a namespace of its own? */
+static bool can_mount_hung(void)
+{
+	pid_t pid = fork();
+	int st, fd;
+
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+		_exit(fd < 0 || mount_hung(fd) ? 1 : 0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) && !WEXITSTATUS(st);
+}
+
+/*
+ * A child stuck before execve() (its binary on a hung filesystem) holds
+ * up only its own connection: another rexec runs meanwhile, the stuck
+ * one gives up after --reply-timeout, and the server kills the child.
+ */
+START_TEST(stuck_child)
+{
+	char wl[PATH_MAX + 32], path[PATH_MAX], bin[PATH_MAX + 8];
+	pid_t srv, stuck = 0;
+	struct run a, b;
+	int i;
+
+	pathf(hung_dir, "hung");
+	ck_assert_int_eq(mkdir(hung_dir, 0755), 0);
+	if (geteuid() != 0 || !can_mount_hung()) {
+		fprintf(stderr, "stuck_child: no FUSE mount here (needs root and /dev/fuse): skipped\n");
+		return;
+	}
+	hung_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	ck_assert_int_ge(hung_fd, 0);
+	snprintf(bin, sizeof(bin), "%s/bin", hung_dir);
+	snprintf(wl, sizeof(wl), "%s\n/usr/bin/cat\n", bin);
+	write_file("wl_hung", wl);
+	pathf(path, "run/hung.sock");
+	srv = start_server_with(path, "64", "wl_hung", prep_hung);
+	start(&a, NULL, -1, OPTS("--socket", path, "--reply-timeout", "5",
+				 "--cwd", "/", bin));
+	for (i = 0; i < 500 && !(stuck = child_of(srv)); i++)
+		msleep(10);
+	ck_assert_int_gt(stuck, 0);
+	start(&b, NULL, -1, OPTS("--socket", path, "--cwd", "/",
+				 "/usr/bin/cat"));
+	ck_assert_int_eq(pump(&b, "ok", 2, NULL), 0);
+	ck_assert_str_eq(b.obuf, "ok");
+	run_free(&b);
+	ck_assert_int_eq(waitpid(a.pid, NULL, WNOHANG), 0);
+	ck_assert_int_eq(kill(stuck, 0), 0);
+	ck_assert_int_eq(pump(&a, NULL, (size_t)-1, NULL), REXEC_EXIT_FAILURE);
+	ck_assert_msg(strstr(a.ebuf, "did not answer EXEC within 5 s"),
+		      "stderr: %s", a.ebuf);
+	run_free(&a);
+	ck_assert_msg(gone(stuck), "stuck child %d survived its connection",
+		      stuck);
+	close(hung_fd);
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
+}
+END_TEST
+
 /* --- through udsproxyd ------------------------------------------------- */
 
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
@@ -1548,6 +1667,7 @@ static Suite *rexec_suite(void)
 	tcase_add_test(th, idle_connection);
 	tcase_add_test(th, conn_limits);
 	tcase_add_loop_test(th, reply_timeout, 0, G_N_ELEMENTS(timeout_msgs));
+	tcase_add_test(th, stuck_child);
 	suite_add_tcase(s, th);
 
 	tcase_add_test(tu, envlist);
