@@ -527,6 +527,7 @@ static int run_tty(struct run *r, int tty, const char *const *opts)
 START_TEST(pty_session)
 {
 	struct termios before, after;
+	char expect[32];
 	int master, slave;
 	struct run r;
 
@@ -565,6 +566,17 @@ START_TEST(pty_session)
 	run_free(&r);
 	ck_assert_int_eq(tcgetattr(slave, &after), 0);
 	ck_assert(same_modes(&before, &after));
+	if (geteuid() == 0) {
+		/* the remote terminal belongs to the caller, as a login's */
+		snprintf(expect, sizeof(expect), "\r\n%d\r\n", NOBODY);
+		start_tty(&r, "/", NOBODY, slave,
+			  OPTS("--cwd", "/", "/bin/sh", "-c",
+			       "tty; stat -c %u \"$(tty)\""));
+		ck_assert_int_eq(pump(&r, NULL, (size_t)-1, NULL), 0);
+		ck_assert_msg(!strncmp(r.obuf, "/dev/pts/", 9) &&
+			      strstr(r.obuf, expect), "got '%s'", r.obuf);
+		run_free(&r);
+	}
 	close(slave);
 	close(master);
 }
@@ -1273,6 +1285,70 @@ START_TEST(reply_timeout)
 }
 END_TEST
 
+/*
+ * A 1.0 rexec_server (a fake: HELLO with minor 0, then EXEC refused
+ * with ENOENT unless it asks for a pseudo-terminal, which 1.0 does not
+ * know): rexec with a terminal warns and asks for pipes.
+ */
+START_TEST(old_server_no_pty)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	uint8_t buf[4096];
+	struct qtfs_msg_hdr h;
+	int lfd, fd, master, slave;
+	uint32_t flags;
+	struct qtfs_buf b;
+	struct run r;
+	pid_t fake;
+
+	pathf(sun.sun_path, "old.sock");
+	unlink(sun.sun_path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	fake = fork();
+	ck_assert_int_ge(fake, 0);
+	if (!fake) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fd = accept(lfd, NULL, NULL);
+		if (recv(fd, buf, 36, MSG_WAITALL) != 36)
+			_exit(1);
+		send_all(fd, buf, msg(buf, sizeof(buf), QTFS_REXEC_OP_HELLO,
+				      QTFS_HDR_REPLY, 1, "dhhd",
+				      QTFS_REXEC_MAGIC, QTFS_REXEC_MAJOR, 0,
+				      QTFS_REXEC_MSG_MAX));
+		if (recv(fd, buf, 24, MSG_WAITALL) != 24 ||
+		    qtfs_proto_decode_hdr(buf, &h) || h.len > sizeof(buf) ||
+		    recv(fd, buf + 24, h.len - 24, MSG_WAITALL) !=
+		    (ssize_t)h.len - 24)
+			_exit(1);
+		qtfs_buf_init(&b, buf + 24, h.len - 24);
+		if (qtfs_proto_unpack(&b, "d", &flags))
+			_exit(1);
+		qtfs_buf_init(&b, buf, sizeof(buf));
+		qtfs_proto_begin(&b, QTFS_REXEC_OP_EXEC, QTFS_HDR_REPLY, 2,
+				 flags & QTFS_REXEC_PTY ? -EPROTO : -ENOENT);
+		if (qtfs_proto_end(&b))
+			_exit(1);
+		send_all(fd, buf, b.pos);
+		recv(fd, buf, 1, 0);
+		_exit(0);
+	}
+	open_pty(&master, &slave, 24, 80);
+	start_tty(&r, NULL, -1, slave, OPTS("--socket", sun.sun_path, "--cwd",
+					    "/", "/usr/bin/tty"));
+	ck_assert_int_eq(pump(&r, NULL, (size_t)-1, NULL),
+			 REXEC_EXIT_NOTFOUND);
+	ck_assert_ptr_nonnull(strstr(r.ebuf, "without pseudo-terminals"));
+	run_free(&r);
+	kill(fake, SIGKILL);
+	waitpid(fake, NULL, 0);
+	close(lfd);
+	close(slave);
+	close(master);
+}
+END_TEST
+
 /* The pid of a child of @parent, or 0. */
 static pid_t child_of(pid_t parent)
 {
@@ -1668,6 +1744,7 @@ static Suite *rexec_suite(void)
 	tcase_add_test(th, conn_limits);
 	tcase_add_loop_test(th, reply_timeout, 0, G_N_ELEMENTS(timeout_msgs));
 	tcase_add_test(th, stuck_child);
+	tcase_add_test(th, old_server_no_pty);
 	suite_add_tcase(s, th);
 
 	tcase_add_test(tu, envlist);
