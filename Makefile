@@ -106,6 +106,10 @@ install: kdir
 	install -D -m 755 ipc/libudsproxy.so $(DESTDIR)$(PREFIX)/lib/libudsproxy.so
 	if [ ! -e $(DESTDIR)/etc/qtfs/whitelist ]; then \
 		install -D -m 644 config/qtfs/whitelist $(DESTDIR)/etc/qtfs/whitelist; fi
+	install -D -m 755 rexec/rexec $(DESTDIR)$(PREFIX)/bin/rexec
+	install -D -m 755 rexec/rexec_server $(DESTDIR)$(PREFIX)/bin/rexec_server
+	if [ ! -e $(DESTDIR)/etc/rexec/whitelist ]; then \
+		install -D -m 644 config/rexec/whitelist $(DESTDIR)/etc/rexec/whitelist; fi
 
 clean:
 	$(if $(wildcard $(KDIR)/Makefile),$(foreach d,$(MODULE_DIRS),\
