@@ -61,8 +61,6 @@ static void conn_free(struct uds_conn *c)
 	conn_unwatch(c, &c->lwatch, &c->lwatch_ev);
 	conn_unwatch(c, &c->hwatch, &ev);
 	qt_evloop_del(c->d->loop, c->timer);
-	if (c->hpid > 0)
-		kill(c->hpid, SIGKILL);
 	if (c->hfd >= 0)
 		close(c->hfd);
 	if (c->ufd >= 0)
@@ -147,8 +145,7 @@ static bool conn_timeout(void *ctx)
 		conn_end(c, -ETIMEDOUT);
 		return false;
 	}
-	kill(c->hpid, SIGKILL);
-	c->hpid = 0;
+	/* abandon the helper: it closes what it made when it returns */
 	conn_unwatch(c, &c->hwatch, &ev);
 	close(c->hfd);
 	c->hfd = -1;
@@ -767,7 +764,7 @@ static int conn_remote_connect(struct uds_conn *c)
 	req.path = c->path;
 	req.type = c->type;
 	req.wl = &c->d->wl;
-	ret = uds_helper_start(&req, &c->hfd, &c->hpid);
+	ret = uds_helper_start(c->d, &req, &c->hfd);
 	if (ret)
 		return conn_refuse(c, QTFS_UDS_OP_CONNECT, ret);
 	c->hwatch = qt_evloop_add_fd(c->d->loop, c->hfd, QT_EV_IN,
@@ -792,7 +789,6 @@ static bool conn_helper_event(void *ctx, int fd, unsigned int events)
 
 	(void)events;
 	ret = uds_helper_result(fd, &sock);
-	c->hpid = 0;
 	c->hwatch = 0;
 	close(c->hfd);
 	c->hfd = -1;

@@ -4,19 +4,29 @@
  *
  * udsproxyd runs as root; a connect must be checked against the caller's
  * rights instead, and the server program's SO_PEERCRED must show the
- * caller.  So a forked helper takes the caller's groups, gid and uid (a
+ * caller.  So a helper thread takes the caller's groups, gid and uid (a
  * non-root uid drops every capability), resolves the path beneath the
  * export with openat2(RESOLVE_BENEATH), connects through /proc/self/fd
- * and passes the socket back over a socketpair with SCM_RIGHTS.  The
- * helper only makes system calls after fork() (the daemon may have GLib's
- * worker thread), and its socket is non-blocking, so it never waits on the
- * server program; the daemon kills a helper stuck on a hung filesystem.
+ * and passes the socket back over a socketpair with SCM_RIGHTS.
+ *
+ * It is a thread, not a forked process, for the server program's sake:
+ * SO_PEERCRED's pid is the connecting process, and programs look it up
+ * (libvirtd reads its start time from /proc) when they accept, after a
+ * forked helper would have exited.  A thread's pid is udsproxyd's own,
+ * which lives on.  Linux keeps credentials per thread; the raw system
+ * calls change only the calling thread's, where the libc wrappers would
+ * change every thread's.  The thread never switches back: it exits.
+ *
+ * The helper's socket is non-blocking, so it never waits on the server
+ * program; a helper stuck on a hung filesystem is abandoned by the daemon
+ * after UDS_HELPER_TIMEOUT_MS, and closes what it made once it returns.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/openat2.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +82,32 @@ int uds_squash(const struct qtsrv_export_opts *o, struct qtfs_cred *c)
 	return 0;
 }
 
-/* Become the caller: groups first, the uid last (it drops the right). */
+/**
+ * struct uds_helper_job - one connect as the caller, owned by its thread
+ * @creds:   the caller, squashed
+ * @export:  the export's path; @root is its directory
+ * @path:    the socket's absolute path beneath it
+ * @type:    %QTFS_UDS_STREAM or %QTFS_UDS_SEQPACKET
+ * @wl:      the daemon's whitelist, for the recheck (under @wl_lock)
+ * @wl_lock: &uds_daemon.wl_lock
+ * @root:    the export directory, opened by the daemon
+ * @fd:      the thread's end of the socketpair
+ */
+struct uds_helper_job {
+	struct qtfs_cred creds;
+	char export[QTFS_PATH_MAX];
+	char path[QTFS_PATH_MAX];
+	uint32_t type;
+	const struct qtsrv_wl_set *wl;
+	pthread_rwlock_t *wl_lock;
+	int root;
+	int fd;
+};
+
+/*
+ * Become the caller, in this thread only: groups first, the uid last (it
+ * drops the right to change the others).
+ */
 static int uds_helper_become(const struct qtfs_cred *c)
 {
 	gid_t groups[QTFS_NGROUPS_MAX];
@@ -80,9 +115,9 @@ static int uds_helper_become(const struct qtfs_cred *c)
 
 	for (i = 0; i < c->ngroups; i++)
 		groups[i] = c->groups[i];
-	if (setgroups(c->ngroups, groups) ||
-	    setresgid(c->fsgid, c->fsgid, c->fsgid) ||
-	    setresuid(c->fsuid, c->fsuid, c->fsuid))
+	if (syscall(SYS_setgroups, (size_t)c->ngroups, groups) ||
+	    syscall(SYS_setresgid, c->fsgid, c->fsgid, c->fsgid) ||
+	    syscall(SYS_setresuid, c->fsuid, c->fsuid, c->fsuid))
 		return -errno;
 	return 0;
 }
@@ -92,9 +127,10 @@ static int uds_helper_become(const struct qtfs_cred *c)
  * rule?  A symlink beneath the export may lead to a part of it that the
  * rules do not open.
  */
-static int uds_helper_recheck(int fd, const struct qtsrv_wl_set *wl)
+static int uds_helper_recheck(int fd, const struct uds_helper_job *job)
 {
 	char link[64], real[QTFS_PATH_MAX];
+	bool allowed;
 	ssize_t n;
 
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
@@ -104,14 +140,16 @@ static int uds_helper_recheck(int fd, const struct qtsrv_wl_set *wl)
 	if ((size_t)n >= sizeof(real) - 1)
 		return -ENAMETOOLONG;
 	real[n] = '\0';
-	if (!qtfs_path_is_normal(real, n) ||
-	    !qtsrv_wl_match(wl, QT_WL_UDSCONNECT, real))
+	if (!qtfs_path_is_normal(real, n))
 		return -EPERM;
-	return 0;
+	pthread_rwlock_rdlock(job->wl_lock);
+	allowed = qtsrv_wl_match(job->wl, QT_WL_UDSCONNECT, real);
+	pthread_rwlock_unlock(job->wl_lock);
+	return allowed ? 0 : -EPERM;
 }
 
 /* The helper's work; returns the connected socket or -errno. */
-static int uds_helper_connect(const struct uds_helper_req *req, int root)
+static int uds_helper_connect(const struct uds_helper_job *req, int root)
 {
 	struct open_how how = {
 		.flags = O_PATH | O_CLOEXEC,
@@ -136,7 +174,7 @@ static int uds_helper_connect(const struct uds_helper_req *req, int root)
 		return -errno;
 	if (!S_ISSOCK(st.st_mode))
 		return -ECONNREFUSED;
-	ret = uds_helper_recheck(fd, req->wl);
+	ret = uds_helper_recheck(fd, req);
 	if (ret)
 		return ret;
 	type = req->type == QTFS_UDS_SEQPACKET ? SOCK_SEQPACKET : SOCK_STREAM;
@@ -174,50 +212,89 @@ static void uds_helper_send(int fd, int32_t result, int sock)
 		;
 }
 
+/* The helper thread: connect, answer, clean up after itself. */
+static void *uds_helper_thread(void *arg)
+{
+	struct uds_helper_job *job = arg;
+	int ret;
+
+	ret = uds_helper_connect(job, job->root);
+	uds_helper_send(job->fd, ret < 0 ? ret : 0, ret);
+	if (ret >= 0)
+		close(ret);
+	close(job->fd);
+	close(job->root);
+	free(job);
+	return NULL;
+}
+
 /**
- * uds_helper_start() - fork a helper that connects as the caller
+ * uds_helper_start() - start a helper thread that connects as the caller
+ * @d:   the daemon (its whitelist, for the helper's recheck)
  * @req: what to connect to, and as whom
  * @hfd: result: the daemon's end of the helper's socketpair, readable
- *       when the helper is done (see uds_helper_result())
- * @pid: result: the helper's pid (SIGCHLD is ignored: it reaps itself)
+ *       when the helper is done (see uds_helper_result()); closing it
+ *       abandons the helper
  *
  * The export directory is opened here, by the daemon, as the engine
- * mounts it; everything beneath it is resolved as the caller.
+ * mounts it; everything beneath it is resolved as the caller.  The thread
+ * has every signal blocked: the daemon takes its signals in the loop.
  *
- * Return: 0 or -errno (the export cannot be opened, or no fork).
+ * Return: 0 or -errno (the export cannot be opened, or no thread).
  */
-int uds_helper_start(const struct uds_helper_req *req, int *hfd, pid_t *pid)
+int uds_helper_start(struct uds_daemon *d, const struct uds_helper_req *req,
+		     int *hfd)
 {
-	int sp[2], root, ret;
-	pid_t child;
+	struct uds_helper_job *job;
+	sigset_t all, old;
+	pthread_attr_t attr;
+	pthread_t t;
+	int sp[2], ret;
 
-	root = open(req->export, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0)
-		return -errno;
+	job = calloc(1, sizeof(*job));
+	if (!job)
+		return -ENOMEM;
+	job->creds = req->creds;
+	job->type = req->type;
+	job->wl = &d->wl;
+	job->wl_lock = &d->wl_lock;
+	if (strlen(req->export) >= sizeof(job->export) ||
+	    strlen(req->path) >= sizeof(job->path)) {
+		ret = -ENAMETOOLONG;
+		goto out_free;
+	}
+	strcpy(job->export, req->export);
+	strcpy(job->path, req->path);
+	job->root = open(req->export, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (job->root < 0) {
+		ret = -errno;
+		goto out_free;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp)) {
 		ret = -errno;
-		close(root);
-		return ret;
+		goto out_root;
 	}
-	child = fork();
-	if (child < 0) {
-		ret = -errno;
-		close(sp[0]);
-		close(sp[1]);
-		close(root);
-		return ret;
-	}
-	if (!child) {
-		close(sp[0]);
-		ret = uds_helper_connect(req, root);
-		uds_helper_send(sp[1], ret < 0 ? ret : 0, ret);
-		_exit(0);
-	}
-	close(sp[1]);
-	close(root);
+	job->fd = sp[1];
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = -pthread_create(&t, &attr, uds_helper_thread, job);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (ret)
+		goto out_sp;
 	*hfd = sp[0];
-	*pid = child;
 	return 0;
+
+out_sp:
+	close(sp[0]);
+	close(sp[1]);
+out_root:
+	close(job->root);
+out_free:
+	free(job);
+	return ret;
 }
 
 /**

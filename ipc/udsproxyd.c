@@ -264,15 +264,19 @@ static int load_whitelist(struct uds_daemon *d, bool must_exist)
 	if (ret == -ENOENT && !must_exist) {
 		qt_warn("no whitelist %s: every connect from the peer is refused",
 			d->wl_path);
+		pthread_rwlock_wrlock(&d->wl_lock);
 		qtsrv_wl_free(&d->wl);
+		pthread_rwlock_unlock(&d->wl_lock);
 		return 0;
 	}
 	if (ret) {
 		qt_err("%s", err);
 		return ret;
 	}
+	pthread_rwlock_wrlock(&d->wl_lock);
 	qtsrv_wl_free(&d->wl);
 	d->wl = set;
+	pthread_rwlock_unlock(&d->wl_lock);
 	qt_info("whitelist %s: %zu [Udsconnect] paths under %zu [Mount] paths",
 		d->wl_path, qtsrv_wl_count(&set, QT_WL_UDSCONNECT),
 		qtsrv_wl_count(&set, QTSRV_WL_MOUNT));
@@ -443,7 +447,7 @@ int main(int argc, char **argv)
 		.sock = UDS_SOCK_DEFAULT, .wl = UDS_WL_DEFAULT,
 		.max_conns = UDS_CONNS_DEFAULT, .level = QT_LOG_INFO,
 	};
-	struct uds_daemon d = {};
+	struct uds_daemon d = { .wl_lock = PTHREAD_RWLOCK_INITIALIZER };
 	struct uds_listener lloc = { &d, QTFS_UDS_STREAM };
 	struct uds_listener lseq = { &d, QTFS_UDS_SEQPACKET };
 	struct uds_listener llink = { &d, 0 };
@@ -470,9 +474,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (!d.key.len && d.peer.family == AF_INET)
 		qt_warn("TCP links without a key: only the peer address authenticates them");
-	/* a write to a closed socket is an error, not a death; helpers reap */
+	/* a write to a closed socket is an error, not a death */
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGCHLD, SIG_IGN);
 	d.loop = qt_evloop_new();
 	/* signals first: once the socket exists, SIGTERM is a clean stop */
 	if (!d.loop ||
@@ -513,6 +516,7 @@ int main(int argc, char **argv)
 	close(lfd);
 	close(sfd);
 	close(pfd);
+	pthread_rwlock_wrlock(&d.wl_lock);
 	qtsrv_wl_free(&d.wl);
 	explicit_bzero(&d.key, sizeof(d.key));
 	return 0;

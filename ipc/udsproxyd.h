@@ -7,6 +7,7 @@
 #ifndef UDSPROXYD_H
 #define UDSPROXYD_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -45,7 +46,10 @@ struct uds_addr {
  * @peer:      where the peer listens; its address is also the only one
  *             whose links are accepted
  * @key:       pre-shared key (@key.len 0: none)
- * @wl:        whitelist: [Mount] and [Udsconnect] rules
+ * @wl:        whitelist: [Mount] and [Udsconnect] rules; the event loop
+ *             thread replaces it under @wl_lock, helper threads read it
+ *             under @wl_lock
+ * @wl_lock:   protects @wl against a reload while a helper reads it
  * @wl_path:   its file
  * @sock_path: the local socket for libudsproxy.so's stream sockets (its
  *             seqpacket sockets use the same path with ".seqpacket")
@@ -61,6 +65,7 @@ struct uds_daemon {
 	struct uds_addr peer;
 	struct qt_auth_key key;
 	struct qtsrv_wl_set wl;
+	pthread_rwlock_t wl_lock;
 	const char *wl_path;
 	const char *sock_path;
 	unsigned int max_conns;
@@ -134,7 +139,6 @@ struct uds_tx {
  * @timer:      setup or helper timeout, 0 for none
  * @hfd:        the helper's end of its socketpair; -1
  * @hwatch:     its watch
- * @hpid:       the helper's pid, 0 for none
  * @max_msg:    negotiated max message size of the link
  * @keyed:      HELLO authenticated the link
  * @tagged:     frames carry tags (@fmac is set up)
@@ -171,7 +175,6 @@ struct uds_conn {
 	int timer;
 	int hfd;
 	int hwatch;
-	pid_t hpid;
 	uint32_t max_msg;
 	bool keyed;
 	bool tagged;
@@ -207,7 +210,8 @@ struct uds_helper_req {
 	const struct qtsrv_wl_set *wl;
 };
 
-int uds_helper_start(const struct uds_helper_req *req, int *hfd, pid_t *pid);
+int uds_helper_start(struct uds_daemon *d, const struct uds_helper_req *req,
+		     int *hfd);
 int uds_helper_result(int hfd, int *sock);
 int uds_squash(const struct qtsrv_export_opts *o, struct qtfs_cred *c);
 
