@@ -17,7 +17,8 @@ QT_OUT=${QTFS_VM_OUT:-$QT_VM_DIR/out}
 # Packages the harness needs on a fresh Debian 12 host.
 QT_HOST_PKGS=(make gcc libc6-dev perl xz-utils qemu-system-x86 busybox-static
 	linux-headers-amd64 kmod cpio check pkg-config libglib2.0-dev clang
-	libclang-rt-14-dev linux-source-6.1 valgrind sparse)
+	libclang-rt-14-dev linux-source-6.1 valgrind sparse
+	libvirt-daemon libvirt-clients qemu-utils)
 
 # Kernel splats that fail a suite.  Extended regular expressions, matched
 # anywhere in a console line so that output interleaved with user space

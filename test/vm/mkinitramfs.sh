@@ -3,7 +3,7 @@
 #
 # Build the busybox initramfs the qtfs test guests boot.
 #
-# Usage: test/vm/mkinitramfs.sh [--allow-missing] [-o OUTPUT]
+# Usage: test/vm/mkinitramfs.sh [--allow-missing] [--libvirt] [-o OUTPUT]
 #
 # Contents (guest paths):
 #   /bin/busybox + applet links      busybox-static
@@ -17,6 +17,8 @@
 #   /etc/qtfs/whitelist.sample       config/qtfs/whitelist
 #   /usr/share/qtfs/itest.whitelist  test/itest/whitelist, if present
 #   /init                            test/vm/init
+#   with --libvirt: Debian's libvirtd, virsh, their qemu and storage
+#   drivers (directory pools) and qemu-img, unmodified, from the host
 #
 # Without --allow-missing every project artifact (modules, engine) must exist;
 # with it, missing ones are skipped (harness self-tests).  The staging tree
@@ -28,12 +30,14 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 allow_missing=0
+libvirt=0
 out=$QT_OUT/initramfs.cpio
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--allow-missing) allow_missing=1 ;;
+	--libvirt) libvirt=1 ;;
 	-o) out=$2; shift ;;
-	*) qt_die "usage: $0 [--allow-missing] [-o OUTPUT]" ;;
+	*) qt_die "usage: $0 [--allow-missing] [--libvirt] [-o OUTPUT]" ;;
 	esac
 	shift
 done
@@ -43,8 +47,9 @@ kmods=$(qt_kmod_dir)
 stage=$out.d
 rm -rf "$stage"
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,usr/lib,lib,etc/qtfs,usr/share/qtfs,dev,proc,sys,tmp,srv,mnt,run,root,guest}
-mkdir -p "$stage/lib/modules/$krel/extra"
+mkdir -p "$stage/lib/modules/$krel/extra" "$stage/var"
 ln -s lib "$stage/lib64"
+ln -s ../run "$stage/var/run"
 
 missing() {
 	if [[ $allow_missing -eq 1 ]]; then
@@ -162,6 +167,24 @@ if [[ -f $list ]]; then
 	done <"$list"
 fi
 
+# libvirt for the two-guest suite: the daemon loads its drivers as modules
+# at these paths and finds its CPU maps in /usr/share/libvirt.
+if [[ $libvirt -eq 1 ]]; then
+	lvlib=/usr/lib/x86_64-linux-gnu/libvirt
+	# qemu-system-x86_64 (and its TCG module): the qemu driver's
+	# capabilities come from it
+	for f in /usr/sbin/libvirtd /usr/bin/virsh /usr/bin/qemu-img \
+		/usr/bin/qemu-system-x86_64 /usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so \
+		"$lvlib"/connection-driver/libvirt_driver_{qemu,storage}.so \
+		"$lvlib"/storage-backend/libvirt_storage_backend_fs.so; do
+		[[ -f $f ]] || qt_die "$f missing (run test/vm/setup-host.sh)"
+		mkdir -p "$stage$(dirname "$f")"
+		install_bin "$f" "$(dirname "$f")"
+	done
+	mkdir -p "$stage/usr/share/libvirt" "$stage/etc/libvirt"
+	cp -r /usr/share/libvirt/cpu_map "$stage/usr/share/libvirt/"
+fi
+
 # Configuration and guest scripts.
 [[ -f $QT_ROOT/config/qtfs/whitelist ]] &&
 	cp "$QT_ROOT/config/qtfs/whitelist" "$stage/etc/qtfs/whitelist.sample"
@@ -174,6 +197,7 @@ cat >"$stage/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh
 qtfs1:x:1000:1000:qtfs test user 1:/tmp:/bin/sh
 qtfs2:x:1001:1001:qtfs test user 2:/tmp:/bin/sh
+libvirt-qemu:x:64055:64055:libvirt qemu user:/nonexistent:/bin/false
 nobody:x:65534:65534:nobody:/nonexistent:/bin/false
 EOF
 cat >"$stage/etc/group" <<'EOF'
@@ -181,6 +205,8 @@ root:x:0:
 qtfs1:x:1000:
 qtfs2:x:1001:
 qtfsshared:x:1002:qtfs1,qtfs2
+kvm:x:64056:
+libvirt-qemu:x:64055:
 nogroup:x:65534:
 EOF
 printf '127.0.0.1 localhost\n192.0.2.1 qtfs-server\n192.0.2.2 qtfs-client\n' >"$stage/etc/hosts"

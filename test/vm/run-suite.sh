@@ -21,8 +21,9 @@
 #   --stream MODE      console streaming: steps (default), all, demo (no
 #                      ordinary kernel messages)
 # Environment: QTFS_GUEST_PARTS=part,part... runs only those parts of the
-# vsock/tcp suites (see test/vm/guest/single.sh), for focused runs while
-# developing; make check runs them all.
+# vsock/tcp suites and of the client of two (see part() in
+# test/vm/guest/common.sh), for focused runs while developing; make check
+# runs them all.
 #
 # Consoles go to test/vm/out/<suite>[-server|-client].log.  The suite fails
 # on any kernel splat (Oops, WARN, BUG, lockdep, KASAN, hung task, panic...),
@@ -63,6 +64,8 @@ mkdir -p "$QT_OUT"
 trap qt_kill_started EXIT
 [[ -f $(qt_vmlinuz) ]] || qt_die "no kernel image; run test/vm/setup-host.sh"
 if [[ -z $initrd ]]; then
+	# only the two-guest suite runs libvirt (70 MB with its libraries)
+	[[ $suite == two ]] && mk_args+=(--libvirt)
 	initrd=$("$QT_VM_DIR/mkinitramfs.sh" "${mk_args[@]}" -o "$QT_OUT/initramfs-$suite.cpio")
 fi
 QT_INITRD=$initrd
@@ -146,7 +149,8 @@ two_guests() {
 	if qt_find_line "$slog" 'QTFS-SERVER-READY' && kill -0 "$spid" 2>/dev/null; then
 		left=$((timeout_s - (SECONDS - start)))
 		qt_log "suite $suite: server ready after $((SECONDS - start)) s; booting client guest, console in $clog"
-		qt_start_guest "$clog" "$left" "$(qt_guest_args "role=$crole" trans=tcp net=client)" \
+		qt_start_guest "$clog" "$left" "$(qt_guest_args "role=$crole" trans=tcp net=client \
+			${QTFS_GUEST_PARTS:+"arg=$QTFS_GUEST_PARTS"})" \
 			-device virtio-net-pci,netdev=n0,mac=52:54:00:51:00:02 \
 			-netdev "socket,id=n0,connect=127.0.0.1:$port"
 		cpid=$QT_PID

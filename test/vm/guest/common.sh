@@ -30,6 +30,7 @@ MOUNTED=0
 ENGINE_PID=
 PEER_PID=
 ENGINE_PEER=	# the client the engine serves; server_start sets a default
+WL_EXPORTS=	# more [Mount] paths of the engine's whitelist, ;-separated
 
 echo "qtfs-guest: start of role $QTFS_ROLE" >/dev/kmsg
 
@@ -52,6 +53,19 @@ fail() {
 
 skip() {
 	echo "QTFS-STEP SKIP $*"
+}
+
+# part <name>: is this part of the suite to run?  qtfs_test.arg (set from
+# QTFS_GUEST_PARTS on the host) names the parts for a focused run; empty
+# runs them all.  Parts: conform itest fsx hostile-client hostile-server ops
+# ipc lifecycle misconfig peers (single guest); conform itest ipc (the
+# client of two guests; ipc includes libvirt).
+part() {
+	[ -z "$QTFS_ARG" ] && return 0
+	case ",$QTFS_ARG," in
+	*",$1,"*) return 0 ;;
+	esac
+	return 1
 }
 
 # step <name> <command...>: run a command as one counted step.
@@ -146,8 +160,8 @@ write_whitelist() {
 	if [ -f /usr/share/qtfs/itest.whitelist ]; then
 		cp /usr/share/qtfs/itest.whitelist /etc/qtfs/whitelist
 	else
-		printf '[Mount]\nPath=%s;/proc\n[Device]\nPath=%s\n' "$SHARE" "$SHARE" \
-			>/etc/qtfs/whitelist
+		printf '[Mount]\nPath=%s;/proc%s\n[Device]\nPath=%s\n' "$SHARE" \
+			"${WL_EXPORTS:+;$WL_EXPORTS}" "$SHARE" >/etc/qtfs/whitelist
 	fi
 }
 
@@ -437,7 +451,8 @@ kmemleak_check() {
 # Print logs of the daemons, the result line and the kernel log of this run.
 finish() {
 	kmemleak_check
-	for _f in /tmp/engine.log /tmp/testpeer.log /tmp/udsproxyd.log /tmp/udspeer.log; do
+	for _f in /tmp/engine.log /tmp/testpeer.log /tmp/udsproxyd.log /tmp/udspeer.log \
+		/tmp/libvirtd.log /tmp/rexec_server.log; do
 		if [ -s "$_f" ]; then
 			heading "tail of $_f"
 			tail -n 60 "$_f"

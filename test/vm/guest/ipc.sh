@@ -8,6 +8,7 @@
 #                     or 127.0.0.1), the socket programs run in the share
 #   ipc_server_side   two guests, server: udsproxyd and the socket programs
 #   ipc_client_side   two guests, client: udsproxyd and the connect checks
+#                     (the caller stops udsproxyd)
 
 UDS_PORT=12123
 UDS_SOCK=/run/qtfs/udsproxyd.sock
@@ -16,12 +17,14 @@ UDS_PID=
 UDS_ARGS=
 UDS_DIR=$SHARE/uds		# reachable: [Udsconnect]
 UDS_NO=$SHARE/udsno		# beneath the export, not in [Udsconnect]
+UDS_EXPORTS=$SHARE		# udsproxyd's [Mount] (the two-guest server adds
+UDS_ALLOWED=$UDS_DIR		# ... libvirt's directory to both)
 PRELOAD=/usr/lib/libudsproxy.so
 
 # uds_start_cmd LOCAL PEER: udsproxyd with the documented positional line.
 uds_start_cmd() {
 	command -v udsproxyd >/dev/null || { echo "udsproxyd not in image"; return 1; }
-	printf '[Mount]\nPath=%s\n[Udsconnect]\nPath=%s\n' "$SHARE" "$UDS_DIR" >"$UDS_WL"
+	printf '[Mount]\nPath=%s\n[Udsconnect]\nPath=%s\n' "$UDS_EXPORTS" "$UDS_ALLOWED" >"$UDS_WL"
 	UDS_ARGS="--whitelist $UDS_WL 1 $1 $UDS_PORT $2 $UDS_PORT"
 	# shellcheck disable=SC2086
 	udsproxyd $UDS_ARGS >>/tmp/udsproxyd.log 2>&1 &
@@ -165,11 +168,12 @@ ipc_server_side() {
 		step "uds server sockets in the share" uds_sockets_cmd
 }
 
-# ipc_client_side LOCAL PEER: the connect checks across the two guests.
+# ipc_client_side LOCAL PEER: the connect checks across the two guests;
+# udsproxyd keeps running for the libvirt checks.
 ipc_client_side() {
 	heading "cross-host unix sockets: client side"
 	step "udsproxyd 1 $1 $UDS_PORT $2 $UDS_PORT" uds_start_cmd "$1" "$2" || return 1
 	ipc_connect_checks
 	step "uds udsproxyd restart: held connection ends, new ones work" uds_restart_cmd
-	step "udsproxyd stop" uds_stop_cmd
+	return 0
 }

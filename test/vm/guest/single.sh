@@ -20,18 +20,6 @@ fsx_cmd() {
 		rm "$MNT/fsx.file"
 }
 
-# part <name>: is this part of the suite to run?  qtfs_test.arg (set from
-# QTFS_GUEST_PARTS on the host) names the parts for a focused run; empty
-# runs them all.  Parts: conform itest fsx hostile-client hostile-server ops
-# ipc lifecycle misconfig peers.
-part() {
-	[ -z "$QTFS_ARG" ] && return 0
-	case ",$QTFS_ARG," in
-	*",$1,"*) return 0 ;;
-	esac
-	return 1
-}
-
 case $QTFS_TRANS in
 vsock | tcp)
 	server_start "$QTFS_TRANS" 127.0.0.1 &&
