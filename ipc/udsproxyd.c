@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <linux/vm_sockets.h>
 #include <netinet/in.h>
@@ -82,6 +83,8 @@ static void usage(FILE *f)
 		"  --syslog             log to syslog instead of stderr\n"
 		"  -h, --help           this text\n"
 		"\n"
+		"With socket activation (LISTEN_PID, LISTEN_FDS=1) fd 3 is the listener\n"
+		"for the peer's links, bound to LOCAL_CID LOCAL_PORT.\n"
 		"SIGHUP reloads the whitelist; SIGTERM and SIGINT stop the daemon.\n"
 		"See doc/ipc.md.\n",
 		UDS_THREADS_MAX, UDS_SOCK_DEFAULT, UDS_WL_DEFAULT,
@@ -350,6 +353,59 @@ static int listen_link(const struct uds_addr *a)
 	return fd;
 }
 
+/*
+ * The listener for the peer's links handed over by a service manager
+ * (systemd's socket activation: $LISTEN_PID is ours, $LISTEN_FDS is 1,
+ * the socket is fd 3), or -ENOENT when none was.  It must be a listening
+ * stream socket bound to LOCAL_CID LOCAL_PORT of the command line, so
+ * that the command line still says where the daemon listens.
+ */
+static int inherited_link(const struct uds_addr *a)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd = 3, v = 0;
+	socklen_t vlen = sizeof(v);
+	uint32_t addr, port;
+	char *end;
+
+	if (!pid || !fds || strtol(pid, &end, 10) != getpid() || *end)
+		return -ENOENT;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (strcmp(fds, "1")) {
+		qt_err("LISTEN_FDS=%s: expected 1, the listener for the peer's links",
+		       fds);
+		return -EINVAL;
+	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &vlen) || !v ||
+	    ss.ss_family != a->family) {
+		qt_err("LISTEN_FDS: fd 3 is not a listening %s socket",
+		       a->family == AF_INET ? "TCP" : "vsock");
+		return -EINVAL;
+	}
+	if (a->family == AF_INET) {
+		addr = ((struct sockaddr_in *)&ss)->sin_addr.s_addr;
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	} else {
+		addr = ((struct sockaddr_vm *)&ss)->svm_cid;
+		port = ((struct sockaddr_vm *)&ss)->svm_port;
+	}
+	if (addr != a->addr || port != a->port) {
+		qt_err("LISTEN_FDS: fd 3 listens on port %u, not on LOCAL_CID LOCAL_PORT port %u",
+		       port, a->port);
+		return -EINVAL;
+	}
+	if (fcntl(fd, F_SETFL, O_NONBLOCK) || fcntl(fd, F_SETFD, FD_CLOEXEC)) {
+		qt_err("LISTEN_FDS: fd 3: %s", strerror(errno));
+		return -EINVAL;
+	}
+	return fd;
+}
+
 /**
  * struct uds_listener - a listening socket
  * @d:    daemon
@@ -486,7 +542,9 @@ int main(int argc, char **argv)
 	}
 	/* the stream socket last: once it exists, the daemon is serving */
 	snprintf(seq, sizeof(seq), "%s%s", o.sock, QTFS_UDS_SEQPACKET_SUFFIX);
-	pfd = listen_link(&o.local);
+	pfd = inherited_link(&o.local);
+	if (pfd == -ENOENT)
+		pfd = listen_link(&o.local);
 	if (pfd >= 0)
 		sfd = listen_local(seq, SOCK_SEQPACKET);
 	lfd = sfd >= 0 ? listen_local(o.sock, SOCK_STREAM) : -1;

@@ -7,8 +7,10 @@
  * a qtfs mount), and a real unix socket server program.
  *
  * Every process a test starts dies with it (PR_SET_PDEATHSIG), so a
- * failing test leaves nothing behind.  Ports are fixed above the range
- * the VM harness draws from.
+ * failing test leaves nothing behind.  No port or path is fixed, so that
+ * runs side by side never meet: the test binds each daemon's link
+ * listener to port 0 and hands it over as socket activation does
+ * (LISTEN_FDS), and every socket lives in the mkdtemp() directory.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -34,8 +36,6 @@
 #include "qtfs_proto.h"
 #include "uapi/qtfs_uds.h"
 
-#define PORT_A		61311	/* A listens for B's links */
-#define PORT_B		61312	/* B listens for A's links */
 #define NOBODY		65534
 #define KEY1		"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 #define KEY2		"ff112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
@@ -43,6 +43,8 @@
 static char base[] = "/tmp/check_udsproxyd.XXXXXX";
 static char bin[PATH_MAX];
 static pid_t pid_a, pid_b, pid_srv;
+/* where A listens for B's links, and B for A's */
+static int port_a, port_b;
 
 static void pathf(char *buf, const char *name)
 {
@@ -113,17 +115,68 @@ static void die_with_parent(void)
 }
 
 /*
- * Start udsproxyd @name ("a" or "b") listening on @lport for a peer on
- * @pport, with @key ("key1", "key2" or NULL) and @extra arguments; wait
- * until it serves.  A daemon of the previous test may still hold the
- * port for a moment: retry while the new one cannot bind.
+ * A listening TCP socket on 127.0.0.1:@port for a daemon's links (port 0:
+ * any free one); the port it got in *@got.  A port a daemon had before is
+ * taken again: its old daemon may hold it a moment after being killed.
  */
-static pid_t start_daemon(const char *name, int lport, int pport,
-			  const char *key, const char *extra)
+static int link_listener(int port, int *got)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(port),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	int tries;
+
+	ck_assert_int_ge(l, 0);
+	ck_assert_int_eq(setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one,
+				    sizeof(one)), 0);
+	for (tries = 0; bind(l, (struct sockaddr *)&sin, sizeof(sin)); tries++) {
+		ck_assert_int_eq(errno, EADDRINUSE);
+		ck_assert_int_lt(tries, 100);
+		msleep(20);
+	}
+	ck_assert_int_eq(listen(l, 16), 0);
+	ck_assert_int_eq(getsockname(l, (struct sockaddr *)&sin, &len), 0);
+	*got = ntohs(sin.sin_port);
+	return l;
+}
+
+/*
+ * In a child: exec udsproxyd with @argv, @lfd as its link listener
+ * handed over by socket activation, stderr to @log.
+ */
+static void exec_daemon(int lfd, const char *log, const char **argv)
+{
+	char pid[16];
+	int fd;
+
+	die_with_parent();
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	dup2(fd, 2);
+	if (lfd == 3)
+		fcntl(lfd, F_SETFD, 0);
+	else
+		dup2(lfd, 3);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	setenv("LISTEN_PID", pid, 1);
+	setenv("LISTEN_FDS", "1", 1);
+	execv(bin, (char **)argv);
+	_exit(127);
+}
+
+/*
+ * Start udsproxyd @name ("a" or "b") on the link listener @lfd (port
+ * @lport) for a peer on @pport, with @key ("key1", "key2" or NULL) and
+ * @extra arguments; wait until it serves.
+ */
+static pid_t start_daemon_on(const char *name, int lfd, int lport, int pport,
+			     const char *key, const char *extra)
 {
 	char sock[PATH_MAX], wl[PATH_MAX], keyp[PATH_MAX], log[PATH_MAX];
 	char lp[16], pp[16];
-	int tries, i, st, fd;
+	const char *argv[16];
+	int i, st, n = 0;
 	struct stat sb;
 	pid_t pid;
 
@@ -134,51 +187,50 @@ static pid_t start_daemon(const char *name, int lport, int pport,
 	pathf(wl, "wl");
 	if (key)
 		pathf(keyp, key);
-	for (tries = 0; tries < 50; tries++) {
-		unlink(sock);
-		pid = fork();
-		ck_assert_int_ge(pid, 0);
-		if (!pid) {
-			const char *argv[16];
-			int n = 0;
-
-			die_with_parent();
-			fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-			dup2(fd, 2);
-			argv[n++] = bin;
-			argv[n++] = "--socket";
-			argv[n++] = sock;
-			argv[n++] = "--whitelist";
-			argv[n++] = wl;
-			argv[n++] = "--log-level";
-			argv[n++] = "DEBUG";
-			if (key) {
-				argv[n++] = "--key-file";
-				argv[n++] = keyp;
-			}
-			if (extra)
-				argv[n++] = extra;
-			argv[n++] = "1";
-			argv[n++] = "127.0.0.1";
-			argv[n++] = lp;
-			argv[n++] = "127.0.0.1";
-			argv[n++] = pp;
-			argv[n] = NULL;
-			execv(bin, (char **)argv);
-			_exit(127);
-		}
-		for (i = 0; i < 500; i++) {
-			if (!stat(sock, &sb))
-				return pid;
-			if (waitpid(pid, &st, WNOHANG) == pid)
-				break;
-			msleep(10);
-		}
-		ck_assert_msg(i < 500, "udsproxyd %s did not start", name);
-		msleep(50);
+	unlink(sock);
+	argv[n++] = bin;
+	argv[n++] = "--socket";
+	argv[n++] = sock;
+	argv[n++] = "--whitelist";
+	argv[n++] = wl;
+	argv[n++] = "--log-level";
+	argv[n++] = "DEBUG";
+	if (key) {
+		argv[n++] = "--key-file";
+		argv[n++] = keyp;
 	}
-	ck_abort_msg("udsproxyd %s cannot start (see %s)", name, log);
+	if (extra)
+		argv[n++] = extra;
+	argv[n++] = "1";
+	argv[n++] = "127.0.0.1";
+	argv[n++] = lp;
+	argv[n++] = "127.0.0.1";
+	argv[n++] = pp;
+	argv[n] = NULL;
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid)
+		exec_daemon(lfd, log, argv);
+	/* only the daemon holds it: a daemon killed leaves no listener */
+	close(lfd);
+	for (i = 0; i < 500; i++) {
+		if (!stat(sock, &sb))
+			return pid;
+		ck_assert_msg(waitpid(pid, &st, WNOHANG) != pid,
+			      "udsproxyd %s exited (see %s)", name, log);
+		msleep(10);
+	}
+	ck_abort_msg("udsproxyd %s did not start (see %s)", name, log);
 	return -1;
+}
+
+/* The same on port *@lport, or a free one (0, stored in *@lport). */
+static pid_t start_daemon(const char *name, int *lport, int pport,
+			  const char *key, const char *extra)
+{
+	int lfd = link_listener(*lport, lport);
+
+	return start_daemon_on(name, lfd, *lport, pport, key, extra);
 }
 
 static void stop(pid_t *pid)
@@ -190,10 +242,27 @@ static void stop(pid_t *pid)
 	*pid = 0;
 }
 
+/* Free ports for A and B; the listeners are given to the daemons. */
+static void pick_ports(int *la, int *lb)
+{
+	*la = link_listener(0, &port_a);
+	*lb = link_listener(0, &port_b);
+}
+
+static void pair_up_extra(const char *key_a, const char *key_b,
+			  const char *extra_a, const char *extra_b)
+{
+	int la, lb;
+
+	/* both ports are known before either daemon starts */
+	pick_ports(&la, &lb);
+	pid_a = start_daemon_on("a", la, port_a, port_b, key_a, extra_a);
+	pid_b = start_daemon_on("b", lb, port_b, port_a, key_b, extra_b);
+}
+
 static void pair_up(const char *key_a, const char *key_b)
 {
-	pid_a = start_daemon("a", PORT_A, PORT_B, key_a, NULL);
-	pid_b = start_daemon("b", PORT_B, PORT_A, key_b, NULL);
+	pair_up_extra(key_a, key_b, NULL, NULL);
 }
 
 /*
@@ -631,7 +700,7 @@ END_TEST
 static int raw_link(const char *src)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_port = htons(PORT_A) };
+				   .sin_port = htons(port_a) };
 	struct sockaddr_in me = { .sin_family = AF_INET };
 	int s = socket(AF_INET, SOCK_STREAM, 0);
 
@@ -813,24 +882,13 @@ static void fake_remote(int i, int l)
 
 START_TEST(hostile_remote)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_port = htons(PORT_A),
-				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, fd;
 	uint32_t ids[2];
+	int l, lb, fd;
 	pid_t fake;
-	int tries;
 
-	ck_assert_int_eq(setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one,
-				    sizeof(one)), 0);
-	/* the previous test's A may hold the port for a moment */
-	for (tries = 0; bind(l, (struct sockaddr *)&sin, sizeof(sin)); tries++) {
-		ck_assert_int_eq(errno, EADDRINUSE);
-		ck_assert_int_lt(tries, 100);
-		msleep(20);
-	}
-	ck_assert_int_eq(listen(l, 4), 0);
-	pid_b = start_daemon("b", PORT_B, PORT_A, NULL, NULL);
+	/* the fake takes A's listener */
+	pick_ports(&l, &lb);
+	pid_b = start_daemon_on("b", lb, port_b, port_a, NULL, NULL);
 	fake = fork();
 	ck_assert_int_ge(fake, 0);
 	if (!fake) {
@@ -842,7 +900,7 @@ START_TEST(hostile_remote)
 			 -hostile_remote_errno[_i]);
 	stop(&fake);
 	/* B still serves, with a real A */
-	pid_a = start_daemon("a", PORT_A, PORT_B, NULL, NULL);
+	pid_a = start_daemon("a", &port_a, port_b, NULL, NULL);
 	start_server();
 	fd = open_cmd('e', ids);
 	echo_check(fd, 4096);
@@ -930,7 +988,7 @@ START_TEST(restart)
 	ck_assert(errno == EPIPE || errno == ECONNRESET);
 	close(fd);
 	ck_assert_int_eq(proxy_connect("export/run/s.sock"), -ECONNREFUSED);
-	pid_a = start_daemon("a", PORT_A, PORT_B, NULL, NULL);
+	pid_a = start_daemon("a", &port_a, port_b, NULL, NULL);
 	fd = open_cmd('e', ids);
 	echo_check(fd, 4096);
 	/* now the local one */
@@ -938,7 +996,7 @@ START_TEST(restart)
 	expect_closed(fd, 5000);
 	close(fd);
 	ck_assert_int_eq(proxy_connect("export/run/s.sock"), -ECONNREFUSED);
-	pid_b = start_daemon("b", PORT_B, PORT_A, NULL, NULL);
+	pid_b = start_daemon("b", &port_b, port_a, NULL, NULL);
 	fd = open_cmd('e', ids);
 	close(fd);
 }
@@ -950,8 +1008,7 @@ START_TEST(max_conns)
 	uint32_t ids[2];
 	int fd;
 
-	pid_a = start_daemon("a", PORT_A, PORT_B, NULL, NULL);
-	pid_b = start_daemon("b", PORT_B, PORT_A, NULL, "--max-conns=1");
+	pair_up_extra(NULL, NULL, NULL, "--max-conns=1");
 	start_server();
 	fd = open_cmd('e', ids);
 	ck_assert_int_eq(proxy_connect("export/run/s.sock"), -EAGAIN);
@@ -969,8 +1026,7 @@ START_TEST(conn_shares)
 	uint32_t ids[2];
 	int fd[2], raw[3], i;
 
-	pid_a = start_daemon("a", PORT_A, PORT_B, NULL, NULL);
-	pid_b = start_daemon("b", PORT_B, PORT_A, NULL, "--max-conns=4");
+	pair_up_extra(NULL, NULL, NULL, "--max-conns=4");
 	start_server();
 	/* root's share at B is 2; nobody still gets in */
 	for (i = 0; i < 2; i++)
@@ -981,7 +1037,7 @@ START_TEST(conn_shares)
 	close(fd[1]);
 	/* two silent links from the peer fill its share at A ... */
 	stop(&pid_a);
-	pid_a = start_daemon("a", PORT_A, PORT_B, NULL, "--max-conns=4");
+	pid_a = start_daemon("a", &port_a, port_b, NULL, "--max-conns=4");
 	for (i = 0; i < 3; i++)
 		raw[i] = raw_link("127.0.0.1");
 	expect_closed(raw[2], 2000);
@@ -1110,6 +1166,7 @@ START_TEST(command_line)
 	size_t i;
 	FILE *f;
 
+	/* port 61399 below is never bound: each case fails before that */
 	ck_assert_int_eq(run("--help", out, sizeof(out)), 0);
 	ck_assert_ptr_nonnull(strstr(out, "THREADS LOCAL_CID LOCAL_PORT PEER_CID PEER_PORT"));
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -1140,28 +1197,94 @@ START_TEST(command_line)
 		 "--whitelist %s 1 127.0.0.1 61399 127.0.0.1 1", p);
 	ck_assert_int_eq(run(args, out, sizeof(out)), 1);
 	ck_assert_ptr_nonnull(strstr(out, "line 2"));
+	/* socket activation with more than the one listener */
+	snprintf(args, sizeof(args),
+		 "sh -c 'export LISTEN_PID=$$ LISTEN_FDS=2; exec %s 1 127.0.0.1 61399 127.0.0.1 1' 2>&1",
+		 bin);
+	f = popen(args, "r");
+	ck_assert_ptr_nonnull(f);
+	out[fread(out, 1, sizeof(out) - 1, f)] = '\0';
+	ck_assert_int_eq(WEXITSTATUS(pclose(f)), 1);
+	ck_assert_msg(strstr(out, "LISTEN_FDS=2: expected 1"), "%s", out);
+}
+END_TEST
+
+/* Read the file @name below base into @out. */
+static void read_file(const char *name, char *out, size_t outlen)
+{
+	char p[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	pathf(p, name);
+	fd = open(p, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, out, outlen - 1);
+	ck_assert_int_ge(n, 0);
+	out[n] = '\0';
+	close(fd);
+}
+
+/*
+ * A socket handed over by socket activation must be the listener the
+ * command line names: anything else is refused at start.
+ */
+START_TEST(socket_activation_bad)
+{
+	char port[16], log[PATH_MAX], out[4096];
+	const char *argv[] = { bin, "--socket", NULL, "1", "127.0.0.1", port,
+			       "127.0.0.1", "1", NULL };
+	char sock[PATH_MAX];
+	int l, p, st;
+	pid_t pid;
+
+	pathf(sock, "act.sock");
+	argv[2] = sock;
+	pathf(log, "act.log");
+	/* 0: a listener on another port; 1: not listening; 2: UDP */
+	if (_i == 0) {
+		l = link_listener(0, &p);
+		snprintf(port, sizeof(port), "%d", p == 1 ? 2 : 1);
+	} else {
+		l = socket(AF_INET, _i == 1 ? SOCK_STREAM : SOCK_DGRAM, 0);
+		ck_assert_int_ge(l, 0);
+		strcpy(port, "1");
+	}
+	unlink(log);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid)
+		exec_daemon(l, log, argv);
+	close(l);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+	read_file("act.log", out, sizeof(out));
+	ck_assert_msg(strstr(out, _i ? "fd 3 is not a listening TCP socket" :
+			     "not on LOCAL_CID LOCAL_PORT"), "%s", out);
+	ck_assert_int_ne(access(sock, F_OK), 0);
 }
 END_TEST
 
 /* The local socket's directory is made; both sockets go at SIGTERM. */
 START_TEST(socket_dir)
 {
-	char sock[PATH_MAX], seq[PATH_MAX + 16], port[16];
+	char sock[PATH_MAX], seq[PATH_MAX + 16], port[16], log[PATH_MAX];
+	const char *argv[] = { bin, "--socket", sock, "--log-level", "ERR",
+			       "1", "127.0.0.1", port, "127.0.0.1", "1", NULL };
+	int i, status, l, p;
 	struct stat st;
-	int i, status;
 	pid_t pid;
 
 	pathf(sock, "qtfs/u.sock");
+	pathf(log, "u.log");
 	snprintf(seq, sizeof(seq), "%s%s", sock, QTFS_UDS_SEQPACKET_SUFFIX);
-	snprintf(port, sizeof(port), "%d", PORT_A + 10);
+	l = link_listener(0, &p);
+	snprintf(port, sizeof(port), "%d", p);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
-	if (!pid) {
-		die_with_parent();
-		execl(bin, bin, "--socket", sock, "--log-level", "ERR", "1",
-		      "127.0.0.1", port, "127.0.0.1", "1", (char *)NULL);
-		_exit(127);
-	}
+	if (!pid)
+		exec_daemon(l, log, argv);
+	close(l);
 	for (i = 0; i < 500 && stat(sock, &st); i++)
 		msleep(10);
 	ck_assert_msg(i < 500, "no socket %s", sock);
@@ -1210,6 +1333,7 @@ static Suite *udsproxyd_suite(void)
 	tcase_add_test(tu, lib_errors);
 	tcase_add_test(tu, command_line);
 	tcase_add_test(tu, socket_dir);
+	tcase_add_loop_test(tu, socket_activation_bad, 0, 3);
 	suite_add_tcase(s, tu);
 	return s;
 }
