@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libudsproxy.so (doc/ipc.md): preloaded with LD_PRELOAD, it interposes
- * connect(2).  An AF_UNIX connect to a path whose file is on a qtfs mount
+ * connect(2), and sendmsg(2)/sendmmsg(2) to refuse descriptors on a
+ * proxied socket.  An AF_UNIX connect to a path whose file is on a qtfs mount
  * (statfs(2) says so) is translated to the server's path through the
  * mount's line in /proc/self/mountinfo and handed to the local udsproxyd;
  * every other connect is libc's, untouched.  No syscall is hooked: a
@@ -12,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,6 +250,22 @@ static int local_connect(int fd, uint32_t type, const char *server_path)
 	return h.error;
 }
 
+/* The local socket of udsproxyd for @type, in @sun. Return: 0 or -1. */
+static int daemon_addr(int type, struct sockaddr_un *sun)
+{
+	const char *sock = getenv(UDSPROXY_SOCK_ENV);
+
+	if (!sock || !*sock)
+		sock = UDSPROXY_SOCK_DEFAULT;
+	if (snprintf(sun->sun_path, sizeof(sun->sun_path), "%s%s", sock,
+		     type == SOCK_STREAM ? "" : QTFS_UDS_SEQPACKET_SUFFIX) >=
+	    (int)sizeof(sun->sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Give @fd back as a fresh socket of its type and flags, so that the
  * program may retry the connect on it as on a local failure.
@@ -284,7 +302,6 @@ static void renew(int fd, int type, int fl)
 int udsproxy_connect(int fd, const char *server_path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	const char *sock = getenv(UDSPROXY_SOCK_ENV);
 	socklen_t tlen = sizeof(int);
 	int type, fl, ret;
 
@@ -294,14 +311,8 @@ int udsproxy_connect(int fd, const char *server_path)
 		errno = EPROTOTYPE;
 		return -1;
 	}
-	if (!sock || !*sock)
-		sock = UDSPROXY_SOCK_DEFAULT;
-	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s%s", sock,
-		     type == SOCK_STREAM ? "" : QTFS_UDS_SEQPACKET_SUFFIX) >=
-	    (int)sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
+	if (daemon_addr(type, &sun))
 		return -1;
-	}
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0)
 		return -1;
@@ -321,6 +332,105 @@ int udsproxy_connect(int fd, const char *server_path)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Is @fd a socket connected through udsproxyd?  Its peer is then the
+ * daemon's local socket; asked of the kernel, so that it holds for a
+ * descriptor dup()ed or inherited across exec too.
+ */
+static bool is_proxied(int fd)
+{
+	struct sockaddr_un peer, sun = { .sun_family = AF_UNIX };
+	socklen_t len = sizeof(peer), tlen = sizeof(int);
+	int saved = errno, type;
+	bool ret;
+
+	ret = !getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) &&
+	      !daemon_addr(type, &sun) &&
+	      !getpeername(fd, (struct sockaddr *)&peer, &len) &&
+	      peer.sun_family == AF_UNIX &&
+	      len > offsetof(struct sockaddr_un, sun_path) &&
+	      !strncmp(peer.sun_path, sun.sun_path, sizeof(sun.sun_path));
+	errno = saved;
+	return ret;
+}
+
+/* Does @msg pass descriptors? */
+static bool has_rights(const struct msghdr *msg)
+{
+	struct msghdr *m = (struct msghdr *)msg;
+	struct cmsghdr *cm;
+
+	if (!msg || !msg->msg_control ||
+	    msg->msg_controllen < sizeof(struct cmsghdr))
+		return false;
+	for (cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+			return true;
+	return false;
+}
+
+typedef ssize_t (*sendmsg_fn)(int, const struct msghdr *, int);
+typedef int (*sendmmsg_fn)(int, struct mmsghdr *, unsigned int, int);
+
+/**
+ * sendmsg() - sendmsg(2); descriptors refused on a proxied socket
+ * @fd:    socket
+ * @msg:   message
+ * @flags: flags
+ *
+ * A descriptor is a reference into this host's kernel and cannot cross
+ * to the other: SCM_RIGHTS on a socket connected through udsproxyd fails
+ * with EOPNOTSUPP, and nothing of the message is sent.
+ *
+ * Return: as sendmsg(2).
+ */
+ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	static sendmsg_fn fn;
+
+	if (!fn)
+		fn = (sendmsg_fn)dlsym(RTLD_NEXT, "sendmsg");
+	if (!fn) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (has_rights(msg) && is_proxied(fd)) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return fn(fd, msg, flags);
+}
+
+/**
+ * sendmmsg() - sendmmsg(2); as sendmsg() if any message passes descriptors
+ * @fd:    socket
+ * @vec:   messages
+ * @vlen:  their number
+ * @flags: flags
+ *
+ * Return: as sendmmsg(2); -1 with EOPNOTSUPP, nothing sent, when one of
+ * the messages passes descriptors on a proxied socket.
+ */
+int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
+{
+	static sendmmsg_fn fn;
+	unsigned int i;
+
+	if (!fn)
+		fn = (sendmmsg_fn)dlsym(RTLD_NEXT, "sendmmsg");
+	if (!fn) {
+		errno = ENOSYS;
+		return -1;
+	}
+	for (i = 0; vec && i < vlen; i++) {
+		if (has_rights(&vec[i].msg_hdr) && is_proxied(fd)) {
+			errno = EOPNOTSUPP;
+			return -1;
+		}
+	}
+	return fn(fd, vec, vlen, flags);
 }
 
 /**

@@ -111,7 +111,11 @@ static void conn_end(struct uds_conn *c, int err)
 {
 	bool proto = err == -EPROTO || err == -EBADMSG;
 
-	if (proto)
+	if (err == -EOPNOTSUPP && c->ufd >= 0)
+		uds_peer_log(QT_LOG_WARN, "conn %llu (%s): the %s program passed file descriptors, which cannot cross hosts: resetting the connection",
+			     (unsigned long long)c->id, conn_side(c),
+			     c->local ? "local" : "server");
+	else if (proto)
 		uds_peer_log(QT_LOG_WARN, "conn %llu (%s): %s from %s, closing it",
 			     (unsigned long long)c->id, conn_side(c),
 			     err == -EBADMSG ? "a frame with a wrong tag" :
@@ -273,6 +277,78 @@ static void conn_rx_reset(struct uds_conn *c)
 }
 
 /*
+ * Descriptors a program passes (SCM_RIGHTS) cannot cross hosts.  A
+ * preloaded program's sendmsg() refuses them with EOPNOTSUPP; should any
+ * come anyway, the connection is reset rather than the descriptors
+ * dropped.  So every read of the program's socket peeks first: the
+ * message that carries them stays queued, and closing our end with it
+ * unread makes the program's next read fail with ECONNRESET (the kernel's
+ * rule for a unix socket closed on unread data).  Descriptors the peek
+ * installed here are closed at once.
+ *
+ * Return: 0 none in the next @len bytes, -EOPNOTSUPP, or -errno.
+ */
+static int conn_peek_fds(struct uds_conn *c, void *buf, size_t len,
+			 int flags, ssize_t *n)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(16 * sizeof(int))];
+	} u;
+	struct iovec iov = { buf, len };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm;
+	bool fds = false;
+	int fd;
+	size_t i;
+
+	do {
+		*n = recvmsg(c->ufd, &mh, flags | MSG_PEEK | MSG_CMSG_CLOEXEC);
+	} while (*n < 0 && errno == EINTR);
+	if (*n < 0)
+		return -errno;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		fds = true;
+		for (i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			close(fd);
+		}
+	}
+	return fds || (mh.msg_flags & MSG_CTRUNC) ? -EOPNOTSUPP : 0;
+}
+
+/*
+ * recv() from @fd; from the program's socket only once conn_peek_fds()
+ * found no descriptors in what it would read.  Return: bytes, or -errno.
+ */
+static ssize_t conn_recv(struct uds_conn *c, int fd, void *buf, size_t len,
+			 int flags)
+{
+	ssize_t n;
+	int ret;
+
+	if (fd == c->ufd) {
+		ret = conn_peek_fds(c, buf, len, flags, &n);
+		if (ret)
+			return ret;
+		/* a seqpacket's length (MSG_TRUNC), or end of file */
+		if (n <= 0 && !(flags & MSG_TRUNC))
+			return n;
+		if ((size_t)n < len)
+			len = n;
+	}
+	do {
+		n = recv(fd, buf, len, flags);
+	} while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+/*
  * Read a frame from @fd into @c->rx, header checks first: qtfs's header
  * rules, at most @max bytes, then the tag if frames are tagged.
  * Return: 1 a whole frame is in, 0 not yet, -errno (-ECONNRESET for end
@@ -284,12 +360,12 @@ static int conn_rx(struct uds_conn *c, int fd, uint32_t max, bool tagged)
 	ssize_t n;
 
 	while (rx->have < rx->need) {
-		n = recv(fd, rx->buf + rx->have, rx->need - rx->have,
-			 MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
+		n = conn_recv(c, fd, rx->buf + rx->have, rx->need - rx->have,
+			      MSG_DONTWAIT);
+		if (n == -EOPNOTSUPP)
+			return n;
 		if (n < 0)
-			return errno == EAGAIN ? 0 : -ECONNRESET;
+			return n == -EAGAIN ? 0 : -ECONNRESET;
 		if (n == 0)
 			return -ECONNRESET;
 		rx->have += n;
@@ -759,10 +835,11 @@ static int conn_remote_connect(struct uds_conn *c)
 			     mnt ? "[Udsconnect]" : "[Mount]");
 		return conn_refuse(c, QTFS_UDS_OP_CONNECT, -EPERM);
 	}
-	req.creds = c->creds;
-	ret = uds_squash(&mnt->opts, &req.creds);
+	ret = uds_squash(&mnt->opts, &c->creds);
 	if (ret)
 		return conn_refuse(c, QTFS_UDS_OP_CONNECT, ret);
+	/* from here on the caller is who the server program sees */
+	req.creds = c->creds;
 	req.export = mnt->path;
 	req.path = c->path;
 	req.type = c->type;
@@ -855,11 +932,9 @@ static int conn_relay_read(struct uds_conn *c)
 		return -EMSGSIZE;
 	if (c->type == QTFS_UDS_SEQPACKET)
 		flags |= MSG_TRUNC;
-	do {
-		n = recv(c->ufd, p, chunk, flags);
-	} while (n < 0 && errno == EINTR);
+	n = conn_recv(c, c->ufd, p, chunk, flags);
 	if (n < 0)
-		return errno == EAGAIN ? 0 : -errno;
+		return n == -EAGAIN ? 0 : n;
 	if ((size_t)n > chunk)
 		return -EMSGSIZE;
 	if (!n && !conn_is_eof(c)) {
@@ -904,6 +979,38 @@ static int conn_relay_frame(struct uds_conn *c)
 }
 
 /*
+ * send() to the program's socket.  On the remote side every message
+ * carries the caller's credentials (after squashing, as the helper
+ * connected), which root may state: a server program reading
+ * SCM_CREDENTIALS sees the client caller, as in SO_PEERCRED, never the
+ * daemon.  The pid is the daemon's: a client pid means nothing here.
+ */
+static ssize_t conn_send_u(struct uds_conn *c, const void *buf, size_t len)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+	} u = {};
+	struct ucred uc = {
+		.pid = getpid(), .uid = c->creds.fsuid, .gid = c->creds.fsgid,
+	};
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	if (!c->local) {
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_CREDENTIALS;
+		cm->cmsg_len = CMSG_LEN(sizeof(uc));
+		memcpy(CMSG_DATA(cm), &uc, sizeof(uc));
+	}
+	return sendmsg(c->ufd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/*
  * Write the pending DATA to the program: as bytes, or as one message
  * (empty ones too) on a seqpacket socket, which sends all or nothing.
  * Return: 1, 0 or -errno.
@@ -915,8 +1022,8 @@ static int conn_relay_write(struct uds_conn *c)
 	int done = 0;
 
 	while (c->rx.off < c->rx.need || (msg && !done)) {
-		n = send(c->ufd, c->rx.buf + c->rx.off, c->rx.need - c->rx.off,
-			 MSG_DONTWAIT | MSG_NOSIGNAL);
+		n = conn_send_u(c, c->rx.buf + c->rx.off,
+				c->rx.need - c->rx.off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -970,12 +1077,12 @@ static int conn_rx_msg(struct uds_conn *c)
 {
 	ssize_t n;
 
-	do {
-		n = recv(c->ufd, c->rx.buf, UDS_LOCAL_MSG_MAX,
-			 MSG_DONTWAIT | MSG_TRUNC);
-	} while (n < 0 && errno == EINTR);
+	n = conn_recv(c, c->ufd, c->rx.buf, UDS_LOCAL_MSG_MAX,
+		      MSG_DONTWAIT | MSG_TRUNC);
+	if (n == -EOPNOTSUPP)
+		return n;
 	if (n < 0)
-		return errno == EAGAIN ? 0 : -ECONNRESET;
+		return n == -EAGAIN ? 0 : -ECONNRESET;
 	if (n < QTFS_HDR_SIZE || n > UDS_LOCAL_MSG_MAX ||
 	    qtfs_proto_decode_hdr(c->rx.buf, &c->rx.hdr) ||
 	    c->rx.hdr.len != n)

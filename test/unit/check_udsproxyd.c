@@ -22,12 +22,14 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -266,9 +268,44 @@ static void pair_up(const char *key_a, const char *key_b)
 }
 
 /*
+ * 'c': SO_PASSCRED on, 'k' to the client, then the uid and gid of the
+ * SCM_CREDENTIALS of the client's next byte (all ones: none came).
+ */
+static void serve_creds(int c)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+	} u;
+	uint32_t ids[2] = { UINT32_MAX, UINT32_MAX };
+	struct ucred uc;
+	char byte;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm;
+	int one = 1;
+
+	if (setsockopt(c, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) ||
+	    write(c, "k", 1) != 1 || recvmsg(c, &mh, 0) != 1)
+		_exit(1);
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm && cm->cmsg_level == SOL_SOCKET &&
+	    cm->cmsg_type == SCM_CREDENTIALS) {
+		memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
+		ids[0] = uc.uid;
+		ids[1] = uc.gid;
+	}
+	if (write(c, ids, sizeof(ids)) != sizeof(ids))
+		_exit(1);
+}
+
+/*
  * The server program's connection: a command byte from the client, then
  * the caller's uid and gid as SO_PEERCRED shows them (two u32), then
  * 'e': echo until end of file, then "bye" and close;
+ * 'c': serve_creds(), then as 'e';
  * 's': stop reading for good.
  */
 static void serve_one(int c)
@@ -289,6 +326,8 @@ static void serve_one(int c)
 	if (cmd == 's')
 		for (;;)
 			pause();
+	if (cmd == 'c')
+		serve_creds(c);
 	while ((n = read(c, buf, sizeof(buf))) > 0)
 		if (write(c, buf, n) != n)
 			_exit(1);
@@ -595,6 +634,130 @@ START_TEST(caller_identity)
 	}
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child: %d", st);
+}
+END_TEST
+
+/*
+ * SCM_CREDENTIALS a server program reads show the client caller, as
+ * SO_PEERCRED does; never the daemon (root).  Ids that no one else has,
+ * not nobody's: the kernel shows missing credentials as the overflow
+ * uid 65534.
+ */
+START_TEST(scm_credentials)
+{
+	gid_t groups[] = { 12346 };
+	uint32_t ids[2];
+	int st, fd;
+	char k;
+	pid_t pid;
+
+	pair_up(NULL, NULL);
+	start_server();
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		if (setgroups(1, groups) || setresgid(12346, 12346, 12346) ||
+		    setresuid(12345, 12345, 12345))
+			_exit(10);
+		die_with_parent();
+		fd = proxy_connect("export/run/s.sock");
+		if (fd < 0)
+			_exit(11);
+		if (write(fd, "c", 1) != 1 || read(fd, ids, 8) != 8 ||
+		    ids[0] != 12345 || ids[1] != 12346)
+			_exit(12);
+		if (read(fd, &k, 1) != 1 || k != 'k' || write(fd, "x", 1) != 1 ||
+		    read(fd, ids, 8) != 8)
+			_exit(13);
+		_exit(ids[0] == 12345 && ids[1] == 12346 ? 0 :
+		      ids[0] == 0 ? 14 : 15);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "child: %d (14: the server saw root)", st);
+}
+END_TEST
+
+/* A message of "X" passing descriptor @pass: by sendmsg(), or @raw. */
+static ssize_t send_fd(int s, int pass, bool raw)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u = {};
+	struct iovec iov = { "X", 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &pass, sizeof(int));
+	/* raw: the system call itself, as a program without the preload */
+	if (raw)
+		return syscall(SYS_sendmsg, s, &mh, 0);
+	return sendmsg(s, &mh, 0);
+}
+
+/* The next read of @fd fails with ECONNRESET, within 5 s. */
+static void expect_reset(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[256];
+
+	ck_assert_int_eq(poll(&p, 1, 5000), 1);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf)), -1);
+	ck_assert_int_eq(errno, ECONNRESET);
+}
+
+/*
+ * SCM_RIGHTS cannot cross hosts: sendmsg() with the preload refuses it
+ * and sends nothing; descriptors that reach a daemon anyway reset the
+ * connection, from either program, and the daemon goes on serving.
+ */
+START_TEST(scm_rights_refused)
+{
+	uint32_t ids[2];
+	int fd, sp[2], l, srv;
+	char c;
+
+	pair_up(NULL, NULL);
+	start_server();
+	fd = open_cmd('e', ids);
+	ck_assert_int_eq(send_fd(fd, 0, false), -1);
+	ck_assert_int_eq(errno, EOPNOTSUPP);
+	ck_assert_int_eq(write(fd, "Y", 1), 1);
+	read_n(fd, &c, 1);
+	ck_assert_int_eq(c, 'Y');
+	close(fd);
+	/* other sockets pass descriptors as ever */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	ck_assert_int_eq(send_fd(sp[0], 0, false), 1);
+	close(sp[0]);
+	close(sp[1]);
+	/* a program without the preload: its connection is reset */
+	fd = open_cmd('e', ids);
+	ck_assert_int_eq(send_fd(fd, 0, true), 1);
+	expect_reset(fd);
+	close(fd);
+	/* a server program passing descriptors: reset too, both ends */
+	l = listen_at("export/run/t.sock", 0777);
+	fd = proxy_connect("export/run/t.sock");
+	ck_assert_int_ge(fd, 0);
+	srv = accept(l, NULL, NULL);
+	ck_assert_int_ge(srv, 0);
+	ck_assert_int_eq(send_fd(srv, 0, true), 1);
+	expect_reset(srv);
+	expect_closed(fd, 5000);
+	close(srv);
+	close(fd);
+	close(l);
+	/* the daemons still serve */
+	fd = open_cmd('e', ids);
+	echo_check(fd, 4096);
+	close(fd);
 }
 END_TEST
 
@@ -1311,6 +1474,8 @@ static Suite *udsproxyd_suite(void)
 	tcase_add_test(tc, data_both_ways);
 	tcase_add_test(tc, seqpacket_boundaries);
 	tcase_add_test(tc, caller_identity);
+	tcase_add_test(tc, scm_credentials);
+	tcase_add_test(tc, scm_rights_refused);
 	tcase_add_test(tc, whitelist_and_errors);
 	tcase_add_test(tc, stall_is_per_connection);
 	tcase_add_loop_test(tc, keys, 0, 4);
