@@ -34,6 +34,9 @@
 #define UDS_THREADS_MAX		64
 #define UDS_CONNS_DEFAULT	256
 #define UDS_CONNS_MAX		65536
+/* --dgram-idle: seconds, default and most (a day) */
+#define UDS_DGRAM_IDLE_DEFAULT	60
+#define UDS_DGRAM_IDLE_MAX	86400
 /* Peer-caused log lines: at most this many per interval. */
 #define UDS_LOG_BURST		10
 #define UDS_LOG_INTERVAL	5
@@ -78,6 +81,8 @@ static void usage(FILE *f)
 		"  --whitelist FILE     [Mount] and [Udsconnect] rules (%s)\n"
 		"  --key-file FILE      pre-shared key in hex, as qtfs_auth_key (none)\n"
 		"  --max-conns N        connections at once, 1..%u (%u)\n"
+		"  --dgram-idle SECONDS close a datagram association idle this long,\n"
+		"                       1..%u (%u)\n"
 		"  --log-level LEVEL    ERR WARN INFO DEBUG (INFO); SIGUSR1 and SIGUSR2\n"
 		"                       raise and lower it at run time\n"
 		"  --syslog             log to syslog instead of stderr\n"
@@ -88,7 +93,8 @@ static void usage(FILE *f)
 		"SIGHUP reloads the whitelist; SIGTERM and SIGINT stop the daemon.\n"
 		"See doc/ipc.md.\n",
 		UDS_THREADS_MAX, UDS_SOCK_DEFAULT, UDS_WL_DEFAULT,
-		UDS_CONNS_MAX, UDS_CONNS_DEFAULT);
+		UDS_CONNS_MAX, UDS_CONNS_DEFAULT, UDS_DGRAM_IDLE_MAX,
+		UDS_DGRAM_IDLE_DEFAULT);
 }
 
 /**
@@ -98,6 +104,7 @@ static void usage(FILE *f)
  * @wl_given:  --whitelist was given (then it must exist)
  * @key_file:  --key-file, or NULL
  * @max_conns: --max-conns
+ * @dgram_idle: --dgram-idle, seconds
  * @level:     --log-level
  * @syslog:    --syslog
  * @local:     LOCAL_CID LOCAL_PORT
@@ -109,6 +116,7 @@ struct uds_opts {
 	bool wl_given;
 	const char *key_file;
 	unsigned long max_conns;
+	unsigned long dgram_idle;
 	enum qt_log_level level;
 	bool syslog;
 	struct uds_addr local;
@@ -194,6 +202,7 @@ static int parse_cli(int argc, char **argv, struct uds_opts *o)
 		{ "whitelist", required_argument, NULL, 'w' },
 		{ "key-file", required_argument, NULL, 'k' },
 		{ "max-conns", required_argument, NULL, 'm' },
+		{ "dgram-idle", required_argument, NULL, 'i' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "syslog", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
@@ -223,6 +232,11 @@ static int parse_cli(int argc, char **argv, struct uds_opts *o)
 		case 'm':
 			if (parse_num(optarg, "--max-conns", 1, UDS_CONNS_MAX,
 				      &o->max_conns))
+				return -EINVAL;
+			break;
+		case 'i':
+			if (parse_num(optarg, "--dgram-idle", 1,
+				      UDS_DGRAM_IDLE_MAX, &o->dgram_idle))
 				return -EINVAL;
 			break;
 		case 'l':
@@ -498,6 +512,7 @@ int main(int argc, char **argv)
 	struct uds_opts o = {
 		.sock = UDS_SOCK_DEFAULT, .wl = UDS_WL_DEFAULT,
 		.max_conns = UDS_CONNS_DEFAULT, .level = QT_LOG_INFO,
+		.dgram_idle = UDS_DGRAM_IDLE_DEFAULT,
 	};
 	struct uds_daemon d = {};
 	struct uds_listener lloc = { &d, QTFS_UDS_STREAM };
@@ -517,6 +532,7 @@ int main(int argc, char **argv)
 	d.sock_path = o.sock;
 	d.wl_path = o.wl;
 	d.max_conns = o.max_conns;
+	d.dgram_idle_ms = o.dgram_idle * 1000;
 	if (o.key_file &&
 	    qt_auth_key_load(o.key_file, &d.key, err, sizeof(err))) {
 		qt_err("%s", err);

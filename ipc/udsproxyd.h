@@ -51,6 +51,8 @@ struct uds_addr {
  *             seqpacket sockets use the same path with ".seqpacket")
  * @max_conns: most connections at once; each local uid, and the peer's
  *             links together, may hold at most half of them (rounded up)
+ * @dgram_idle_ms: a datagram association without a datagram either way
+ *             for this long is closed (--dgram-idle)
  * @nr_conns:  connections now
  * @next_id:   id of the next connection, for logs
  * @conns:     every connection, for the shares of @max_conns
@@ -64,6 +66,7 @@ struct uds_daemon {
 	const char *wl_path;
 	const char *sock_path;
 	unsigned int max_conns;
+	unsigned int dgram_idle_ms;
 	unsigned int nr_conns;
 	uint64_t next_id;
 	struct uds_conn *conns;
@@ -123,9 +126,11 @@ struct uds_tx {
  * @local:      true on the side the program connected through
  * @uid:        local side: the program's uid at accept, for its share
  * @tcp:        the link is TCP (frames are tagged when keyed)
- * @type:       %QTFS_UDS_STREAM or %QTFS_UDS_SEQPACKET
+ * @type:       %QTFS_UDS_STREAM, %QTFS_UDS_SEQPACKET or %QTFS_UDS_DGRAM
  * @ufd:        the unix socket: the program's connection (local side) or
- *              the server program's (remote side, from the helper); -1
+ *              the server program's (remote side, from the helper); -1.
+ *              A datagram association's local side: first the program's
+ *              request, then the association's datagram socket
  * @lfd:        the link; -1
  * @uwatch:     event loop id of @ufd's watch, 0 for none
  * @uwatch_ev:  its QT_EV_* events
@@ -148,6 +153,11 @@ struct uds_tx {
  * @l_eof:      SHUTDOWN came from the link; the unix socket is shut down
  *              for writing once the data before it is delivered
  * @u_shut:     that shutdown is done
+ * @dg_peer:    datagram, local side: @ufd is connected to the program's
+ *              socket (its first datagram came from a bound socket), so
+ *              replies have somewhere to go
+ * @active_ms:  datagram: when the last datagram went either way
+ *              (CLOCK_MONOTONIC), for --dgram-idle
  * @req_id:     id of the program's LOCAL_CONNECT, echoed in the reply
  * @creds:      the caller: the program (local side) or CONNECT's
  * @path:       the socket's path on the remote host
@@ -183,6 +193,8 @@ struct uds_conn {
 	bool u_eof;
 	bool l_eof;
 	bool u_shut;
+	bool dg_peer;
+	uint64_t active_ms;
 	uint64_t req_id;
 	struct qtfs_cred creds;
 	char path[QTFS_PATH_MAX];
@@ -196,7 +208,7 @@ void uds_conn_accept_link(struct uds_daemon *d, int fd);
  * @creds:  the identity to connect as, after squashing
  * @export: the export directory of the most specific [Mount] rule
  * @path:   the socket's absolute, normalised path beneath @export
- * @type:   %QTFS_UDS_STREAM or %QTFS_UDS_SEQPACKET
+ * @type:   %QTFS_UDS_STREAM, %QTFS_UDS_SEQPACKET or %QTFS_UDS_DGRAM
  * @wl:     the whitelist, for the check of the resolved path
  */
 struct uds_helper_req {

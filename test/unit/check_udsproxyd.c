@@ -68,6 +68,22 @@ static void write_file(const char *name, const char *text, mode_t mode)
 	close(fd);
 }
 
+/* Read the file @name below base into @out. */
+static void read_file(const char *name, char *out, size_t outlen)
+{
+	char p[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	pathf(p, name);
+	fd = open(p, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, out, outlen - 1);
+	ck_assert_int_ge(n, 0);
+	out[n] = '\0';
+	close(fd);
+}
+
 static void setup(void)
 {
 	char p[PATH_MAX], wl[3 * PATH_MAX];
@@ -393,16 +409,47 @@ static int listen_at(const char *name, mode_t mode)
 	return listen_type(name, SOCK_STREAM, mode);
 }
 
+/* A datagram socket bound at @name, mode 0777. */
+static int dgram_at(const char *name)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", base, name);
+	unlink(sun.sun_path);
+	ck_assert_int_ge(s, 0);
+	ck_assert_int_eq(bind(s, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(chmod(sun.sun_path, 0777), 0);
+	return s;
+}
+
+/* The datagram server: each datagram back to its sender, as it came. */
+static void serve_dgram(int d)
+{
+	static char buf[256 << 10];
+	struct sockaddr_un from;
+	socklen_t len = sizeof(from);
+	ssize_t n;
+
+	n = recvfrom(d, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from,
+		     &len);
+	if (n >= 0 && len > offsetof(struct sockaddr_un, sun_path))
+		sendto(d, buf, n, 0, (struct sockaddr *)&from, len);
+}
+
 /*
- * The server program: export/run/s.sock (stream) and export/run/q.sock
- * (seqpacket), one process per connection.
+ * The server program: export/run/s.sock (stream), export/run/q.sock
+ * (seqpacket), one process per connection, and export/run/d.sock
+ * (datagram).
  */
 static void start_server(void)
 {
 	int s = listen_at("export/run/s.sock", 0777), c;
 	int q = listen_type("export/run/q.sock", SOCK_SEQPACKET, 0777);
-	struct pollfd p[2] = { { .fd = s, .events = POLLIN },
-			       { .fd = q, .events = POLLIN } };
+	int d = dgram_at("export/run/d.sock");
+	struct pollfd p[3] = { { .fd = s, .events = POLLIN },
+			       { .fd = q, .events = POLLIN },
+			       { .fd = d, .events = POLLIN } };
 	int i;
 
 	pid_srv = fork();
@@ -410,13 +457,16 @@ static void start_server(void)
 	if (pid_srv) {
 		close(s);
 		close(q);
+		close(d);
 		return;
 	}
 	die_with_parent();
 	signal(SIGCHLD, SIG_IGN);
 	for (;;) {
-		if (poll(p, 2, -1) <= 0)
+		if (poll(p, 3, -1) <= 0)
 			continue;
+		if (p[2].revents & POLLIN)
+			serve_dgram(d);
 		for (i = 0; i < 2; i++) {
 			if (!(p[i].revents & POLLIN))
 				continue;
@@ -761,6 +811,109 @@ START_TEST(scm_rights_refused)
 }
 END_TEST
 
+/* One datagram of @len pattern bytes to @fd's association and back. */
+static void dgram_echo(int fd, const char *path, size_t len, bool connected)
+{
+	static char out[QTFS_UDS_DATA_MAX], in[sizeof(out) + 16];
+	struct iovec iov = { out, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	size_t j;
+
+	for (j = 0; j < len; j++)
+		out[j] = (char)(len + j * 13);
+	if (connected)
+		ck_assert_int_eq(send(fd, out, len, 0), (ssize_t)len);
+	else
+		ck_assert_int_eq(udsproxy_sendmsg(fd, path, &mh, 0),
+				 (ssize_t)len);
+	ck_assert_msg(poll(&p, 1, 5000) == 1, "no reply to %zu bytes", len);
+	ck_assert_int_eq(recv(fd, in, sizeof(in), 0), (ssize_t)len);
+	ck_assert(!memcmp(in, out, len));
+}
+
+/*
+ * SOCK_DGRAM: datagrams to a path (sendto) and on a connected socket
+ * reach the server's socket whole, empty ones too, and its replies come
+ * back to the client's socket.
+ */
+START_TEST(dgram_both_ways)
+{
+	static const size_t sizes[] = { 1, 100, 0, QTFS_UDS_DATA_MAX, 7 };
+	static char big[QTFS_UDS_DATA_MAX + 1];
+	char path[PATH_MAX], stream[PATH_MAX];
+	struct iovec iov = { big, sizeof(big) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int c1, c2, c3, sp[2];
+	size_t i;
+
+	pair_up(NULL, NULL);
+	start_server();
+	use_daemon("b");
+	pathf(path, "export/run/d.sock");
+	c1 = dgram_at("c1.sock");
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		dgram_echo(c1, path, sizes[i], false);
+	/* connect() and send() */
+	c2 = dgram_at("c2.sock");
+	ck_assert_int_eq(udsproxy_connect(c2, path), 0);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		dgram_echo(c2, path, sizes[i], true);
+	/* too large for a DATA frame; descriptors: refused, nothing sent */
+	ck_assert_int_eq(udsproxy_sendmsg(c1, path, &mh, 0), -1);
+	ck_assert_int_eq(errno, EMSGSIZE);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	ck_assert_int_eq(send_fd(c2, sp[0], false), -1);
+	ck_assert_int_eq(errno, EOPNOTSUPP);
+	/* sent anyway: the daemon drops that datagram and goes on */
+	ck_assert_int_eq(send_fd(c2, sp[0], true), 1);
+	dgram_echo(c2, path, 5, true);
+	close(sp[0]);
+	close(sp[1]);
+	/* a datagram socket reaches no stream listener, as locally */
+	c3 = socket(AF_UNIX, SOCK_DGRAM, 0);
+	pathf(stream, "export/run/s.sock");
+	ck_assert_int_eq(udsproxy_connect(c3, stream), -1);
+	ck_assert_int_eq(errno, EPROTOTYPE);
+	close(c3);
+	close(c1);
+	close(c2);
+}
+END_TEST
+
+/*
+ * An association idle for --dgram-idle is closed: a connected socket's
+ * send() is refused, and sendto() gets a new association by itself.
+ */
+START_TEST(dgram_idle)
+{
+	char path[PATH_MAX];
+	int c1, c2;
+
+	pair_up_extra(NULL, NULL, NULL, "--dgram-idle=1");
+	start_server();
+	use_daemon("b");
+	pathf(path, "export/run/d.sock");
+	c1 = dgram_at("c1.sock");
+	c2 = dgram_at("c2.sock");
+	ck_assert_int_eq(udsproxy_connect(c2, path), 0);
+	dgram_echo(c1, path, 10, false);
+	dgram_echo(c2, path, 10, true);
+	/* in use: alive after more than a second */
+	msleep(700);
+	dgram_echo(c2, path, 10, true);
+	msleep(700);
+	dgram_echo(c2, path, 10, true);
+	/* idle: gone within 1.25 s */
+	msleep(1600);
+	ck_assert_int_eq(send(c2, "x", 1, 0), -1);
+	ck_assert_int_eq(errno, ECONNREFUSED);
+	dgram_echo(c1, path, 10, false);
+	close(c1);
+	close(c2);
+}
+END_TEST
+
 /* Connect as nobody to @name; return 0 or the errno. */
 static int connect_as_nobody(const char *name)
 {
@@ -1095,6 +1248,30 @@ START_TEST(hostile_local)
 }
 END_TEST
 
+/* A peer of another major is refused at HELLO, with a log line saying so. */
+START_TEST(old_major)
+{
+	uint8_t buf[8192];
+	char log[8192];
+	uint32_t n;
+	int s;
+
+	pair_up(NULL, NULL);
+	s = raw_link("127.0.0.1");
+	n = frame(buf, QTFS_UDS_OP_HELLO, 0, 1, "dhhddB", QTFS_UDS_MAGIC,
+		  QTFS_UDS_MAJOR - 1, 0, 0, QTFS_UDS_MSG_MAX, NULL, 0);
+	ck_assert_int_eq(write(s, buf, n), (ssize_t)n);
+	ck_assert_int_eq(read_frame(s, buf, sizeof(buf)), QTFS_HDR_SIZE);
+	ck_assert_int_eq((int32_t)get_unaligned_le32(buf + 16),
+			 -EPROTONOSUPPORT);
+	expect_closed(s, 5000);
+	close(s);
+	read_file("a.log", log, sizeof(log));
+	ck_assert_msg(strstr(log, "the peer speaks udsproxyd protocol major 1, this daemon major 2"),
+		      "%s", log);
+}
+END_TEST
+
 /* Links from any host but the peer are closed before any answer. */
 START_TEST(peer_restriction)
 {
@@ -1266,16 +1443,20 @@ START_TEST(map_path)
 }
 END_TEST
 
-/* A datagram socket, or no daemon: clear errors. */
+/* No daemon: clear errors. */
 START_TEST(lib_errors)
 {
 	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	struct iovec iov = { "x", 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
+	setenv(UDSPROXY_SOCK_ENV, "/nonexistent/udsproxyd.sock", 1);
 	ck_assert_int_eq(udsproxy_connect(fd, "/x"), -1);
-	ck_assert_int_eq(errno, EPROTOTYPE);
+	ck_assert_int_eq(errno, ECONNREFUSED);
+	ck_assert_int_eq(udsproxy_sendmsg(fd, "/x", &mh, 0), -1);
+	ck_assert_int_eq(errno, ECONNREFUSED);
 	close(fd);
 	/* no daemon: ECONNREFUSED, and the socket can be used again */
-	setenv(UDSPROXY_SOCK_ENV, "/nonexistent/udsproxyd.sock", 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	ck_assert_int_eq(udsproxy_connect(fd, "/x"), -1);
 	ck_assert_int_eq(errno, ECONNREFUSED);
@@ -1320,6 +1501,9 @@ START_TEST(command_line)
 		{ "1 10 12121 4294967295 12121", "invalid PEER_CID" },
 		{ "1 1x 12121 2 12121", "invalid LOCAL_CID '1x'" },
 		{ "--max-conns 0 1 10 1 2 1", "invalid --max-conns '0'" },
+		{ "--dgram-idle 0 1 10 1 2 1", "invalid --dgram-idle '0'" },
+		{ "--dgram-idle 86401 1 10 1 2 1", "invalid --dgram-idle '86401'" },
+		{ "--dgram-idle 5s 1 10 1 2 1", "invalid --dgram-idle '5s'" },
 		{ "--log-level LOUD 1 10 1 2 1", "invalid --log-level 'LOUD'" },
 		{ "--bogus 1 10 1 2 1", "unknown option" },
 		{ "--whitelist /nonexistent/wl 1 127.0.0.1 61399 127.0.0.1 1",
@@ -1371,22 +1555,6 @@ START_TEST(command_line)
 	ck_assert_msg(strstr(out, "LISTEN_FDS=2: expected 1"), "%s", out);
 }
 END_TEST
-
-/* Read the file @name below base into @out. */
-static void read_file(const char *name, char *out, size_t outlen)
-{
-	char p[PATH_MAX];
-	ssize_t n;
-	int fd;
-
-	pathf(p, name);
-	fd = open(p, O_RDONLY);
-	ck_assert_int_ge(fd, 0);
-	n = read(fd, out, outlen - 1);
-	ck_assert_int_ge(n, 0);
-	out[n] = '\0';
-	close(fd);
-}
 
 /*
  * A socket handed over by socket activation must be the listener the
@@ -1476,6 +1644,8 @@ static Suite *udsproxyd_suite(void)
 	tcase_add_test(tc, caller_identity);
 	tcase_add_test(tc, scm_credentials);
 	tcase_add_test(tc, scm_rights_refused);
+	tcase_add_test(tc, dgram_both_ways);
+	tcase_add_test(tc, dgram_idle);
 	tcase_add_test(tc, whitelist_and_errors);
 	tcase_add_test(tc, stall_is_per_connection);
 	tcase_add_loop_test(tc, keys, 0, 4);
@@ -1491,6 +1661,7 @@ static Suite *udsproxyd_suite(void)
 			    sizeof(hostile_remote_errno) / sizeof(int));
 	tcase_add_test(th, hostile_local);
 	tcase_add_test(th, peer_restriction);
+	tcase_add_test(th, old_major);
 	suite_add_tcase(s, th);
 
 	tcase_add_unchecked_fixture(tu, setup, teardown);
