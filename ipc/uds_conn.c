@@ -136,6 +136,7 @@ static void conn_end(struct uds_conn *c, int err)
 		qt_debug("conn %llu (%s): closed: %s",
 			 (unsigned long long)c->id, conn_side(c),
 			 strerror(-err));
+	c->d->stats.errors++;
 	if (c->local && c->state < UDS_RELAY && c->state != UDS_L_REQUEST)
 		conn_local_reply(c, err == -EBADMSG ? -ECONNRESET : err, NULL, 0);
 	conn_free(c);
@@ -221,6 +222,8 @@ static struct uds_conn *conn_new(struct uds_daemon *d, bool local,
 	c->max_msg = QTFS_UDS_MSG_MAX;
 	c->rx.need = QTFS_HDR_SIZE;
 	c->type = QTFS_UDS_STREAM;
+	c->start_ms = uds_now_ms();
+	d->stats.conns++;
 	c->next = d->conns;
 	if (c->next)
 		c->next->prev = c;
@@ -729,7 +732,8 @@ static int conn_local_hello(struct uds_conn *c)
 	return ret;
 }
 
-static uint64_t conn_now_ms(void)
+/* Milliseconds of CLOCK_MONOTONIC. */
+uint64_t uds_now_ms(void)
 {
 	struct timespec ts;
 
@@ -742,7 +746,7 @@ static bool conn_dgram_idle(void *ctx)
 {
 	struct uds_conn *c = ctx;
 
-	if (conn_now_ms() - c->active_ms < c->d->dgram_idle_ms)
+	if (uds_now_ms() - c->active_ms < c->d->dgram_idle_ms)
 		return true;
 	qt_debug("conn %llu (%s): datagram association idle, closing it",
 		 (unsigned long long)c->id, conn_side(c));
@@ -764,7 +768,7 @@ static void conn_relay_start(struct uds_conn *c)
 	c->timer = 0;
 	if (c->type != QTFS_UDS_DGRAM)
 		return;
-	c->active_ms = conn_now_ms();
+	c->active_ms = uds_now_ms();
 	c->timer = qt_evloop_add_timer(c->d->loop, period ?: 1,
 				       conn_dgram_idle, c);
 	if (c->timer < 0)
@@ -834,6 +838,7 @@ static int conn_refuse(struct uds_conn *c, uint16_t op, int err)
 {
 	int ret = conn_send(c, op, QTFS_HDR_REPLY, c->rx.hdr.id, err, "");
 
+	c->d->stats.errors++;
 	c->state = UDS_DRAIN;
 	return ret;
 }
@@ -1016,6 +1021,8 @@ static int conn_queue_data(struct uds_conn *c, struct qtfs_buf *b, void *p,
 	qtfs_buf_trim_blob(b, p, n);
 	if (qtfs_proto_end(b))
 		return -EMSGSIZE;
+	c->bytes_out += n;
+	c->d->stats.bytes_out += n;
 	c->tx.len = b->pos;
 	c->tx.off = 0;
 	if (c->tagged) {
@@ -1106,9 +1113,10 @@ static int conn_dgram_read(struct uds_conn *c, uint32_t chunk)
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EAGAIN ? 0 : -errno;
-	c->active_ms = conn_now_ms();
+	c->active_ms = uds_now_ms();
 	why = conn_dgram_check(c, &mh, n, chunk);
 	if (why) {
+		c->d->stats.dropped++;
 		uds_peer_log(QT_LOG_WARN, "conn %llu (%s): dropping a datagram %s",
 			     (unsigned long long)c->id, conn_side(c), why);
 		return 1;
@@ -1172,6 +1180,8 @@ static int conn_relay_frame(struct uds_conn *c)
 	if (!conn_rx_is(c, QTFS_UDS_OP_DATA, false, 0) || c->l_eof ||
 	    conn_args(c, "B", &data, &len) || len > QTFS_UDS_DATA_MAX)
 		return -EPROTO;
+	c->bytes_in += len;
+	c->d->stats.bytes_in += len;
 	/* delivered from rx.off on by conn_relay_write() */
 	c->rx.off = (const uint8_t *)data - c->rx.buf;
 	c->rx.need = c->rx.off + len;
@@ -1223,11 +1233,12 @@ static int conn_relay_write(struct uds_conn *c)
 	int done = 0;
 
 	if (c->type == QTFS_UDS_DGRAM) {
-		c->active_ms = conn_now_ms();
+		c->active_ms = uds_now_ms();
 		/* a reply to a program whose socket has no name: lost */
 		if (c->local && !c->dg_peer) {
 			qt_debug("conn %llu (local): dropping a reply: the program's socket has no address",
 				 (unsigned long long)c->id);
+			c->d->stats.dropped++;
 			conn_rx_reset(c);
 			return 1;
 		}
@@ -1388,6 +1399,26 @@ static void conn_pump(struct uds_conn *c)
 /* --- accepting ------------------------------------------------------ */
 
 /**
+ * uds_conn_state_name() - a state's name, for the control socket
+ * @state: &enum uds_state
+ *
+ * Return: a word without blanks.
+ */
+const char *uds_conn_state_name(enum uds_state state)
+{
+	static const char *const names[] = {
+		[UDS_L_REQUEST] = "request", [UDS_L_DIAL] = "dial",
+		[UDS_L_HELLO] = "hello", [UDS_L_PROOF] = "proof",
+		[UDS_L_CONNECT] = "connect", [UDS_R_HELLO] = "hello",
+		[UDS_R_PROOF] = "proof", [UDS_R_CONNECT] = "connect",
+		[UDS_R_HELPER] = "helper", [UDS_RELAY] = "relay",
+		[UDS_DRAIN] = "drain",
+	};
+
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
+}
+
+/**
  * uds_conn_accept_local() - a program connected to a local socket
  * @d:    daemon
  * @fd:   the accepted socket, non-blocking
@@ -1407,6 +1438,7 @@ void uds_conn_accept_local(struct uds_daemon *d, int fd, uint32_t type)
 	if (!getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len))
 		c = conn_new(d, true, uc.uid);
 	if (!c) {
+		d->stats.refused++;
 		uds_peer_log(QT_LOG_WARN, "%s: refusing a connection of uid %d (%u connections)",
 			     d->sock_path, (int)uc.uid, d->nr_conns);
 		qtfs_buf_init(&b, buf, sizeof(buf));
@@ -1459,6 +1491,7 @@ void uds_conn_accept_link(struct uds_daemon *d, int fd)
 	}
 	c = conn_new(d, false, 0);
 	if (!c) {
+		d->stats.refused++;
 		uds_peer_log(QT_LOG_WARN, "closing a link from the peer (%u connections)",
 			     d->nr_conns);
 		close(fd);

@@ -77,14 +77,16 @@ static void usage(FILE *f)
 		"\n"
 		"options:\n"
 		"  --socket PATH        local socket for libudsproxy.so (%s);\n"
-		"                       PATH.seqpacket for its SOCK_SEQPACKET sockets\n"
+		"                       PATH.seqpacket for its SOCK_SEQPACKET sockets,\n"
+		"                       PATH.ctl (root only) for qtinfo uds\n"
 		"  --whitelist FILE     [Mount] and [Udsconnect] rules (%s)\n"
 		"  --key-file FILE      pre-shared key in hex, as qtfs_auth_key (none)\n"
 		"  --max-conns N        connections at once, 1..%u (%u)\n"
 		"  --dgram-idle SECONDS close a datagram association idle this long,\n"
 		"                       1..%u (%u)\n"
 		"  --log-level LEVEL    ERR WARN INFO DEBUG (INFO); SIGUSR1 and SIGUSR2\n"
-		"                       raise and lower it at run time\n"
+		"                       raise and lower it at run time, as does\n"
+		"                       qtinfo uds log LEVEL\n"
 		"  --syslog             log to syslog instead of stderr\n"
 		"  -h, --help           this text\n"
 		"\n"
@@ -178,18 +180,8 @@ static int parse_addr(const char *host, const char *port, const char *what,
 
 static int parse_level(const char *s, enum qt_log_level *level)
 {
-	static const char *const names[] = {
-		[QT_LOG_ERR] = "ERR", [QT_LOG_WARN] = "WARN",
-		[QT_LOG_INFO] = "INFO", [QT_LOG_DEBUG] = "DEBUG",
-	};
-	unsigned int i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcmp(s, names[i])) {
-			*level = i;
-			return 0;
-		}
-	}
+	if (!uds_level_parse(s, level))
+		return 0;
 	return bad("invalid %s '%s': use ERR, WARN, INFO or DEBUG",
 		   "--log-level", s);
 }
@@ -473,8 +465,6 @@ static int raise_nofile(unsigned long conns)
 	return setrlimit(RLIMIT_NOFILE, &rl) ? -errno : 0;
 }
 
-static enum qt_log_level cur_level;
-
 static bool on_quit(void *ctx)
 {
 	qt_info("stopping");
@@ -491,19 +481,17 @@ static bool on_reload(void *ctx)
 
 static bool on_level_up(void *ctx)
 {
-	(void)ctx;
-	if (cur_level < QT_LOG_DEBUG)
-		qt_log_set_level(++cur_level);
-	qt_log(QT_LOG_ERR, "log level %d", cur_level);
+	struct uds_daemon *d = ctx;
+
+	uds_set_level(d, d->level < QT_LOG_DEBUG ? d->level + 1 : d->level);
 	return true;
 }
 
 static bool on_level_down(void *ctx)
 {
-	(void)ctx;
-	if (cur_level > QT_LOG_ERR)
-		qt_log_set_level(--cur_level);
-	qt_log(QT_LOG_ERR, "log level %d", cur_level);
+	struct uds_daemon *d = ctx;
+
+	uds_set_level(d, d->level > QT_LOG_ERR ? d->level - 1 : d->level);
 	return true;
 }
 
@@ -519,13 +507,14 @@ int main(int argc, char **argv)
 	struct uds_listener lseq = { &d, QTFS_UDS_SEQPACKET };
 	struct uds_listener llink = { &d, 0 };
 	char err[256], seq[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int lfd, sfd = -1, pfd, ret;
+	char ctl[sizeof(seq)];
+	int lfd, sfd = -1, cfd = -1, pfd, ret;
 
 	ret = parse_cli(argc, argv, &o);
 	if (ret)
 		return ret > 0 ? 0 : 1;
 	qt_log_open("udsproxyd", o.syslog);
-	cur_level = o.level;
+	d.level = o.level;
 	qt_log_set_level(o.level);
 	d.local = o.local;
 	d.peer = o.peer;
@@ -558,15 +547,20 @@ int main(int argc, char **argv)
 	}
 	/* the stream socket last: once it exists, the daemon is serving */
 	snprintf(seq, sizeof(seq), "%s%s", o.sock, QTFS_UDS_SEQPACKET_SUFFIX);
+	snprintf(ctl, sizeof(ctl), "%s%s", o.sock, UDS_CTL_SUFFIX);
 	pfd = inherited_link(&o.local);
 	if (pfd == -ENOENT)
 		pfd = listen_link(&o.local);
 	if (pfd >= 0)
 		sfd = listen_local(seq, SOCK_SEQPACKET);
-	lfd = sfd >= 0 ? listen_local(o.sock, SOCK_STREAM) : -1;
+	if (sfd >= 0)
+		cfd = uds_ctl_listen(&d, o.sock);
+	lfd = cfd >= 0 ? listen_local(o.sock, SOCK_STREAM) : -1;
 	if (lfd < 0) {
 		if (sfd >= 0)
 			unlink(seq);
+		if (cfd >= 0)
+			unlink(ctl);
 		return 1;
 	}
 	if (qt_evloop_add_fd(d.loop, lfd, QT_EV_IN, on_listen, &lloc) < 0 ||
@@ -575,6 +569,7 @@ int main(int argc, char **argv)
 		qt_err("out of memory");
 		unlink(o.sock);
 		unlink(seq);
+		unlink(ctl);
 		return 1;
 	}
 	qt_info("serving %s; links on %s port %u, peer %s port %u%s", o.sock,
@@ -583,9 +578,11 @@ int main(int argc, char **argv)
 	qt_evloop_run(d.loop);
 	unlink(o.sock);
 	unlink(seq);
+	unlink(ctl);
 	qt_evloop_free(d.loop);
 	close(lfd);
 	close(sfd);
+	close(cfd);
 	close(pfd);
 	qtsrv_wl_free(&d.wl);
 	explicit_bzero(&d.key, sizeof(d.key));

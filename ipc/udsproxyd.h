@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include "qt_auth.h"
 #include "qt_evloop.h"
+#include "qt_log.h"
 #include "qt_whitelist.h"
 #include "qtfs_proto.h"
 #include "uapi/qtfs_uds.h"
@@ -37,6 +38,32 @@ struct uds_addr {
 	uint32_t port;
 };
 
+/* Control requests (doc/ipc.md, "Diagnostics"): at once, and their time. */
+#define UDS_CTL_MAX		4
+#define UDS_CTL_TIMEOUT_MS	5000
+/* The control socket is the local socket's path with this suffix. */
+#define UDS_CTL_SUFFIX		".ctl"
+
+/**
+ * struct uds_stats - the daemon's counters since it started
+ * @conns:     connections (and datagram associations) set up or begun,
+ *             both sides
+ * @refused:   connections turned away at once (--max-conns, shares)
+ * @errors:    connections that ended in an error: refused connects,
+ *             resets, malformed frames, timeouts
+ * @bytes_out: DATA payload bytes sent to the peer daemon
+ * @bytes_in:  DATA payload bytes received from the peer daemon
+ * @dropped:   datagrams dropped (doc/ipc.md, SOCK_DGRAM)
+ */
+struct uds_stats {
+	uint64_t conns;
+	uint64_t refused;
+	uint64_t errors;
+	uint64_t bytes_out;
+	uint64_t bytes_in;
+	uint64_t dropped;
+};
+
 /**
  * struct uds_daemon - what the whole daemon shares; one instance, owned by
  * main() and reached through each connection
@@ -56,6 +83,9 @@ struct uds_addr {
  * @nr_conns:  connections now
  * @next_id:   id of the next connection, for logs
  * @conns:     every connection, for the shares of @max_conns
+ * @stats:     counters, for the control socket
+ * @level:     the log level in force
+ * @nr_ctl:    control connections now
  */
 struct uds_daemon {
 	struct qt_evloop *loop;
@@ -70,6 +100,9 @@ struct uds_daemon {
 	unsigned int nr_conns;
 	uint64_t next_id;
 	struct uds_conn *conns;
+	struct uds_stats stats;
+	enum qt_log_level level;
+	unsigned int nr_ctl;
 };
 
 /* Where a connection is in its life; see uds_conn.c. */
@@ -158,6 +191,9 @@ struct uds_tx {
  *              replies have somewhere to go
  * @active_ms:  datagram: when the last datagram went either way
  *              (CLOCK_MONOTONIC), for --dgram-idle
+ * @start_ms:   when the connection began (CLOCK_MONOTONIC)
+ * @bytes_out:  DATA payload bytes sent to the peer daemon
+ * @bytes_in:   DATA payload bytes received from it
  * @req_id:     id of the program's LOCAL_CONNECT, echoed in the reply
  * @creds:      the caller: the program (local side) or CONNECT's
  * @path:       the socket's path on the remote host
@@ -195,6 +231,9 @@ struct uds_conn {
 	bool u_shut;
 	bool dg_peer;
 	uint64_t active_ms;
+	uint64_t start_ms;
+	uint64_t bytes_out;
+	uint64_t bytes_in;
 	uint64_t req_id;
 	struct qtfs_cred creds;
 	char path[QTFS_PATH_MAX];
@@ -202,6 +241,13 @@ struct uds_conn {
 
 void uds_conn_accept_local(struct uds_daemon *d, int fd, uint32_t type);
 void uds_conn_accept_link(struct uds_daemon *d, int fd);
+const char *uds_conn_state_name(enum uds_state state);
+uint64_t uds_now_ms(void);
+
+int uds_ctl_listen(struct uds_daemon *d, const char *sock_path);
+const char *uds_level_name(enum qt_log_level level);
+int uds_level_parse(const char *s, enum qt_log_level *level);
+void uds_set_level(struct uds_daemon *d, enum qt_log_level level);
 
 /**
  * struct uds_helper_req - what the helper needs to connect as the caller

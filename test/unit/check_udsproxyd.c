@@ -1288,6 +1288,189 @@ START_TEST(peer_restriction)
 }
 END_TEST
 
+/* --- the control socket --------------------------------------------- */
+
+/*
+ * Send the @len bytes of @req to daemon @name's control socket (none:
+ * just wait) and read its answer into @out until it closes.
+ */
+static void ctl_ask(const char *name, const char *req, size_t len, char *out,
+		    size_t outlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct pollfd p = { .events = POLLIN };
+	size_t got = 0;
+	ssize_t n;
+	int s;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s.sock.ctl", base,
+		 name);
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(s, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	if (len)
+		ck_assert_int_eq(write(s, req, len), (ssize_t)len);
+	p.fd = s;
+	for (;;) {
+		ck_assert_msg(poll(&p, 1, 7000) == 1, "no answer to '%s'", req);
+		n = read(s, out + got, outlen - 1 - got);
+		ck_assert_int_ge(n, 0);
+		if (!n)
+			break;
+		got += n;
+	}
+	out[got] = '\0';
+	close(s);
+}
+
+/* The value of counter @key in a stats answer. */
+static unsigned long long stat_of(const char *ans, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\n%s ", key);
+	p = strstr(ans, pat);
+	ck_assert_msg(p, "no %s in %s", key, ans);
+	return strtoull(p + strlen(pat), NULL, 10);
+}
+
+/* Run qtinfo with @args; its exit status, stdout and stderr in @out. */
+static int run_qtinfo(const char *args, char *out, size_t outlen)
+{
+	char cmd[3 * PATH_MAX];
+	size_t n;
+	FILE *f;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "%.*s/../../qtinfo/qtinfo %s 2>&1",
+		 (int)(strrchr(bin, '/') - bin - strlen("/../../ipc")), bin,
+		 args);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(out, 1, outlen - 1, f);
+	out[n] = '\0';
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * <socket>.ctl: root's only; stats, the live connections and the log
+ * level, read and set at run time, directly and through qtinfo uds.
+ */
+START_TEST(control_socket)
+{
+	char ans[8192], path[PATH_MAX], args[PATH_MAX + 64];
+	uint32_t ids[2];
+	struct stat st;
+	int fd, status;
+	pid_t pid;
+
+	pair_up(NULL, NULL);
+	start_server();
+	fd = open_cmd('e', ids);
+	echo_check(fd, 100000);
+	snprintf(path, sizeof(path), "%s/b.sock.ctl", base);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ctl_ask("b", "stats\n", 6, ans, sizeof(ans));
+	ck_assert_msg(!strncmp(ans, "ok\nconnections 1\n", 17), "%s", ans);
+	/* the command byte and the echoed bytes, each way */
+	ck_assert_uint_ge(stat_of(ans, "bytes_to_peer"), 100001);
+	ck_assert_uint_ge(stat_of(ans, "bytes_from_peer"), 100008);
+	ck_assert_uint_eq(stat_of(ans, "connections_total"), 1);
+	ctl_ask("b", "conns\n", 6, ans, sizeof(ans));
+	snprintf(path, sizeof(path), " local stream relay 0 ");
+	ck_assert_msg(strstr(ans, path) && strstr(ans, "/export/run/s.sock\n"),
+		      "%s", ans);
+	ctl_ask("a", "conns\n", 6, ans, sizeof(ans));
+	ck_assert_msg(strstr(ans, " remote stream relay 0 "), "%s", ans);
+	/* the log level */
+	ctl_ask("b", "log\n", 4, ans, sizeof(ans));
+	ck_assert_str_eq(ans, "ok\nlevel DEBUG\n");
+	ctl_ask("b", "log WARN\n", 9, ans, sizeof(ans));
+	ck_assert_str_eq(ans, "ok\nlevel WARN\n");
+	ctl_ask("b", "log\n", 4, ans, sizeof(ans));
+	ck_assert_str_eq(ans, "ok\nlevel WARN\n");
+	close(fd);
+	/* nobody may not even connect */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/b.sock.ctl",
+			 base);
+		if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
+		    setresuid(NOBODY, NOBODY, NOBODY))
+			_exit(10);
+		_exit(connect(s, (struct sockaddr *)&sun, sizeof(sun)) ? errno :
+		      0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == EACCES);
+	/* qtinfo uds */
+	snprintf(args, sizeof(args), "--uds-socket %s/b.sock uds", base);
+	ck_assert_int_eq(run_qtinfo(args, ans, sizeof(ans)), 0);
+	ck_assert_msg(strstr(ans, "connections_total 1\n"), "%s", ans);
+	snprintf(args, sizeof(args), "-u %s/b.sock uds log INFO", base);
+	ck_assert_int_eq(run_qtinfo(args, ans, sizeof(ans)), 0);
+	ck_assert_str_eq(ans, "level INFO\n");
+	snprintf(args, sizeof(args), "-u %s/b.sock uds conns", base);
+	ck_assert_int_eq(run_qtinfo(args, ans, sizeof(ans)), 0);
+	ck_assert_msg(!strncmp(ans, "id side type state uid", 22), "%s", ans);
+	ck_assert_int_eq(run_qtinfo("-u /nonexistent/u.sock uds stats", ans,
+				    sizeof(ans)), 1);
+	ck_assert_msg(strstr(ans, "cannot reach udsproxyd at /nonexistent/u.sock.ctl"),
+		      "%s", ans);
+}
+END_TEST
+
+/*
+ * Each bad request gets one error line and changes nothing; the daemon
+ * goes on serving.
+ */
+static const struct {
+	const char *req;
+	size_t len;
+	const char *msg;
+} ctl_bad[] = {
+	{ "bogus\n", 6, "error EINVAL: unknown request 'bogus'" },
+	{ "\n", 1, "error EINVAL: unknown request ''" },
+	{ "stats x\n", 8, "error EINVAL: 'stats' takes no argument" },
+	{ "log LOUD\n", 9, "error EINVAL: invalid log level 'LOUD'" },
+	{ "log ERR x\n", 10, "error EINVAL: words are separated by one blank" },
+	{ "log  ERR\n", 9, "error EINVAL: words are separated by one blank" },
+	{ "log \n", 5, "error EINVAL: words are separated by one blank" },
+	{ "log\tERR\n", 8, "error EINVAL: the request has a byte that is not printable" },
+	{ "log ERR\0\n", 9, "error EINVAL: the request has a NUL byte" },
+	{ "stats\nlog ERR\n", 14, "error EINVAL: one request per connection" },
+	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 64,
+	  "error EINVAL: the request is longer than 63 bytes" },
+	{ "log ER", 0, "error ETIMEDOUT: no request within 5 seconds" },
+};
+
+START_TEST(control_bad_requests)
+{
+	char ans[4096];
+	uint32_t ids[2];
+	int fd;
+
+	pair_up(NULL, NULL);
+	start_server();
+	ctl_ask("b", ctl_bad[_i].req, ctl_bad[_i].len, ans, sizeof(ans));
+	ck_assert_msg(!strncmp(ans, ctl_bad[_i].msg, strlen(ctl_bad[_i].msg)) &&
+		      ans[strlen(ans) - 1] == '\n' &&
+		      !strchr(ans, '\n')[1], "%s", ans);
+	ctl_ask("b", "log\n", 4, ans, sizeof(ans));
+	ck_assert_str_eq(ans, "ok\nlevel DEBUG\n");
+	fd = open_cmd('e', ids);
+	echo_check(fd, 4096);
+	close(fd);
+}
+END_TEST
+
 /* --- keys and restarts ----------------------------------------------- */
 
 START_TEST(keys)
@@ -1646,6 +1829,7 @@ static Suite *udsproxyd_suite(void)
 	tcase_add_test(tc, scm_rights_refused);
 	tcase_add_test(tc, dgram_both_ways);
 	tcase_add_test(tc, dgram_idle);
+	tcase_add_test(tc, control_socket);
 	tcase_add_test(tc, whitelist_and_errors);
 	tcase_add_test(tc, stall_is_per_connection);
 	tcase_add_loop_test(tc, keys, 0, 4);
@@ -1662,6 +1846,8 @@ static Suite *udsproxyd_suite(void)
 	tcase_add_test(th, hostile_local);
 	tcase_add_test(th, peer_restriction);
 	tcase_add_test(th, old_major);
+	tcase_add_loop_test(th, control_bad_requests, 0,
+			    sizeof(ctl_bad) / sizeof(ctl_bad[0]));
 	suite_add_tcase(s, th);
 
 	tcase_add_unchecked_fixture(tu, setup, teardown);
