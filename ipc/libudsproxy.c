@@ -602,8 +602,13 @@ ssize_t udsproxy_sendmsg(int fd, const char *server_path,
 		m.msg_name = &a.addr;
 		m.msg_namelen = a.alen;
 		n = real_sendmsg(fd, &m, flags);
-		/* the daemon closed the association as idle: a new one */
-		if (n >= 0 || (errno != ECONNREFUSED && errno != ENOENT))
+		/*
+		 * The daemon closed the association as idle (refused), or
+		 * the address is now another socket's (EPERM: it takes
+		 * datagrams from its own program only): a new one.
+		 */
+		if (n >= 0 || (errno != ECONNREFUSED && errno != ENOENT &&
+			       errno != EPERM))
 			break;
 		assoc_set(fd, server_path, NULL, 0);
 	}

@@ -334,7 +334,7 @@ static bool ctl_accept(void *ctx, int fd, unsigned int events)
 {
 	struct uds_daemon *d = ctx;
 	socklen_t len = sizeof(struct ucred);
-	struct ucred uc;
+	struct ucred uc = { .uid = (uid_t)-1 };
 	struct uds_ctl *t;
 	int s;
 

@@ -905,7 +905,7 @@ START_TEST(dgram_idle)
 	msleep(700);
 	dgram_echo(c2, path, 10, true);
 	/* idle: gone within 1.25 s */
-	msleep(1600);
+	msleep(2500);
 	ck_assert_int_eq(send(c2, "x", 1, 0), -1);
 	ck_assert_int_eq(errno, ECONNREFUSED);
 	dgram_echo(c1, path, 10, false);
@@ -1142,9 +1142,11 @@ static int read_frame(int s, uint8_t *buf, uint32_t size)
 	if (recv(s, buf, QTFS_HDR_SIZE, MSG_WAITALL) != QTFS_HDR_SIZE)
 		return -1;
 	len = get_unaligned_le32(buf);
+	/* no recv() of nothing: with MSG_WAITALL it waits for more */
 	if (len < QTFS_HDR_SIZE || len > size ||
-	    recv(s, buf + QTFS_HDR_SIZE, len - QTFS_HDR_SIZE, MSG_WAITALL) !=
-	    (ssize_t)(len - QTFS_HDR_SIZE))
+	    (len > QTFS_HDR_SIZE &&
+	     recv(s, buf + QTFS_HDR_SIZE, len - QTFS_HDR_SIZE, MSG_WAITALL) !=
+	     (ssize_t)(len - QTFS_HDR_SIZE)))
 		return -1;
 	return len;
 }
@@ -1269,6 +1271,53 @@ START_TEST(old_major)
 	read_file("a.log", log, sizeof(log));
 	ck_assert_msg(strstr(log, "the peer speaks udsproxyd protocol major 1, this daemon major 2"),
 		      "%s", log);
+}
+END_TEST
+
+/*
+ * LOCAL_CONNECT of a bad type, or of another major, on the local socket:
+ * refused with an errno, and the daemon serves on.
+ */
+START_TEST(local_bad_request)
+{
+	static const struct {
+		uint16_t major;
+		uint32_t type;
+		int err;
+	} cases[] = {
+		{ QTFS_UDS_MAJOR, QTFS_UDS_DGRAM, -EINVAL },	/* stream socket */
+		{ QTFS_UDS_MAJOR, QTFS_UDS_SEQPACKET, -EINVAL },
+		{ QTFS_UDS_MAJOR, 0, -EINVAL },
+		{ QTFS_UDS_MAJOR, 99, -EINVAL },
+		{ QTFS_UDS_MAJOR - 1, QTFS_UDS_STREAM, -EPROTO },
+	};
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char path[PATH_MAX];
+	uint8_t buf[8192];
+	uint32_t ids[2], n;
+	size_t i;
+	int s, fd;
+
+	pair_up(NULL, NULL);
+	start_server();
+	pathf(path, "export/run/s.sock");
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/b.sock", base);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		s = socket(AF_UNIX, SOCK_STREAM, 0);
+		ck_assert_int_eq(connect(s, (struct sockaddr *)&sun,
+					 sizeof(sun)), 0);
+		n = frame(buf, QTFS_UDS_OP_LOCAL_CONNECT, 0, 1, "dhds",
+			  QTFS_UDS_MAGIC, cases[i].major, cases[i].type, path);
+		ck_assert_int_eq(write(s, buf, n), (ssize_t)n);
+		ck_assert_int_eq(read_frame(s, buf, sizeof(buf)), QTFS_HDR_SIZE);
+		ck_assert_msg((int32_t)get_unaligned_le32(buf + 16) ==
+			      cases[i].err, "case %zu: %d", i,
+			      (int32_t)get_unaligned_le32(buf + 16));
+		close(s);
+	}
+	fd = open_cmd('e', ids);
+	echo_check(fd, 4096);
+	close(fd);
 }
 END_TEST
 
@@ -1468,6 +1517,41 @@ START_TEST(control_bad_requests)
 	fd = open_cmd('e', ids);
 	echo_check(fd, 4096);
 	close(fd);
+}
+END_TEST
+
+/*
+ * A datagram association has no end of file: a peer sending SHUTDOWN on
+ * one has its link closed, and the association is gone.
+ */
+START_TEST(hostile_dgram_shutdown)
+{
+	struct qtfs_cred cred = {};
+	char path[PATH_MAX], ans[4096];
+	uint8_t buf[8192];
+	uint32_t n;
+	int s;
+
+	pair_up(NULL, NULL);
+	start_server();
+	pathf(path, "export/run/d.sock");
+	s = raw_link("127.0.0.1");
+	n = hello(buf, QTFS_UDS_MAGIC);
+	ck_assert_int_eq(write(s, buf, n), (ssize_t)n);
+	ck_assert_int_gt(read_frame(s, buf, sizeof(buf)), 0);
+	n = frame(buf, QTFS_UDS_OP_CONNECT, 0, 2, "Cds", &cred, QTFS_UDS_DGRAM,
+		  path);
+	ck_assert_int_eq(write(s, buf, n), (ssize_t)n);
+	ck_assert_int_eq(read_frame(s, buf, sizeof(buf)), QTFS_HDR_SIZE);
+	ck_assert_int_eq((int32_t)get_unaligned_le32(buf + 16), 0);
+	ctl_ask("a", "conns\n", 6, ans, sizeof(ans));
+	ck_assert_msg(strstr(ans, " remote dgram relay 0 "), "%s", ans);
+	n = frame(buf, QTFS_UDS_OP_SHUTDOWN, 0, 0, "");
+	ck_assert_int_eq(write(s, buf, n), (ssize_t)n);
+	expect_closed(s, 5000);
+	close(s);
+	ctl_ask("a", "stats\n", 6, ans, sizeof(ans));
+	ck_assert_msg(!strncmp(ans, "ok\nconnections 0\n", 17), "%s", ans);
 }
 END_TEST
 
@@ -1846,6 +1930,8 @@ static Suite *udsproxyd_suite(void)
 	tcase_add_test(th, hostile_local);
 	tcase_add_test(th, peer_restriction);
 	tcase_add_test(th, old_major);
+	tcase_add_test(th, local_bad_request);
+	tcase_add_test(th, hostile_dgram_shutdown);
 	tcase_add_loop_test(th, control_bad_requests, 0,
 			    sizeof(ctl_bad) / sizeof(ctl_bad[0]));
 	suite_add_tcase(s, th);
