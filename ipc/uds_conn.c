@@ -289,6 +289,18 @@ static void conn_rx_reset(struct uds_conn *c)
 	c->rx.off = 0;
 }
 
+/* Close the descriptors an SCM_RIGHTS message @cm installed here. */
+static void conn_close_rights(struct cmsghdr *cm)
+{
+	size_t i;
+	int fd;
+
+	for (i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+		memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+		close(fd);
+	}
+}
+
 /*
  * Descriptors a program passes (SCM_RIGHTS) cannot cross hosts.  A
  * preloaded program's sendmsg() refuses them with EOPNOTSUPP; should any
@@ -315,8 +327,6 @@ static int conn_peek_fds(struct uds_conn *c, void *buf, size_t len,
 	};
 	struct cmsghdr *cm;
 	bool fds = false;
-	int fd;
-	size_t i;
 
 	do {
 		*n = recvmsg(c->ufd, &mh, flags | MSG_PEEK | MSG_CMSG_CLOEXEC);
@@ -327,10 +337,7 @@ static int conn_peek_fds(struct uds_conn *c, void *buf, size_t len,
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
 			continue;
 		fds = true;
-		for (i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			close(fd);
-		}
+		conn_close_rights(cm);
 	}
 	return fds || (mh.msg_flags & MSG_CTRUNC) ? -EOPNOTSUPP : 0;
 }
@@ -1044,8 +1051,6 @@ static const char *conn_dgram_check(struct uds_conn *c, struct msghdr *mh,
 	bool fds = false, mine = !c->local;
 	struct cmsghdr *cm;
 	struct ucred uc;
-	size_t i;
-	int fd;
 
 	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
 		if (cm->cmsg_level != SOL_SOCKET)
@@ -1057,12 +1062,7 @@ static const char *conn_dgram_check(struct uds_conn *c, struct msghdr *mh,
 			       uc.gid == c->creds.fsgid;
 		} else if (cm->cmsg_type == SCM_RIGHTS) {
 			fds = true;
-			for (i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			     i++) {
-				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
-				       sizeof(int));
-				close(fd);
-			}
+			conn_close_rights(cm);
 		}
 	}
 	if (fds || (mh->msg_flags & MSG_CTRUNC))
