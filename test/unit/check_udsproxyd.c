@@ -592,6 +592,50 @@ static void echo_check(int fd, size_t len)
 	fcntl(fd, F_SETFL, 0);
 }
 
+/*
+ * Send the @len bytes of @req to daemon @name's control socket (none:
+ * just wait) and read its answer into @out until it closes.
+ */
+static void ctl_ask(const char *name, const char *req, size_t len, char *out,
+		    size_t outlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct pollfd p = { .events = POLLIN };
+	size_t got = 0;
+	ssize_t n;
+	int s;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s.sock.ctl", base,
+		 name);
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(s, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	if (len)
+		ck_assert_int_eq(write(s, req, len), (ssize_t)len);
+	p.fd = s;
+	for (;;) {
+		ck_assert_msg(poll(&p, 1, 7000) == 1, "no answer to '%s'", req);
+		n = read(s, out + got, outlen - 1 - got);
+		ck_assert_int_ge(n, 0);
+		if (!n)
+			break;
+		got += n;
+	}
+	out[got] = '\0';
+	close(s);
+}
+
+/* The value of counter @key in a stats answer. */
+static unsigned long long stat_of(const char *ans, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\n%s ", key);
+	p = strstr(ans, pat);
+	ck_assert_msg(p, "no %s in %s", key, ans);
+	return strtoull(p + strlen(pat), NULL, 10);
+}
+
 /* --- relay ----------------------------------------------------------- */
 
 START_TEST(data_both_ways)
@@ -878,6 +922,53 @@ START_TEST(dgram_both_ways)
 	close(c3);
 	close(c1);
 	close(c2);
+}
+END_TEST
+
+/*
+ * The daemon's association socket is reachable by anyone: a datagram of
+ * another user is dropped (and counted), and does not take the
+ * association over from its program.
+ */
+START_TEST(dgram_other_user)
+{
+	struct sockaddr_un assoc, evil = { .sun_family = AF_UNIX };
+	socklen_t alen = sizeof(assoc);
+	char path[PATH_MAX], ans[4096];
+	int c, st, e;
+	pid_t pid;
+
+	pair_up(NULL, NULL);
+	start_server();
+	use_daemon("b");
+	pathf(path, "export/run/d.sock");
+	c = dgram_at("c.sock");
+	ck_assert_int_eq(udsproxy_connect(c, path), 0);
+	ck_assert_int_eq(getpeername(c, (struct sockaddr *)&assoc, &alen), 0);
+	pathf(path, "evil");
+	ck_assert_int_eq(mkdir(path, 0777), 0);
+	ck_assert_int_eq(chmod(path, 0777), 0);
+	snprintf(evil.sun_path, sizeof(evil.sun_path), "%s/evil/e.sock", base);
+	/* nobody, from a socket with a name, before the program's first */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
+		    setresuid(NOBODY, NOBODY, NOBODY))
+			_exit(10);
+		e = socket(AF_UNIX, SOCK_DGRAM, 0);
+		if (bind(e, (struct sockaddr *)&evil, sizeof(evil)))
+			_exit(11);
+		_exit(sendto(e, "evil", 4, 0, (struct sockaddr *)&assoc,
+			     alen) == 4 ? 0 : 12);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child: %d", st);
+	pathf(path, "export/run/d.sock");
+	dgram_echo(c, path, 4, true);
+	ctl_ask("b", "stats\n", 6, ans, sizeof(ans));
+	ck_assert_uint_eq(stat_of(ans, "datagrams_dropped"), 1);
+	close(c);
 }
 END_TEST
 
@@ -1345,50 +1436,6 @@ START_TEST(peer_restriction)
 END_TEST
 
 /* --- the control socket --------------------------------------------- */
-
-/*
- * Send the @len bytes of @req to daemon @name's control socket (none:
- * just wait) and read its answer into @out until it closes.
- */
-static void ctl_ask(const char *name, const char *req, size_t len, char *out,
-		    size_t outlen)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct pollfd p = { .events = POLLIN };
-	size_t got = 0;
-	ssize_t n;
-	int s;
-
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s.sock.ctl", base,
-		 name);
-	s = socket(AF_UNIX, SOCK_STREAM, 0);
-	ck_assert_int_eq(connect(s, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	if (len)
-		ck_assert_int_eq(write(s, req, len), (ssize_t)len);
-	p.fd = s;
-	for (;;) {
-		ck_assert_msg(poll(&p, 1, 7000) == 1, "no answer to '%s'", req);
-		n = read(s, out + got, outlen - 1 - got);
-		ck_assert_int_ge(n, 0);
-		if (!n)
-			break;
-		got += n;
-	}
-	out[got] = '\0';
-	close(s);
-}
-
-/* The value of counter @key in a stats answer. */
-static unsigned long long stat_of(const char *ans, const char *key)
-{
-	char pat[64];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), "\n%s ", key);
-	p = strstr(ans, pat);
-	ck_assert_msg(p, "no %s in %s", key, ans);
-	return strtoull(p + strlen(pat), NULL, 10);
-}
 
 /* Run qtinfo with @args; its exit status, stdout and stderr in @out. */
 static int run_qtinfo(const char *args, char *out, size_t outlen)
@@ -1920,6 +1967,7 @@ static Suite *udsproxyd_suite(void)
 	tcase_add_test(tc, scm_rights_refused);
 	tcase_add_test(tc, dgram_both_ways);
 	tcase_add_test(tc, dgram_idle);
+	tcase_add_test(tc, dgram_other_user);
 	tcase_add_test(tc, control_socket);
 	tcase_add_test(tc, whitelist_and_errors);
 	tcase_add_test(tc, stall_is_per_connection);
