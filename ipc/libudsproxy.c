@@ -497,14 +497,16 @@ int udsproxy_connect(int fd, const char *server_path)
 
 /*
  * Is @fd a socket connected through udsproxyd?  Its peer is then the
- * daemon's local socket; asked of the kernel, so that it holds for a
- * descriptor dup()ed or inherited across exec too.  A datagram socket
- * with an association is one too.
+ * daemon's local socket, named as it was bound (%QTFS_UDS_BIND_SUFFIX);
+ * asked of the kernel, so that it holds for a descriptor dup()ed or
+ * inherited across exec too.  A datagram socket with an association is
+ * one too.
  */
 static bool is_proxied(int fd)
 {
-	struct sockaddr_un peer, sun = { .sun_family = AF_UNIX };
-	socklen_t len = sizeof(peer), tlen = sizeof(int);
+	struct sockaddr_un peer = {}, sun = { .sun_family = AF_UNIX };
+	socklen_t len = sizeof(peer) - 1, tlen = sizeof(int);
+	char bound[sizeof(sun.sun_path) + sizeof(QTFS_UDS_BIND_SUFFIX)];
 	int saved = errno, type;
 	struct assoc a;
 	bool ret;
@@ -515,7 +517,9 @@ static bool is_proxied(int fd)
 	       !getpeername(fd, (struct sockaddr *)&peer, &len) &&
 	       peer.sun_family == AF_UNIX &&
 	       len > offsetof(struct sockaddr_un, sun_path) &&
-	       !strncmp(peer.sun_path, sun.sun_path, sizeof(sun.sun_path)));
+	       snprintf(bound, sizeof(bound), "%s%s", sun.sun_path,
+			QTFS_UDS_BIND_SUFFIX) > 0 &&
+	       !strncmp(peer.sun_path, bound, sizeof(peer.sun_path)));
 	errno = saved;
 	return ret;
 }

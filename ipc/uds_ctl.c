@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "udsproxyd.h"
@@ -382,34 +381,17 @@ static bool ctl_accept(void *ctx, int fd, unsigned int events)
  */
 int uds_ctl_listen(struct uds_daemon *d, const char *sock_path)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct stat st;
-	mode_t old;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int fd;
 
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s%s", sock_path,
-		 UDS_CTL_SUFFIX);
-	if (!lstat(sun.sun_path, &st)) {
-		if (!S_ISSOCK(st.st_mode)) {
-			qt_err("%s exists and is not a socket: not replacing it",
-			       sun.sun_path);
-			return -1;
-		}
-		unlink(sun.sun_path);
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	/* 0600 from the start: no moment in which others may connect */
-	old = umask(0177);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
-	    chmod(sun.sun_path, 0600) || listen(fd, UDS_CTL_MAX) ||
+	snprintf(path, sizeof(path), "%s%s", sock_path, UDS_CTL_SUFFIX);
+	fd = uds_listen_unix(path, SOCK_STREAM, 0600);
+	if (fd >= 0 &&
 	    qt_evloop_add_fd(d->loop, fd, QT_EV_IN, ctl_accept, d) < 0) {
-		umask(old);
-		qt_err("cannot listen on %s: %s", sun.sun_path,
-		       strerror(errno));
-		if (fd >= 0)
-			close(fd);
+		qt_err("out of memory");
+		unlink(path);
+		close(fd);
 		return -1;
 	}
-	umask(old);
 	return fd;
 }

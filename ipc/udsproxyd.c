@@ -206,9 +206,9 @@ static int parse_cli(int argc, char **argv, struct uds_opts *o)
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			/* room for the seqpacket socket's suffix too */
+			/* room for the seqpacket socket's suffixes too */
 			if (!*optarg || strlen(optarg) +
-			    strlen(QTFS_UDS_SEQPACKET_SUFFIX) >=
+			    strlen(QTFS_UDS_SEQPACKET_SUFFIX QTFS_UDS_BIND_SUFFIX) >=
 			    sizeof(((struct sockaddr_un *)0)->sun_path))
 				return bad("invalid %s '%s': empty or too long for a unix socket",
 					   "--socket", optarg);
@@ -288,41 +288,55 @@ static int load_whitelist(struct uds_daemon *d, bool must_exist)
 	return 0;
 }
 
-/*
- * A local socket for libudsproxy.so; a stale one is replaced.  Its
- * directory (/run/qtfs, which a reboot empties) is made if missing, as the
- * engine does for its pidfile.
+/**
+ * uds_listen_unix() - a listening unix socket at @path, in mode @mode
+ * @path: where; a stale socket there is replaced, anything else is not
+ * @type: SOCK_STREAM or SOCK_SEQPACKET
+ * @mode: its permissions
+ *
+ * The socket is bound and listening under a temporary name
+ * (@path%QTFS_UDS_BIND_SUFFIX, with a umask that gives @mode from the start)
+ * and then renamed over @path, so that once @path is this socket it
+ * accepts: nobody who sees it gets ECONNREFUSED, and a stale socket is
+ * replaced in one step.  Its directory (/run/qtfs, which a reboot
+ * empties) is made if missing, as the engine does for its pidfile.
+ *
+ * Return: the socket, or -1 after a log line.
  */
-static int listen_local(const char *path, int type)
+int uds_listen_unix(const char *path, int type, mode_t mode)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char dir[sizeof(sun.sun_path)], *slash;
 	struct stat st;
-	char *slash;
+	mode_t old;
 	int fd;
 
-	strcpy(sun.sun_path, path);
-	slash = strrchr(sun.sun_path, '/');
-	if (slash && slash != sun.sun_path) {
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
 		*slash = '\0';
-		mkdir(sun.sun_path, 0755);
-		*slash = '/';
+		mkdir(dir, 0755);
 	}
-	if (!lstat(path, &st)) {
-		if (!S_ISSOCK(st.st_mode)) {
-			qt_err("%s exists and is not a socket: not replacing it",
-			       path);
-			return -EEXIST;
-		}
-		unlink(path);
+	if (!lstat(path, &st) && !S_ISSOCK(st.st_mode)) {
+		qt_err("%s exists and is not a socket: not replacing it", path);
+		return -1;
 	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s%s", path,
+		 QTFS_UDS_BIND_SUFFIX);
+	unlink(sun.sun_path);
 	fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	old = umask(~mode & 0777);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
-	    chmod(path, 0666) || listen(fd, SOMAXCONN)) {
+	    chmod(sun.sun_path, mode) || listen(fd, SOMAXCONN) ||
+	    rename(sun.sun_path, path)) {
+		umask(old);
 		qt_err("cannot listen on %s: %s", path, strerror(errno));
+		unlink(sun.sun_path);
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
+	umask(old);
 	return fd;
 }
 
@@ -552,10 +566,10 @@ int main(int argc, char **argv)
 	if (pfd == -ENOENT)
 		pfd = listen_link(&o.local);
 	if (pfd >= 0)
-		sfd = listen_local(seq, SOCK_SEQPACKET);
+		sfd = uds_listen_unix(seq, SOCK_SEQPACKET, 0666);
 	if (sfd >= 0)
 		cfd = uds_ctl_listen(&d, o.sock);
-	lfd = cfd >= 0 ? listen_local(o.sock, SOCK_STREAM) : -1;
+	lfd = cfd >= 0 ? uds_listen_unix(o.sock, SOCK_STREAM, 0666) : -1;
 	if (lfd < 0) {
 		if (sfd >= 0)
 			unlink(seq);

@@ -244,6 +244,7 @@ void uds_conn_accept_link(struct uds_daemon *d, int fd);
 const char *uds_conn_state_name(enum uds_state state);
 uint64_t uds_now_ms(void);
 
+int uds_listen_unix(const char *path, int type, mode_t mode);
 int uds_ctl_listen(struct uds_daemon *d, const char *sock_path);
 const char *uds_level_name(enum qt_log_level level);
 int uds_level_parse(const char *s, enum qt_log_level *level);

@@ -83,6 +83,14 @@
  */
 #define QTFS_UDS_SEQPACKET_SUFFIX	".seqpacket"
 
+/*
+ * udsproxyd binds each local socket under its path with this suffix and,
+ * once it listens, renames it to the path: so a program never finds the
+ * path not yet accepting.  The name a connected program's getpeername()
+ * shows is therefore the path with this suffix.
+ */
+#define QTFS_UDS_BIND_SUFFIX	".new"
+
 /* Socket types of CONNECT and LOCAL_CONNECT (not the host's SOCK_*). */
 #define QTFS_UDS_STREAM		1
 #define QTFS_UDS_SEQPACKET	2
