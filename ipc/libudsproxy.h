@@ -9,6 +9,7 @@
 #define LIBUDSPROXY_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Where udsproxyd listens, unless $QTFS_UDSPROXYD_SOCKET says otherwise. */
 #define UDSPROXY_SOCK_DEFAULT	"/run/qtfs/udsproxyd.sock"
@@ -17,5 +18,8 @@
 int udsproxy_map_path(const char *mountinfo, const char *path, char *out,
 		      size_t outlen);
 int udsproxy_connect(int fd, const char *server_path);
+struct msghdr;
+ssize_t udsproxy_sendmsg(int fd, const char *server_path,
+			 const struct msghdr *msg, int flags);
 
 #endif /* LIBUDSPROXY_H */

@@ -28,7 +28,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include "qt_log.h"
 #include "qtfs_path.h"
@@ -80,18 +83,25 @@ static void conn_free(struct uds_conn *c)
 	free(c);
 }
 
+/* Size of a sun_path, the most a datagram association's address takes. */
+#define UDS_SUN_PATH	sizeof(((struct sockaddr_un *)0)->sun_path)
+
 /*
- * Answer the program's LOCAL_CONNECT with @err.  A fresh socket always
- * has room for 24 bytes; if it has not, the program is gone anyway.
+ * Answer the program's LOCAL_CONNECT with @err, and for a datagram
+ * association the @len bytes of its address @addr.  A fresh socket always
+ * has room for that; if it has not, the program is gone anyway.
  */
-static void conn_local_reply(struct uds_conn *c, int err)
+static void conn_local_reply(struct uds_conn *c, int err, const void *addr,
+			     uint32_t len)
 {
-	uint8_t buf[QTFS_HDR_SIZE];
+	uint8_t buf[QTFS_HDR_SIZE + 4 + UDS_SUN_PATH];
 	struct qtfs_buf b;
 
 	qtfs_buf_init(&b, buf, sizeof(buf));
 	qtfs_proto_begin(&b, QTFS_UDS_OP_LOCAL_CONNECT, QTFS_HDR_REPLY,
 			 c->req_id, err);
+	if (addr)
+		qtfs_proto_pack(&b, "B", addr, len);
 	if (qtfs_proto_end(&b))
 		return;
 	if (send(c->ufd, buf, b.pos, MSG_DONTWAIT | MSG_NOSIGNAL) !=
@@ -109,7 +119,11 @@ static void conn_end(struct uds_conn *c, int err)
 {
 	bool proto = err == -EPROTO || err == -EBADMSG;
 
-	if (proto)
+	if (err == -EOPNOTSUPP && c->ufd >= 0)
+		uds_peer_log(QT_LOG_WARN, "conn %llu (%s): the %s program passed file descriptors, which cannot cross hosts: resetting the connection",
+			     (unsigned long long)c->id, conn_side(c),
+			     c->local ? "local" : "server");
+	else if (proto)
 		uds_peer_log(QT_LOG_WARN, "conn %llu (%s): %s from %s, closing it",
 			     (unsigned long long)c->id, conn_side(c),
 			     err == -EBADMSG ? "a frame with a wrong tag" :
@@ -120,8 +134,9 @@ static void conn_end(struct uds_conn *c, int err)
 		qt_debug("conn %llu (%s): closed: %s",
 			 (unsigned long long)c->id, conn_side(c),
 			 strerror(-err));
+	c->d->stats.errors++;
 	if (c->local && c->state < UDS_RELAY && c->state != UDS_L_REQUEST)
-		conn_local_reply(c, err == -EBADMSG ? -ECONNRESET : err);
+		conn_local_reply(c, err == -EBADMSG ? -ECONNRESET : err, NULL, 0);
 	conn_free(c);
 }
 
@@ -204,6 +219,8 @@ static struct uds_conn *conn_new(struct uds_daemon *d, bool local,
 	c->max_msg = QTFS_UDS_MSG_MAX;
 	c->rx.need = QTFS_HDR_SIZE;
 	c->type = QTFS_UDS_STREAM;
+	c->start_ms = uds_now_ms();
+	d->stats.conns++;
 	c->next = d->conns;
 	if (c->next)
 		c->next->prev = c;
@@ -269,6 +286,85 @@ static void conn_rx_reset(struct uds_conn *c)
 	c->rx.off = 0;
 }
 
+/* Close the descriptors an SCM_RIGHTS message @cm installed here. */
+static void conn_close_rights(struct cmsghdr *cm)
+{
+	size_t i;
+	int fd;
+
+	for (i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+		memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+		close(fd);
+	}
+}
+
+/*
+ * Descriptors a program passes (SCM_RIGHTS) cannot cross hosts.  A
+ * preloaded program's sendmsg() refuses them with EOPNOTSUPP; should any
+ * come anyway, the connection is reset rather than the descriptors
+ * dropped.  So every read of the program's socket peeks first: the
+ * message that carries them stays queued, and closing our end with it
+ * unread makes the program's next read fail with ECONNRESET (the kernel's
+ * rule for a unix socket closed on unread data).  Descriptors the peek
+ * installed here are closed at once.
+ *
+ * Return: 0 none in the next @len bytes, -EOPNOTSUPP, or -errno.
+ */
+static int conn_peek_fds(struct uds_conn *c, void *buf, size_t len,
+			 int flags, ssize_t *n)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(16 * sizeof(int))];
+	} u;
+	struct iovec iov = { buf, len };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm;
+	bool fds = false;
+
+	do {
+		*n = recvmsg(c->ufd, &mh, flags | MSG_PEEK | MSG_CMSG_CLOEXEC);
+	} while (*n < 0 && errno == EINTR);
+	if (*n < 0)
+		return -errno;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		fds = true;
+		conn_close_rights(cm);
+	}
+	return fds || (mh.msg_flags & MSG_CTRUNC) ? -EOPNOTSUPP : 0;
+}
+
+/*
+ * recv() from @fd; from the program's socket only once conn_peek_fds()
+ * found no descriptors in what it would read.  Return: bytes, or -errno.
+ */
+static ssize_t conn_recv(struct uds_conn *c, int fd, void *buf, size_t len,
+			 int flags)
+{
+	ssize_t n;
+	int ret;
+
+	if (fd == c->ufd) {
+		ret = conn_peek_fds(c, buf, len, flags, &n);
+		if (ret)
+			return ret;
+		/* a seqpacket's length (MSG_TRUNC), or end of file */
+		if (n <= 0 && !(flags & MSG_TRUNC))
+			return n;
+		if ((size_t)n < len)
+			len = n;
+	}
+	do {
+		n = recv(fd, buf, len, flags);
+	} while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
 /*
  * Read a frame from @fd into @c->rx, header checks first: qtfs's header
  * rules, at most @max bytes, then the tag if frames are tagged.
@@ -281,12 +377,12 @@ static int conn_rx(struct uds_conn *c, int fd, uint32_t max, bool tagged)
 	ssize_t n;
 
 	while (rx->have < rx->need) {
-		n = recv(fd, rx->buf + rx->have, rx->need - rx->have,
-			 MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
+		n = conn_recv(c, fd, rx->buf + rx->have, rx->need - rx->have,
+			      MSG_DONTWAIT);
+		if (n == -EOPNOTSUPP)
+			return n;
 		if (n < 0)
-			return errno == EAGAIN ? 0 : -ECONNRESET;
+			return n == -EAGAIN ? 0 : -ECONNRESET;
 		if (n == 0)
 			return -ECONNRESET;
 		rx->have += n;
@@ -538,8 +634,12 @@ static int conn_local_request(struct uds_conn *c)
 	c->state = UDS_L_DIAL;
 	if (magic != QTFS_UDS_MAGIC || major != QTFS_UDS_MAJOR)
 		return -EPROTO;
-	if (type != c->type || !qtfs_path_is_normal(path, strlen(path)))
+	/* datagram associations are asked for on the seqpacket socket */
+	if ((type != c->type && (type != QTFS_UDS_DGRAM ||
+				 c->type != QTFS_UDS_SEQPACKET)) ||
+	    !qtfs_path_is_normal(path, strlen(path)))
 		return -EINVAL;
+	c->type = type;
 	strcpy(c->path, path);
 	conn_rx_reset(c);
 	ret = conn_peer_creds(c);
@@ -553,10 +653,15 @@ static int conn_local_request(struct uds_conn *c)
 static int conn_hello_check(struct uds_conn *c, uint32_t magic,
 			    uint16_t major, uint32_t max)
 {
-	if (magic != QTFS_UDS_MAGIC || major != QTFS_UDS_MAJOR) {
-		uds_peer_log(QT_LOG_WARN, "conn %llu (%s): the peer is not udsproxyd protocol %u (magic %#x, major %u)",
-			     (unsigned long long)c->id, conn_side(c),
-			     QTFS_UDS_MAJOR, magic, major);
+	if (magic != QTFS_UDS_MAGIC) {
+		uds_peer_log(QT_LOG_WARN, "conn %llu (%s): the peer is not udsproxyd (magic %#x)",
+			     (unsigned long long)c->id, conn_side(c), magic);
+		return -EPROTO;
+	}
+	if (major != QTFS_UDS_MAJOR) {
+		uds_peer_log(QT_LOG_WARN, "conn %llu (%s): the peer speaks udsproxyd protocol major %u, this daemon major %u: refusing it (run the same major on both hosts)",
+			     (unsigned long long)c->id, conn_side(c), major,
+			     QTFS_UDS_MAJOR);
 		return -EPROTO;
 	}
 	if (max < QTFS_UDS_MSG_MIN)
@@ -631,6 +736,79 @@ static int conn_local_hello(struct uds_conn *c)
 	return ret;
 }
 
+/* Milliseconds of CLOCK_MONOTONIC. */
+uint64_t uds_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A datagram association that carried nothing for --dgram-idle ends. */
+static bool conn_dgram_idle(void *ctx)
+{
+	struct uds_conn *c = ctx;
+
+	if (uds_now_ms() - c->active_ms < c->d->dgram_idle_ms)
+		return true;
+	qt_debug("conn %llu (%s): datagram association idle, closing it",
+		 (unsigned long long)c->id, conn_side(c));
+	c->timer = 0;
+	conn_free(c);
+	return false;
+}
+
+/*
+ * The relay starts: a datagram association gets its idle timer, which
+ * looks four times per --dgram-idle, so it ends at most a quarter late.
+ */
+static void conn_relay_start(struct uds_conn *c)
+{
+	unsigned int period = c->d->dgram_idle_ms / 4;
+
+	c->state = UDS_RELAY;
+	qt_evloop_del(c->d->loop, c->timer);
+	c->timer = 0;
+	if (c->type != QTFS_UDS_DGRAM)
+		return;
+	c->active_ms = uds_now_ms();
+	c->timer = qt_evloop_add_timer(c->d->loop, period ?: 1,
+				       conn_dgram_idle, c);
+	if (c->timer < 0)
+		c->timer = 0;
+}
+
+/*
+ * A datagram association's socket on the local side: an abstract,
+ * automatic name that the reply tells the program, and SO_PASSCRED so
+ * that each datagram says who sent it.  It replaces the program's request
+ * socket, which closes.
+ */
+static int conn_dgram_open(struct uds_conn *c)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	socklen_t len = sizeof(sun);
+	int s, one = 1, ret;
+
+	s = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	if (bind(s, (struct sockaddr *)&sun, sizeof(sa_family_t)) ||
+	    setsockopt(s, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) ||
+	    getsockname(s, (struct sockaddr *)&sun, &len)) {
+		ret = -errno;
+		close(s);
+		return ret;
+	}
+	conn_local_reply(c, 0, sun.sun_path,
+			 len - offsetof(struct sockaddr_un, sun_path));
+	conn_unwatch(c, &c->uwatch, &c->uwatch_ev);
+	close(c->ufd);
+	c->ufd = s;
+	return 0;
+}
+
 /* L_CONNECT: the remote side's answer; the program gets it. */
 static int conn_local_connected(struct uds_conn *c)
 {
@@ -642,10 +820,13 @@ static int conn_local_connected(struct uds_conn *c)
 	ret = c->rx.hdr.error;
 	if (ret)
 		return ret;
-	conn_local_reply(c, 0);
-	c->state = UDS_RELAY;
-	qt_evloop_del(c->d->loop, c->timer);
-	c->timer = 0;
+	if (c->type == QTFS_UDS_DGRAM)
+		ret = conn_dgram_open(c);
+	else
+		conn_local_reply(c, 0, NULL, 0);
+	if (ret)
+		return ret;
+	conn_relay_start(c);
 	qt_debug("conn %llu (local): uid %u connected to %s",
 		 (unsigned long long)c->id, c->creds.fsuid, c->path);
 	return 0;
@@ -661,6 +842,7 @@ static int conn_refuse(struct uds_conn *c, uint16_t op, int err)
 {
 	int ret = conn_send(c, op, QTFS_HDR_REPLY, c->rx.hdr.id, err, "");
 
+	c->d->stats.errors++;
 	c->state = UDS_DRAIN;
 	return ret;
 }
@@ -745,7 +927,8 @@ static int conn_remote_connect(struct uds_conn *c)
 	if (!conn_rx_is(c, QTFS_UDS_OP_CONNECT, false, UDS_ID_CONNECT) ||
 	    conn_args(c, "Cds", &c->creds, &c->type, &path))
 		return -EPROTO;
-	if ((c->type != QTFS_UDS_STREAM && c->type != QTFS_UDS_SEQPACKET) ||
+	if ((c->type != QTFS_UDS_STREAM && c->type != QTFS_UDS_SEQPACKET &&
+	     c->type != QTFS_UDS_DGRAM) ||
 	    !qtfs_path_is_normal(path, strlen(path)))
 		return conn_refuse(c, QTFS_UDS_OP_CONNECT, -EINVAL);
 	strcpy(c->path, path);
@@ -756,10 +939,11 @@ static int conn_remote_connect(struct uds_conn *c)
 			     mnt ? "[Udsconnect]" : "[Mount]");
 		return conn_refuse(c, QTFS_UDS_OP_CONNECT, -EPERM);
 	}
-	req.creds = c->creds;
-	ret = uds_squash(&mnt->opts, &req.creds);
+	ret = uds_squash(&mnt->opts, &c->creds);
 	if (ret)
 		return conn_refuse(c, QTFS_UDS_OP_CONNECT, ret);
+	/* from here on the caller is who the server program sees */
+	req.creds = c->creds;
 	req.export = mnt->path;
 	req.path = c->path;
 	req.type = c->type;
@@ -802,7 +986,7 @@ static bool conn_helper_event(void *ctx, int fd, unsigned int events)
 		ret = conn_refuse(c, QTFS_UDS_OP_CONNECT, ret);
 	} else {
 		c->ufd = sock;
-		c->state = UDS_RELAY;
+		conn_relay_start(c);
 		ret = conn_send(c, QTFS_UDS_OP_CONNECT, QTFS_HDR_REPLY,
 				c->req_id, 0, "");
 		qt_debug("conn %llu (remote): uid %u connected to %s",
@@ -833,6 +1017,113 @@ static bool conn_is_eof(struct uds_conn *c)
 	return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP));
 }
 
+/* Queue the DATA frame built in @c->tx.buf by @b, blob @p of @n bytes. */
+static int conn_queue_data(struct uds_conn *c, struct qtfs_buf *b, void *p,
+			   uint32_t n)
+{
+	qtfs_buf_trim_blob(b, p, n);
+	if (qtfs_proto_end(b))
+		return -EMSGSIZE;
+	c->bytes_out += n;
+	c->d->stats.bytes_out += n;
+	c->tx.len = b->pos;
+	c->tx.off = 0;
+	if (c->tagged) {
+		qt_fmac_sign(&c->fmac, c->tx.buf, b->pos, c->tx.buf + b->pos);
+		c->tx.len += QTFS_FRAME_TAG_SIZE;
+	}
+	return 1;
+}
+
+/*
+ * Why a datagram read from the program cannot travel, or NULL: it passed
+ * descriptors, came from someone other than the association's caller
+ * (local side: its socket is reachable by anyone), or is too large.
+ * Descriptors that came are closed.
+ */
+static const char *conn_dgram_check(struct uds_conn *c, struct msghdr *mh,
+				    ssize_t n, uint32_t chunk)
+{
+	bool fds = false, mine = !c->local;
+	struct cmsghdr *cm;
+	struct ucred uc;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET)
+			continue;
+		if (cm->cmsg_type == SCM_CREDENTIALS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(uc))) {
+			memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
+			mine = uc.uid == c->creds.fsuid &&
+			       uc.gid == c->creds.fsgid;
+		} else if (cm->cmsg_type == SCM_RIGHTS) {
+			fds = true;
+			conn_close_rights(cm);
+		}
+	}
+	if (fds || (mh->msg_flags & MSG_CTRUNC))
+		return "passing file descriptors, which cannot cross hosts";
+	if (!mine)
+		return "from another user than the association's";
+	if ((size_t)n > chunk)
+		return "larger than a DATA frame";
+	return NULL;
+}
+
+/*
+ * One datagram of the program into one DATA frame.  One that cannot
+ * travel is dropped with a log line: a datagram socket has no connection
+ * to reset.  The local side connects its socket to the program's once
+ * the first datagram tells its address: replies then have somewhere to
+ * go, and the kernel takes datagrams from that socket only.
+ */
+static int conn_dgram_read(struct uds_conn *c, uint32_t chunk)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(struct ucred)) +
+			 CMSG_SPACE(16 * sizeof(int))];
+	} u;
+	struct sockaddr_un from;
+	struct iovec iov;
+	struct msghdr mh = {
+		.msg_name = &from, .msg_namelen = sizeof(from),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	const char *why;
+	struct qtfs_buf b;
+	uint8_t *p;
+	ssize_t n;
+
+	qtfs_buf_init(&b, c->tx.buf, c->max_msg);
+	qtfs_proto_begin(&b, QTFS_UDS_OP_DATA, 0, 0, 0);
+	p = qtfs_buf_push_blob(&b, chunk);
+	if (!p)
+		return -EMSGSIZE;
+	iov.iov_base = p;
+	iov.iov_len = chunk;
+	do {
+		n = recvmsg(c->ufd, &mh, MSG_DONTWAIT | MSG_TRUNC |
+			    MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -errno;
+	c->active_ms = uds_now_ms();
+	why = conn_dgram_check(c, &mh, n, chunk);
+	if (why) {
+		c->d->stats.dropped++;
+		uds_peer_log(QT_LOG_WARN, "conn %llu (%s): dropping a datagram %s",
+			     (unsigned long long)c->id, conn_side(c), why);
+		return 1;
+	}
+	if (c->local && !c->dg_peer &&
+	    mh.msg_namelen > offsetof(struct sockaddr_un, sun_path) &&
+	    !connect(c->ufd, (struct sockaddr *)&from, mh.msg_namelen))
+		c->dg_peer = true;
+	return conn_queue_data(c, &b, p, n);
+}
+
 /* The program's bytes (or message) into one DATA frame, or SHUTDOWN. */
 static int conn_relay_read(struct uds_conn *c)
 {
@@ -844,6 +1135,8 @@ static int conn_relay_read(struct uds_conn *c)
 
 	if (chunk > QTFS_UDS_DATA_MAX)
 		chunk = QTFS_UDS_DATA_MAX;
+	if (c->type == QTFS_UDS_DGRAM)
+		return conn_dgram_read(c, chunk);
 	qtfs_buf_init(&b, c->tx.buf, c->max_msg);
 	qtfs_proto_begin(&b, QTFS_UDS_OP_DATA, 0, 0, 0);
 	p = qtfs_buf_push_blob(&b, chunk);
@@ -851,11 +1144,9 @@ static int conn_relay_read(struct uds_conn *c)
 		return -EMSGSIZE;
 	if (c->type == QTFS_UDS_SEQPACKET)
 		flags |= MSG_TRUNC;
-	do {
-		n = recv(c->ufd, p, chunk, flags);
-	} while (n < 0 && errno == EINTR);
+	n = conn_recv(c, c->ufd, p, chunk, flags);
 	if (n < 0)
-		return errno == EAGAIN ? 0 : -errno;
+		return n == -EAGAIN ? 0 : n;
 	if ((size_t)n > chunk)
 		return -EMSGSIZE;
 	if (!n && !conn_is_eof(c)) {
@@ -864,16 +1155,7 @@ static int conn_relay_read(struct uds_conn *c)
 		c->u_eof = true;
 		return conn_send(c, QTFS_UDS_OP_SHUTDOWN, 0, 0, 0, "") ?: 1;
 	}
-	qtfs_buf_trim_blob(&b, p, n);
-	if (qtfs_proto_end(&b))
-		return -EMSGSIZE;
-	c->tx.len = b.pos;
-	c->tx.off = 0;
-	if (c->tagged) {
-		qt_fmac_sign(&c->fmac, c->tx.buf, b.pos, c->tx.buf + b.pos);
-		c->tx.len += QTFS_FRAME_TAG_SIZE;
-	}
-	return 1;
+	return conn_queue_data(c, &b, p, n);
 }
 
 /* A frame of the relay came from the link. */
@@ -882,7 +1164,9 @@ static int conn_relay_frame(struct uds_conn *c)
 	const void *data;
 	uint32_t len;
 
+	/* a datagram association has no end of file */
 	if (c->rx.hdr.opcode == QTFS_UDS_OP_SHUTDOWN &&
+	    c->type != QTFS_UDS_DGRAM &&
 	    conn_rx_is(c, QTFS_UDS_OP_SHUTDOWN, false, 0) &&
 	    !conn_args(c, "") && !c->l_eof) {
 		c->l_eof = true;
@@ -892,11 +1176,45 @@ static int conn_relay_frame(struct uds_conn *c)
 	if (!conn_rx_is(c, QTFS_UDS_OP_DATA, false, 0) || c->l_eof ||
 	    conn_args(c, "B", &data, &len) || len > QTFS_UDS_DATA_MAX)
 		return -EPROTO;
+	c->bytes_in += len;
+	c->d->stats.bytes_in += len;
 	/* delivered from rx.off on by conn_relay_write() */
 	c->rx.off = (const uint8_t *)data - c->rx.buf;
 	c->rx.need = c->rx.off + len;
 	c->rx.have = c->rx.need;
 	return 1;
+}
+
+/*
+ * send() to the program's socket.  On the remote side every message
+ * carries the caller's credentials (after squashing, as the helper
+ * connected), which root may state: a server program reading
+ * SCM_CREDENTIALS sees the client caller, as in SO_PEERCRED, never the
+ * daemon.  The pid is the daemon's: a client pid means nothing here.
+ */
+static ssize_t conn_send_u(struct uds_conn *c, const void *buf, size_t len)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+	} u = {};
+	struct ucred uc = {
+		.pid = getpid(), .uid = c->creds.fsuid, .gid = c->creds.fsgid,
+	};
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	if (!c->local) {
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_CREDENTIALS;
+		cm->cmsg_len = CMSG_LEN(sizeof(uc));
+		memcpy(CMSG_DATA(cm), &uc, sizeof(uc));
+	}
+	return sendmsg(c->ufd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 /*
@@ -906,13 +1224,24 @@ static int conn_relay_frame(struct uds_conn *c)
  */
 static int conn_relay_write(struct uds_conn *c)
 {
-	bool msg = c->type == QTFS_UDS_SEQPACKET;
+	bool msg = c->type != QTFS_UDS_STREAM;
 	ssize_t n;
 	int done = 0;
 
+	if (c->type == QTFS_UDS_DGRAM) {
+		c->active_ms = uds_now_ms();
+		/* a reply to a program whose socket has no name: lost */
+		if (c->local && !c->dg_peer) {
+			qt_debug("conn %llu (local): dropping a reply: the program's socket has no address",
+				 (unsigned long long)c->id);
+			c->d->stats.dropped++;
+			conn_rx_reset(c);
+			return 1;
+		}
+	}
 	while (c->rx.off < c->rx.need || (msg && !done)) {
-		n = send(c->ufd, c->rx.buf + c->rx.off, c->rx.need - c->rx.off,
-			 MSG_DONTWAIT | MSG_NOSIGNAL);
+		n = conn_send_u(c, c->rx.buf + c->rx.off,
+				c->rx.need - c->rx.off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -966,12 +1295,12 @@ static int conn_rx_msg(struct uds_conn *c)
 {
 	ssize_t n;
 
-	do {
-		n = recv(c->ufd, c->rx.buf, UDS_LOCAL_MSG_MAX,
-			 MSG_DONTWAIT | MSG_TRUNC);
-	} while (n < 0 && errno == EINTR);
+	n = conn_recv(c, c->ufd, c->rx.buf, UDS_LOCAL_MSG_MAX,
+		      MSG_DONTWAIT | MSG_TRUNC);
+	if (n == -EOPNOTSUPP)
+		return n;
 	if (n < 0)
-		return errno == EAGAIN ? 0 : -ECONNRESET;
+		return n == -EAGAIN ? 0 : -ECONNRESET;
 	if (n < QTFS_HDR_SIZE || n > UDS_LOCAL_MSG_MAX ||
 	    qtfs_proto_decode_hdr(c->rx.buf, &c->rx.hdr) ||
 	    c->rx.hdr.len != n)
@@ -1066,6 +1395,26 @@ static void conn_pump(struct uds_conn *c)
 /* --- accepting ------------------------------------------------------ */
 
 /**
+ * uds_conn_state_name() - a state's name, for the control socket
+ * @state: &enum uds_state
+ *
+ * Return: a word without blanks.
+ */
+const char *uds_conn_state_name(enum uds_state state)
+{
+	static const char *const names[] = {
+		[UDS_L_REQUEST] = "request", [UDS_L_DIAL] = "dial",
+		[UDS_L_HELLO] = "hello", [UDS_L_PROOF] = "proof",
+		[UDS_L_CONNECT] = "connect", [UDS_R_HELLO] = "hello",
+		[UDS_R_PROOF] = "proof", [UDS_R_CONNECT] = "connect",
+		[UDS_R_HELPER] = "helper", [UDS_RELAY] = "relay",
+		[UDS_DRAIN] = "drain",
+	};
+
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
+}
+
+/**
  * uds_conn_accept_local() - a program connected to a local socket
  * @d:    daemon
  * @fd:   the accepted socket, non-blocking
@@ -1085,6 +1434,7 @@ void uds_conn_accept_local(struct uds_daemon *d, int fd, uint32_t type)
 	if (!getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len))
 		c = conn_new(d, true, uc.uid);
 	if (!c) {
+		d->stats.refused++;
 		uds_peer_log(QT_LOG_WARN, "%s: refusing a connection of uid %d (%u connections)",
 			     d->sock_path, (int)uc.uid, d->nr_conns);
 		qtfs_buf_init(&b, buf, sizeof(buf));
@@ -1137,6 +1487,7 @@ void uds_conn_accept_link(struct uds_daemon *d, int fd)
 	}
 	c = conn_new(d, false, 0);
 	if (!c) {
+		d->stats.refused++;
 		uds_peer_log(QT_LOG_WARN, "closing a link from the peer (%u connections)",
 			     d->nr_conns);
 		close(fd);

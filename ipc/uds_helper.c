@@ -177,9 +177,18 @@ static int uds_helper_connect(const struct uds_helper_job *req, int root)
 	ret = uds_helper_recheck(fd, req);
 	if (ret)
 		return ret;
-	type = req->type == QTFS_UDS_SEQPACKET ? SOCK_SEQPACKET : SOCK_STREAM;
+	type = req->type == QTFS_UDS_SEQPACKET ? SOCK_SEQPACKET :
+	       req->type == QTFS_UDS_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
 	s = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s < 0)
+		return -errno;
+	/*
+	 * A datagram socket gets an (abstract, automatic) name, so that the
+	 * server program has an address to answer to, as it would for a
+	 * bound local client.
+	 */
+	if (type == SOCK_DGRAM &&
+	    bind(s, (struct sockaddr *)&sun, sizeof(sa_family_t)))
 		return -errno;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "/proc/self/fd/%d", fd);
 	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) &&

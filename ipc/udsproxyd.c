@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <linux/vm_sockets.h>
 #include <netinet/in.h>
@@ -33,6 +34,9 @@
 #define UDS_THREADS_MAX		64
 #define UDS_CONNS_DEFAULT	256
 #define UDS_CONNS_MAX		65536
+/* --dgram-idle: seconds, default and most (a day) */
+#define UDS_DGRAM_IDLE_DEFAULT	60
+#define UDS_DGRAM_IDLE_MAX	86400
 /* Peer-caused log lines: at most this many per interval. */
 #define UDS_LOG_BURST		10
 #define UDS_LOG_INTERVAL	5
@@ -73,19 +77,26 @@ static void usage(FILE *f)
 		"\n"
 		"options:\n"
 		"  --socket PATH        local socket for libudsproxy.so (%s);\n"
-		"                       PATH.seqpacket for its SOCK_SEQPACKET sockets\n"
+		"                       PATH.seqpacket for its SOCK_SEQPACKET sockets,\n"
+		"                       PATH.ctl (root only) for qtinfo uds\n"
 		"  --whitelist FILE     [Mount] and [Udsconnect] rules (%s)\n"
 		"  --key-file FILE      pre-shared key in hex, as qtfs_auth_key (none)\n"
 		"  --max-conns N        connections at once, 1..%u (%u)\n"
+		"  --dgram-idle SECONDS close a datagram association idle this long,\n"
+		"                       1..%u (%u)\n"
 		"  --log-level LEVEL    ERR WARN INFO DEBUG (INFO); SIGUSR1 and SIGUSR2\n"
-		"                       raise and lower it at run time\n"
+		"                       raise and lower it at run time, as does\n"
+		"                       qtinfo uds log LEVEL\n"
 		"  --syslog             log to syslog instead of stderr\n"
 		"  -h, --help           this text\n"
 		"\n"
+		"With socket activation (LISTEN_PID, LISTEN_FDS=1) fd 3 is the listener\n"
+		"for the peer's links, bound to LOCAL_CID LOCAL_PORT.\n"
 		"SIGHUP reloads the whitelist; SIGTERM and SIGINT stop the daemon.\n"
 		"See doc/ipc.md.\n",
 		UDS_THREADS_MAX, UDS_SOCK_DEFAULT, UDS_WL_DEFAULT,
-		UDS_CONNS_MAX, UDS_CONNS_DEFAULT);
+		UDS_CONNS_MAX, UDS_CONNS_DEFAULT, UDS_DGRAM_IDLE_MAX,
+		UDS_DGRAM_IDLE_DEFAULT);
 }
 
 /**
@@ -95,6 +106,7 @@ static void usage(FILE *f)
  * @wl_given:  --whitelist was given (then it must exist)
  * @key_file:  --key-file, or NULL
  * @max_conns: --max-conns
+ * @dgram_idle: --dgram-idle, seconds
  * @level:     --log-level
  * @syslog:    --syslog
  * @local:     LOCAL_CID LOCAL_PORT
@@ -106,6 +118,7 @@ struct uds_opts {
 	bool wl_given;
 	const char *key_file;
 	unsigned long max_conns;
+	unsigned long dgram_idle;
 	enum qt_log_level level;
 	bool syslog;
 	struct uds_addr local;
@@ -167,18 +180,8 @@ static int parse_addr(const char *host, const char *port, const char *what,
 
 static int parse_level(const char *s, enum qt_log_level *level)
 {
-	static const char *const names[] = {
-		[QT_LOG_ERR] = "ERR", [QT_LOG_WARN] = "WARN",
-		[QT_LOG_INFO] = "INFO", [QT_LOG_DEBUG] = "DEBUG",
-	};
-	unsigned int i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcmp(s, names[i])) {
-			*level = i;
-			return 0;
-		}
-	}
+	if (!uds_level_parse(s, level))
+		return 0;
 	return bad("invalid %s '%s': use ERR, WARN, INFO or DEBUG",
 		   "--log-level", s);
 }
@@ -191,6 +194,7 @@ static int parse_cli(int argc, char **argv, struct uds_opts *o)
 		{ "whitelist", required_argument, NULL, 'w' },
 		{ "key-file", required_argument, NULL, 'k' },
 		{ "max-conns", required_argument, NULL, 'm' },
+		{ "dgram-idle", required_argument, NULL, 'i' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "syslog", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
@@ -202,9 +206,9 @@ static int parse_cli(int argc, char **argv, struct uds_opts *o)
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			/* room for the seqpacket socket's suffix too */
+			/* room for the seqpacket socket's suffixes too */
 			if (!*optarg || strlen(optarg) +
-			    strlen(QTFS_UDS_SEQPACKET_SUFFIX) >=
+			    strlen(QTFS_UDS_SEQPACKET_SUFFIX QTFS_UDS_BIND_SUFFIX) >=
 			    sizeof(((struct sockaddr_un *)0)->sun_path))
 				return bad("invalid %s '%s': empty or too long for a unix socket",
 					   "--socket", optarg);
@@ -220,6 +224,11 @@ static int parse_cli(int argc, char **argv, struct uds_opts *o)
 		case 'm':
 			if (parse_num(optarg, "--max-conns", 1, UDS_CONNS_MAX,
 				      &o->max_conns))
+				return -EINVAL;
+			break;
+		case 'i':
+			if (parse_num(optarg, "--dgram-idle", 1,
+				      UDS_DGRAM_IDLE_MAX, &o->dgram_idle))
 				return -EINVAL;
 			break;
 		case 'l':
@@ -283,41 +292,55 @@ static int load_whitelist(struct uds_daemon *d, bool must_exist)
 	return 0;
 }
 
-/*
- * A local socket for libudsproxy.so; a stale one is replaced.  Its
- * directory (/run/qtfs, which a reboot empties) is made if missing, as the
- * engine does for its pidfile.
+/**
+ * uds_listen_unix() - a listening unix socket at @path, in mode @mode
+ * @path: where; a stale socket there is replaced, anything else is not
+ * @type: SOCK_STREAM or SOCK_SEQPACKET
+ * @mode: its permissions
+ *
+ * The socket is bound and listening under a temporary name
+ * (@path%QTFS_UDS_BIND_SUFFIX, with a umask that gives @mode from the start)
+ * and then renamed over @path, so that once @path is this socket it
+ * accepts: nobody who sees it gets ECONNREFUSED, and a stale socket is
+ * replaced in one step.  Its directory (/run/qtfs, which a reboot
+ * empties) is made if missing, as the engine does for its pidfile.
+ *
+ * Return: the socket, or -1 after a log line.
  */
-static int listen_local(const char *path, int type)
+int uds_listen_unix(const char *path, int type, mode_t mode)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char dir[sizeof(sun.sun_path)], *slash;
 	struct stat st;
-	char *slash;
+	mode_t old;
 	int fd;
 
-	strcpy(sun.sun_path, path);
-	slash = strrchr(sun.sun_path, '/');
-	if (slash && slash != sun.sun_path) {
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
 		*slash = '\0';
-		mkdir(sun.sun_path, 0755);
-		*slash = '/';
+		mkdir(dir, 0755);
 	}
-	if (!lstat(path, &st)) {
-		if (!S_ISSOCK(st.st_mode)) {
-			qt_err("%s exists and is not a socket: not replacing it",
-			       path);
-			return -EEXIST;
-		}
-		unlink(path);
+	if (!lstat(path, &st) && !S_ISSOCK(st.st_mode)) {
+		qt_err("%s exists and is not a socket: not replacing it", path);
+		return -1;
 	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s%s", path,
+		 QTFS_UDS_BIND_SUFFIX);
+	unlink(sun.sun_path);
 	fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	old = umask(~mode & 0777);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
-	    chmod(path, 0666) || listen(fd, SOMAXCONN)) {
+	    chmod(sun.sun_path, mode) || listen(fd, SOMAXCONN) ||
+	    rename(sun.sun_path, path)) {
+		umask(old);
 		qt_err("cannot listen on %s: %s", path, strerror(errno));
+		unlink(sun.sun_path);
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
+	umask(old);
 	return fd;
 }
 
@@ -350,6 +373,59 @@ static int listen_link(const struct uds_addr *a)
 		if (fd >= 0)
 			close(fd);
 		return -1;
+	}
+	return fd;
+}
+
+/*
+ * The listener for the peer's links handed over by a service manager
+ * (systemd's socket activation: $LISTEN_PID is ours, $LISTEN_FDS is 1,
+ * the socket is fd 3), or -ENOENT when none was.  It must be a listening
+ * stream socket bound to LOCAL_CID LOCAL_PORT of the command line, so
+ * that the command line still says where the daemon listens.
+ */
+static int inherited_link(const struct uds_addr *a)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd = 3, v = 0;
+	socklen_t vlen = sizeof(v);
+	uint32_t addr, port;
+	char *end;
+
+	if (!pid || !fds || strtol(pid, &end, 10) != getpid() || *end)
+		return -ENOENT;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (strcmp(fds, "1")) {
+		qt_err("LISTEN_FDS=%s: expected 1, the listener for the peer's links",
+		       fds);
+		return -EINVAL;
+	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &vlen) || !v ||
+	    ss.ss_family != a->family) {
+		qt_err("LISTEN_FDS: fd 3 is not a listening %s socket",
+		       a->family == AF_INET ? "TCP" : "vsock");
+		return -EINVAL;
+	}
+	if (a->family == AF_INET) {
+		addr = ((struct sockaddr_in *)&ss)->sin_addr.s_addr;
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	} else {
+		addr = ((struct sockaddr_vm *)&ss)->svm_cid;
+		port = ((struct sockaddr_vm *)&ss)->svm_port;
+	}
+	if (addr != a->addr || port != a->port) {
+		qt_err("LISTEN_FDS: fd 3 listens on port %u, not on LOCAL_CID LOCAL_PORT port %u",
+		       port, a->port);
+		return -EINVAL;
+	}
+	if (fcntl(fd, F_SETFL, O_NONBLOCK) || fcntl(fd, F_SETFD, FD_CLOEXEC)) {
+		qt_err("LISTEN_FDS: fd 3: %s", strerror(errno));
+		return -EINVAL;
 	}
 	return fd;
 }
@@ -407,8 +483,6 @@ static int raise_nofile(unsigned long conns)
 	return setrlimit(RLIMIT_NOFILE, &rl) ? -errno : 0;
 }
 
-static enum qt_log_level cur_level;
-
 static bool on_quit(void *ctx)
 {
 	qt_info("stopping");
@@ -425,19 +499,17 @@ static bool on_reload(void *ctx)
 
 static bool on_level_up(void *ctx)
 {
-	(void)ctx;
-	if (cur_level < QT_LOG_DEBUG)
-		qt_log_set_level(++cur_level);
-	qt_log(QT_LOG_ERR, "log level %d", cur_level);
+	struct uds_daemon *d = ctx;
+
+	uds_set_level(d, d->level < QT_LOG_DEBUG ? d->level + 1 : d->level);
 	return true;
 }
 
 static bool on_level_down(void *ctx)
 {
-	(void)ctx;
-	if (cur_level > QT_LOG_ERR)
-		qt_log_set_level(--cur_level);
-	qt_log(QT_LOG_ERR, "log level %d", cur_level);
+	struct uds_daemon *d = ctx;
+
+	uds_set_level(d, d->level > QT_LOG_ERR ? d->level - 1 : d->level);
 	return true;
 }
 
@@ -446,25 +518,28 @@ int main(int argc, char **argv)
 	struct uds_opts o = {
 		.sock = UDS_SOCK_DEFAULT, .wl = UDS_WL_DEFAULT,
 		.max_conns = UDS_CONNS_DEFAULT, .level = QT_LOG_INFO,
+		.dgram_idle = UDS_DGRAM_IDLE_DEFAULT,
 	};
 	struct uds_daemon d = { .wl_lock = PTHREAD_RWLOCK_INITIALIZER };
 	struct uds_listener lloc = { &d, QTFS_UDS_STREAM };
 	struct uds_listener lseq = { &d, QTFS_UDS_SEQPACKET };
 	struct uds_listener llink = { &d, 0 };
 	char err[256], seq[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int lfd, sfd = -1, pfd, ret;
+	char ctl[sizeof(seq)];
+	int lfd, sfd = -1, cfd = -1, pfd, ret;
 
 	ret = parse_cli(argc, argv, &o);
 	if (ret)
 		return ret > 0 ? 0 : 1;
 	qt_log_open("udsproxyd", o.syslog);
-	cur_level = o.level;
+	d.level = o.level;
 	qt_log_set_level(o.level);
 	d.local = o.local;
 	d.peer = o.peer;
 	d.sock_path = o.sock;
 	d.wl_path = o.wl;
 	d.max_conns = o.max_conns;
+	d.dgram_idle_ms = o.dgram_idle * 1000;
 	if (o.key_file &&
 	    qt_auth_key_load(o.key_file, &d.key, err, sizeof(err))) {
 		qt_err("%s", err);
@@ -489,13 +564,20 @@ int main(int argc, char **argv)
 	}
 	/* the stream socket last: once it exists, the daemon is serving */
 	snprintf(seq, sizeof(seq), "%s%s", o.sock, QTFS_UDS_SEQPACKET_SUFFIX);
-	pfd = listen_link(&o.local);
+	snprintf(ctl, sizeof(ctl), "%s%s", o.sock, UDS_CTL_SUFFIX);
+	pfd = inherited_link(&o.local);
+	if (pfd == -ENOENT)
+		pfd = listen_link(&o.local);
 	if (pfd >= 0)
-		sfd = listen_local(seq, SOCK_SEQPACKET);
-	lfd = sfd >= 0 ? listen_local(o.sock, SOCK_STREAM) : -1;
+		sfd = uds_listen_unix(seq, SOCK_SEQPACKET, 0666);
+	if (sfd >= 0)
+		cfd = uds_ctl_listen(&d, o.sock);
+	lfd = cfd >= 0 ? uds_listen_unix(o.sock, SOCK_STREAM, 0666) : -1;
 	if (lfd < 0) {
 		if (sfd >= 0)
 			unlink(seq);
+		if (cfd >= 0)
+			unlink(ctl);
 		return 1;
 	}
 	if (qt_evloop_add_fd(d.loop, lfd, QT_EV_IN, on_listen, &lloc) < 0 ||
@@ -504,6 +586,7 @@ int main(int argc, char **argv)
 		qt_err("out of memory");
 		unlink(o.sock);
 		unlink(seq);
+		unlink(ctl);
 		return 1;
 	}
 	qt_info("serving %s; links on %s port %u, peer %s port %u%s", o.sock,
@@ -512,9 +595,11 @@ int main(int argc, char **argv)
 	qt_evloop_run(d.loop);
 	unlink(o.sock);
 	unlink(seq);
+	unlink(ctl);
 	qt_evloop_free(d.loop);
 	close(lfd);
 	close(sfd);
+	close(cfd);
 	close(pfd);
 	pthread_rwlock_wrlock(&d.wl_lock);
 	qtsrv_wl_free(&d.wl);

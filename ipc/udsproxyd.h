@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include "qt_auth.h"
 #include "qt_evloop.h"
+#include "qt_log.h"
 #include "qt_whitelist.h"
 #include "qtfs_proto.h"
 #include "uapi/qtfs_uds.h"
@@ -38,6 +39,32 @@ struct uds_addr {
 	uint32_t port;
 };
 
+/* Control requests (doc/ipc.md, "Diagnostics"): at once, and their time. */
+#define UDS_CTL_MAX		4
+#define UDS_CTL_TIMEOUT_MS	5000
+/* The control socket is the local socket's path with this suffix. */
+#define UDS_CTL_SUFFIX		".ctl"
+
+/**
+ * struct uds_stats - the daemon's counters since it started
+ * @conns:     connections (and datagram associations) set up or begun,
+ *             both sides
+ * @refused:   connections turned away at once (--max-conns, shares)
+ * @errors:    connections that ended in an error: refused connects,
+ *             resets, malformed frames, timeouts
+ * @bytes_out: DATA payload bytes sent to the peer daemon
+ * @bytes_in:  DATA payload bytes received from the peer daemon
+ * @dropped:   datagrams dropped (doc/ipc.md, SOCK_DGRAM)
+ */
+struct uds_stats {
+	uint64_t conns;
+	uint64_t refused;
+	uint64_t errors;
+	uint64_t bytes_out;
+	uint64_t bytes_in;
+	uint64_t dropped;
+};
+
 /**
  * struct uds_daemon - what the whole daemon shares; one instance, owned by
  * main() and reached through each connection
@@ -55,9 +82,14 @@ struct uds_addr {
  *             seqpacket sockets use the same path with ".seqpacket")
  * @max_conns: most connections at once; each local uid, and the peer's
  *             links together, may hold at most half of them (rounded up)
+ * @dgram_idle_ms: a datagram association without a datagram either way
+ *             for this long is closed (--dgram-idle)
  * @nr_conns:  connections now
  * @next_id:   id of the next connection, for logs
  * @conns:     every connection, for the shares of @max_conns
+ * @stats:     counters, for the control socket
+ * @level:     the log level in force
+ * @nr_ctl:    control connections now
  */
 struct uds_daemon {
 	struct qt_evloop *loop;
@@ -69,9 +101,13 @@ struct uds_daemon {
 	const char *wl_path;
 	const char *sock_path;
 	unsigned int max_conns;
+	unsigned int dgram_idle_ms;
 	unsigned int nr_conns;
 	uint64_t next_id;
 	struct uds_conn *conns;
+	struct uds_stats stats;
+	enum qt_log_level level;
+	unsigned int nr_ctl;
 };
 
 /* Where a connection is in its life; see uds_conn.c. */
@@ -128,9 +164,11 @@ struct uds_tx {
  * @local:      true on the side the program connected through
  * @uid:        local side: the program's uid at accept, for its share
  * @tcp:        the link is TCP (frames are tagged when keyed)
- * @type:       %QTFS_UDS_STREAM or %QTFS_UDS_SEQPACKET
+ * @type:       %QTFS_UDS_STREAM, %QTFS_UDS_SEQPACKET or %QTFS_UDS_DGRAM
  * @ufd:        the unix socket: the program's connection (local side) or
- *              the server program's (remote side, from the helper); -1
+ *              the server program's (remote side, from the helper); -1.
+ *              A datagram association's local side: first the program's
+ *              request, then the association's datagram socket
  * @lfd:        the link; -1
  * @uwatch:     event loop id of @ufd's watch, 0 for none
  * @uwatch_ev:  its QT_EV_* events
@@ -152,6 +190,14 @@ struct uds_tx {
  * @l_eof:      SHUTDOWN came from the link; the unix socket is shut down
  *              for writing once the data before it is delivered
  * @u_shut:     that shutdown is done
+ * @dg_peer:    datagram, local side: @ufd is connected to the program's
+ *              socket (its first datagram came from a bound socket), so
+ *              replies have somewhere to go
+ * @active_ms:  datagram: when the last datagram went either way
+ *              (CLOCK_MONOTONIC), for --dgram-idle
+ * @start_ms:   when the connection began (CLOCK_MONOTONIC)
+ * @bytes_out:  DATA payload bytes sent to the peer daemon
+ * @bytes_in:   DATA payload bytes received from it
  * @req_id:     id of the program's LOCAL_CONNECT, echoed in the reply
  * @creds:      the caller: the program (local side) or CONNECT's
  * @path:       the socket's path on the remote host
@@ -186,6 +232,11 @@ struct uds_conn {
 	bool u_eof;
 	bool l_eof;
 	bool u_shut;
+	bool dg_peer;
+	uint64_t active_ms;
+	uint64_t start_ms;
+	uint64_t bytes_out;
+	uint64_t bytes_in;
 	uint64_t req_id;
 	struct qtfs_cred creds;
 	char path[QTFS_PATH_MAX];
@@ -193,13 +244,21 @@ struct uds_conn {
 
 void uds_conn_accept_local(struct uds_daemon *d, int fd, uint32_t type);
 void uds_conn_accept_link(struct uds_daemon *d, int fd);
+const char *uds_conn_state_name(enum uds_state state);
+uint64_t uds_now_ms(void);
+
+int uds_listen_unix(const char *path, int type, mode_t mode);
+int uds_ctl_listen(struct uds_daemon *d, const char *sock_path);
+const char *uds_level_name(enum qt_log_level level);
+int uds_level_parse(const char *s, enum qt_log_level *level);
+void uds_set_level(struct uds_daemon *d, enum qt_log_level level);
 
 /**
  * struct uds_helper_req - what the helper needs to connect as the caller
  * @creds:  the identity to connect as, after squashing
  * @export: the export directory of the most specific [Mount] rule
  * @path:   the socket's absolute, normalised path beneath @export
- * @type:   %QTFS_UDS_STREAM or %QTFS_UDS_SEQPACKET
+ * @type:   %QTFS_UDS_STREAM, %QTFS_UDS_SEQPACKET or %QTFS_UDS_DGRAM
  * @wl:     the whitelist, for the check of the resolved path
  */
 struct uds_helper_req {

@@ -5,7 +5,7 @@
  * Reads the modules through the versioned ioctls of
  * include/uapi/qtfs_info.h (/dev/qtfs_server on the server, /dev/qtfs on
  * the client) and the writable module parameter qtfs_log_level; the
- * whitelist commands are in qtinfo_wl.c.  Every bad argument is refused
+ * whitelist commands are in qtinfo_wl.c, udsproxyd's in qtinfo_uds.c.  Every bad argument is refused
  * with one line on stderr and exit status 2 before anything changes.
  */
 #define _GNU_SOURCE
@@ -113,6 +113,10 @@ static void usage(FILE *out)
 		"  wl reload          make the engine reload the whitelist file\n"
 		"  CLASS is a section name: Open Write Read Readdir Mkdir Rmdir Create\n"
 		"  Unlink Rename Setattr Setxattr Mount Device Udsconnect\n"
+		"  uds [stats]        udsproxyd: connections, bytes each way, errors\n"
+		"  uds conns          udsproxyd: its live connections\n"
+		"  uds log [LEVEL]    udsproxyd: show, or set, its log level: ERR WARN\n"
+		"                     INFO DEBUG\n"
 		"\n"
 		"options:\n"
 		"  -s, --server          talk to qtfs_server.ko (%s)\n"
@@ -122,12 +126,14 @@ static void usage(FILE *out)
 		"  -w, --whitelist FILE  whitelist file (default %s)\n"
 		"  -p, --pidfile FILE    engine pidfile (default %s)\n"
 		"  -t, --timeout S       seconds to wait for a reload (default 5, 1..600)\n"
+		"  -u, --uds-socket PATH udsproxyd's socket (default $%s, else %s);\n"
+		"                        uds talks to PATH.ctl\n"
 		"  -h, --help            show this help\n"
 		"  -V, --version         show qtinfo's version\n"
 		"\n"
 		"exit status: 0 done, 1 failed (module, engine or file), 2 bad usage\n",
 		QTSRV_DEV_PATH, QTFS_INFO_DEV_PATH, QTINFO_WHITELIST,
-		QTINFO_PIDFILE);
+		QTINFO_PIDFILE, QTINFO_UDS_SOCKET_ENV, QTINFO_UDS_SOCKET);
 }
 
 /* Open the side's device; NULL @side picks the loaded one. */
@@ -420,6 +426,7 @@ enum qtinfo_cmd {
 	QTINFO_STATS,
 	QTINFO_LOG,
 	QTINFO_WL,
+	QTINFO_UDS,
 };
 
 static int qtinfo_cmd_by_name(const char *s)
@@ -427,7 +434,7 @@ static int qtinfo_cmd_by_name(const char *s)
 	static const char *const names[] = {
 		[QTINFO_SHOW] = "show", [QTINFO_VERSION_CMD] = "version",
 		[QTINFO_CONNS] = "conns", [QTINFO_STATS] = "stats",
-		[QTINFO_LOG] = "log", [QTINFO_WL] = "wl",
+		[QTINFO_LOG] = "log", [QTINFO_WL] = "wl", [QTINFO_UDS] = "uds",
 	};
 	size_t i;
 
@@ -495,6 +502,7 @@ int main(int argc, char **argv)
 		{ "whitelist", required_argument, NULL, 'w' },
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "uds-socket", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -503,6 +511,7 @@ int main(int argc, char **argv)
 		.whitelist = QTINFO_WHITELIST,
 		.pidfile = QTINFO_PIDFILE,
 		.timeout = 5,
+		.uds_socket = getenv(QTINFO_UDS_SOCKET_ENV),
 	};
 	const struct qtinfo_side *side = NULL;
 	const char *level = NULL;
@@ -510,7 +519,9 @@ int main(int argc, char **argv)
 
 	qt_log_open("qtinfo", false);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+scjw:p:t:hV", longopts,
+	if (!o.uds_socket || !*o.uds_socket)
+		o.uds_socket = QTINFO_UDS_SOCKET;
+	while ((c = getopt_long(argc, argv, "+scjw:p:t:u:hV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -533,6 +544,13 @@ int main(int argc, char **argv)
 		case 't':
 			o.timeout = parse_timeout(optarg);
 			break;
+		case 'u':
+			if (!*optarg) {
+				qt_err("invalid --uds-socket '': expected a path");
+				return QTINFO_EXIT_USAGE;
+			}
+			o.uds_socket = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -541,7 +559,7 @@ int main(int argc, char **argv)
 			       QTFS_INFO_VERSION);
 			return 0;
 		default:
-			if (optopt && strchr("wpt", optopt))
+			if (optopt && strchr("wptu", optopt))
 				qt_err("option -%c needs a value (see qtinfo --help)",
 					   optopt);
 			else
@@ -558,6 +576,13 @@ int main(int argc, char **argv)
 			return QTINFO_EXIT_USAGE;
 		}
 		optind++;
+	}
+	if (cmd == QTINFO_UDS) {
+		if (side) {
+			qt_err("uds talks to udsproxyd, not to a module: no --server or --client");
+			return QTINFO_EXIT_USAGE;
+		}
+		return qtinfo_uds_main(&o, argc - optind, argv + optind);
 	}
 	if (cmd == QTINFO_WL) {
 		if (side == &qtinfo_client) {

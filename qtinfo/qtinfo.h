@@ -15,6 +15,10 @@
 
 #define QTINFO_WHITELIST	"/etc/qtfs/whitelist"
 #define QTINFO_PIDFILE		"/run/qtfs/engine.pid"
+/* udsproxyd's socket, as libudsproxy.so finds it; its control socket
+ * adds ".ctl" */
+#define QTINFO_UDS_SOCKET	"/run/qtfs/udsproxyd.sock"
+#define QTINFO_UDS_SOCKET_ENV	"QTFS_UDSPROXYD_SOCKET"
 
 /**
  * struct qtinfo_opts - the command line
@@ -22,16 +26,19 @@
  * @whitelist: whitelist file edited by wl add/del
  * @pidfile:   the engine's pidfile, for reloads
  * @timeout:   seconds to wait for a reload to show in the module
+ * @uds_socket: udsproxyd's socket, for uds
  */
 struct qtinfo_opts {
 	bool json;
 	const char *whitelist;
 	const char *pidfile;
 	unsigned int timeout;
+	const char *uds_socket;
 };
 
 void qtinfo_json_str(FILE *out, const char *s);
 int qtinfo_wl_main(int dev_fd, const struct qtinfo_opts *o, int argc,
 		   char **argv);
+int qtinfo_uds_main(const struct qtinfo_opts *o, int argc, char **argv);
 
 #endif /* QTINFO_H */

@@ -7,6 +7,11 @@
  * Changelog:
  *   1.0: initial protocol (unreleased): HELLO, CONNECT, DATA, SHUTDOWN
  *        between two udsproxyd; LOCAL_CONNECT from libudsproxy.so.
+ *   2.0: %QTFS_UDS_DGRAM associations: a link whose DATA frames are
+ *        datagrams and which never carries SHUTDOWN; the reply to a
+ *        datagram LOCAL_CONNECT carries the association's address.  A
+ *        1.x peer would take such a link for a connection: the major
+ *        changes so that the two refuse each other at HELLO.
  *
  * Framing:
  *   Every message is a &struct qtfs_hdr of include/uapi/qtfs_proto.h and
@@ -25,13 +30,19 @@
  *   R->L  CONNECT reply: 0, or -errno of the connect (nothing follows)
  *   both  DATA (id 0) and SHUTDOWN (id 0) until both sides sent SHUTDOWN,
  *         or either closes the link (the connection is reset)
+ *   For %QTFS_UDS_DGRAM each DATA is one datagram, there is no SHUTDOWN,
+ *   and the association ends when either side closes the link (idle).
  * A receiver drops the link on anything else.
  *
  * The local protocol between libudsproxy.so and its udsproxyd uses the
  * same frames on the daemon's unix socket: one LOCAL_CONNECT request and
  * its reply, after which the socket carries the connection's bytes (or
  * messages) as they are; the caller's identity is the socket's SO_PEERCRED
- * and SO_PEERGROUPS, never something the caller states.
+ * and SO_PEERGROUPS, never something the caller states.  A %QTFS_UDS_DGRAM
+ * LOCAL_CONNECT goes over the seqpacket socket; its reply carries the
+ * abstract address of the association's datagram socket in the daemon,
+ * to which the program then sends its datagrams, and the seqpacket
+ * connection ends.
  */
 #ifndef _UAPI_LINUX_QTFS_UDS_H
 #define _UAPI_LINUX_QTFS_UDS_H
@@ -40,7 +51,7 @@
 #include "qtfs_proto.h"
 
 #define QTFS_UDS_MAGIC		0x53445551	/* "QUDS" read as LE bytes */
-#define QTFS_UDS_MAJOR		1
+#define QTFS_UDS_MAJOR		2
 #define QTFS_UDS_MINOR		0
 
 /*
@@ -72,28 +83,41 @@
  */
 #define QTFS_UDS_SEQPACKET_SUFFIX	".seqpacket"
 
+/*
+ * udsproxyd binds each local socket under its path with this suffix and,
+ * once it listens, renames it to the path: so a program never finds the
+ * path not yet accepting.  The name a connected program's getpeername()
+ * shows is therefore the path with this suffix.
+ */
+#define QTFS_UDS_BIND_SUFFIX	".new"
+
 /* Socket types of CONNECT and LOCAL_CONNECT (not the host's SOCK_*). */
 #define QTFS_UDS_STREAM		1
 #define QTFS_UDS_SEQPACKET	2
+#define QTFS_UDS_DGRAM		3	/* since 2.0 */
 
 /**
  * enum qtfs_uds_op - udsproxyd opcodes; values are fixed and never reused
  * @QTFS_UDS_OP_HELLO:         "dhhddB" magic, major, minor, features, max
  *                             message size, authentication data; the reply
  *                             has the same format (qtfs's HELLO)
- * @QTFS_UDS_OP_CONNECT:       "Cds" caller credentials, %QTFS_UDS_STREAM or
- *                             %QTFS_UDS_SEQPACKET, absolute path of the
- *                             socket on the receiving host; reply: error
- *                             only
+ * @QTFS_UDS_OP_CONNECT:       "Cds" caller credentials, %QTFS_UDS_STREAM,
+ *                             %QTFS_UDS_SEQPACKET or %QTFS_UDS_DGRAM,
+ *                             absolute path of the socket on the receiving
+ *                             host; reply: error only
  * @QTFS_UDS_OP_DATA:          "B" bytes (stream) or one message
- *                             (seqpacket) of at most %QTFS_UDS_DATA_MAX
+ *                             (seqpacket) or one datagram (dgram) of at
+ *                             most %QTFS_UDS_DATA_MAX
  *                             and the negotiated size; id 0, no reply
  * @QTFS_UDS_OP_SHUTDOWN:      "" the sender sends no more DATA (its end
  *                             read end of file); id 0, no reply
  * @QTFS_UDS_OP_LOCAL_CONNECT: "dhds" %QTFS_UDS_MAGIC, %QTFS_UDS_MAJOR,
  *                             socket type, absolute path of the socket on
  *                             the peer host; libudsproxy.so to udsproxyd
- *                             only; reply: error only
+ *                             only; reply: error only, but for a
+ *                             %QTFS_UDS_DGRAM success "B": the association's
+ *                             sun_path (abstract: a leading NUL), at most
+ *                             108 bytes
  * @__QTFS_UDS_OP_MAX:         sentinel
  */
 enum qtfs_uds_op {

@@ -84,6 +84,15 @@ static const struct {
 	{ { "qtinfo", "wl", "add", "Open", "/a\nb" }, "control characters" },
 	{ { "qtinfo", "wl", "add", "Open", " /a" }, "surrounding blanks" },
 	{ { "qtinfo", "wl", "del", "Mount", "/a " }, "surrounding blanks" },
+	{ { "qtinfo", "uds", "bogus" }, "unknown uds subcommand 'bogus'" },
+	{ { "qtinfo", "uds", "log", "LOUD" }, "invalid udsproxyd log level 'LOUD'" },
+	{ { "qtinfo", "uds", "log", "debug" }, "invalid udsproxyd log level 'debug'" },
+	{ { "qtinfo", "uds", "stats", "x" }, "unexpected argument 'x'" },
+	{ { "qtinfo", "uds", "log", "WARN", "x" }, "unexpected argument 'x'" },
+	{ { "qtinfo", "-s", "uds" }, "no --server or --client" },
+	{ { "qtinfo", "-j", "uds" }, "no JSON output" },
+	{ { "qtinfo", "-u" }, "needs a value" },
+	{ { "qtinfo", "-u", "", "uds" }, "invalid --uds-socket ''" },
 };
 
 START_TEST(usage_errors)
