@@ -170,31 +170,48 @@ static int uds_helper_connect(const struct uds_helper_job *req, int root)
 	fd = syscall(SYS_openat2, root, rel, &how, sizeof(how));
 	if (fd < 0)
 		return errno == EXDEV ? -ELOOP : -errno;
-	if (fstat(fd, &st))
-		return -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -ECONNREFUSED;
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		goto out_fd;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		ret = -ECONNREFUSED;
+		goto out_fd;
+	}
 	ret = uds_helper_recheck(fd, req);
 	if (ret)
-		return ret;
+		goto out_fd;
 	type = req->type == QTFS_UDS_SEQPACKET ? SOCK_SEQPACKET :
 	       req->type == QTFS_UDS_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
 	s = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return -errno;
+	if (s < 0) {
+		ret = -errno;
+		goto out_fd;
+	}
 	/*
 	 * A datagram socket gets an (abstract, automatic) name, so that the
 	 * server program has an address to answer to, as it would for a
 	 * bound local client.
 	 */
 	if (type == SOCK_DGRAM &&
-	    bind(s, (struct sockaddr *)&sun, sizeof(sa_family_t)))
-		return -errno;
+	    bind(s, (struct sockaddr *)&sun, sizeof(sa_family_t))) {
+		ret = -errno;
+		goto out_sock;
+	}
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "/proc/self/fd/%d", fd);
 	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) &&
-	    errno != EINPROGRESS)
-		return -errno;
+	    errno != EINPROGRESS) {
+		ret = -errno;
+		goto out_sock;
+	}
+	close(fd);
 	return s;
+
+out_sock:
+	close(s);
+out_fd:
+	close(fd);
+	return ret;
 }
 
 /* Send the outcome: a negative errno, and the socket if there is one. */

@@ -322,6 +322,7 @@ static void serve_creds(int c)
  * the caller's uid and gid as SO_PEERCRED shows them (two u32), then
  * 'e': echo until end of file, then "bye" and close;
  * 'c': serve_creds(), then as 'e';
+ * 'p': SO_PEERCRED's pid (a pid_t), then as 'e';
  * 's': stop reading for good.
  */
 static void serve_one(int c)
@@ -344,6 +345,8 @@ static void serve_one(int c)
 			pause();
 	if (cmd == 'c')
 		serve_creds(c);
+	if (cmd == 'p' && write(c, &uc.pid, sizeof(uc.pid)) != sizeof(uc.pid))
+		_exit(1);
 	while ((n = read(c, buf, sizeof(buf))) > 0)
 		if (write(c, buf, n) != n)
 			_exit(1);
@@ -721,6 +724,7 @@ START_TEST(caller_identity)
 {
 	gid_t groups[] = { NOBODY };
 	uint32_t ids[2];
+	pid_t peer;
 	int st, fd;
 	pid_t pid;
 
@@ -736,9 +740,17 @@ START_TEST(caller_identity)
 		fd = proxy_connect("export/run/s.sock");
 		if (fd < 0)
 			_exit(11);
-		if (write(fd, "e", 1) != 1 || read(fd, ids, 8) != 8)
+		if (write(fd, "p", 1) != 1 || read(fd, ids, 8) != 8 ||
+		    read(fd, &peer, sizeof(peer)) != sizeof(peer))
 			_exit(12);
-		_exit(ids[0] == NOBODY && ids[1] == NOBODY ? 0 : 13);
+		if (ids[0] != NOBODY || ids[1] != NOBODY)
+			_exit(13);
+		/*
+		 * The pid is the remote udsproxyd's, alive: programs look it
+		 * up (libvirtd reads its start time from /proc).
+		 */
+		_exit(peer == pid_a && (!kill(peer, 0) || errno == EPERM) ?
+		      0 : 14);
 	}
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child: %d", st);
