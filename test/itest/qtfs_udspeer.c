@@ -3,20 +3,25 @@
  * qtfs_udspeer - both ends of a unix socket connection for the guest
  * checks of udsproxyd (test/vm/guest/ipc.sh).
  *
- *   qtfs_udspeer serve PATH [--seqpacket] [--mode OCTAL]
+ *   qtfs_udspeer serve PATH [--seqpacket|--dgram] [--mode OCTAL]
  *	Listen on PATH and serve connections one after the other: each gets
  *	one line (stream) or message (seqpacket) "uid=U gid=G" with the
  *	peer's SO_PEERCRED, then every byte or message it sends echoed back
- *	until it shuts down its side.  Runs until killed.
+ *	until it shuts down its side.  With --dgram, answer each datagram to
+ *	its sender with "uid=U gid=G\n" (its SCM_CREDENTIALS) and the
+ *	datagram.  Runs until killed.
  *
- *   qtfs_udspeer connect PATH [--seqpacket] [--uid U] [--gid G] [--hold]
+ *   qtfs_udspeer connect PATH [--seqpacket|--dgram] [--uid U] [--gid G]
+ *                [--hold]
  *	Become U/G (groups: G alone), connect to PATH (started with
  *	LD_PRELOAD=libudsproxy.so the connect goes through udsproxyd) and
  *	print the server's identity line.  Then check the echo: 4 MiB of a
  *	pattern for a stream, messages of 1 B to 60 KiB with their
  *	boundaries for seqpacket, and EOF after our shutdown.  With --hold,
  *	print "held" and wait instead for the connection to end, then print
- *	"end: eof" or "end: <errno name>".
+ *	"end: eof" or "end: <errno name>".  With --dgram, bind an automatic
+ *	name and sendto() PATH datagrams of 0 B to 60 KiB, each answered
+ *	whole; print the first answer's identity line.
  *
  * Exit status: 0 when every check passed; 1 with "qtfs_udspeer: <what>"
  * otherwise (a failed connect prints "connect: <errno name>"); 2 on bad
@@ -94,6 +99,51 @@ static void up_echo(int fd)
 			return;
 }
 
+/* --dgram: answer every datagram with its sender's identity and itself. */
+static int up_serve_dgram(int fd)
+{
+	static char buf[UP_MSG_MAX + 64];
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(struct ucred))];
+	} u;
+	struct sockaddr_un from;
+	struct iovec iov;
+	struct msghdr mh;
+	struct ucred cred;
+	struct cmsghdr *cm;
+	int on = 1, hl;
+	ssize_t n;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)))
+		return die("SO_PASSCRED");
+	for (;;) {
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_name = &from;
+		mh.msg_namelen = sizeof(from);
+		mh.msg_control = u.b;
+		mh.msg_controllen = sizeof(u.b);
+		iov.iov_base = buf + 64;
+		iov.iov_len = UP_MSG_MAX;
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		n = recvmsg(fd, &mh, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return die("recvmsg");
+		}
+		cm = CMSG_FIRSTHDR(&mh);
+		if (!cm || cm->cmsg_type != SCM_CREDENTIALS || !mh.msg_namelen)
+			continue;	/* no identity or nowhere to answer */
+		memcpy(&cred, CMSG_DATA(cm), sizeof(cred));
+		hl = snprintf(buf, 64, "uid=%u gid=%u\n", cred.uid, cred.gid);
+		memmove(buf + hl, buf + 64, n);
+		sendto(fd, buf, hl + n, MSG_DONTWAIT, (struct sockaddr *)&from,
+		       mh.msg_namelen);
+	}
+}
+
 static int up_serve(const struct up_opts *o)
 {
 	struct sockaddr_un sun;
@@ -109,6 +159,8 @@ static int up_serve(const struct up_opts *o)
 		return die("bind");
 	if (chmod(o->path, o->mode))
 		return die("chmod");
+	if (o->type == SOCK_DGRAM)
+		return up_serve_dgram(lfd);
 	if (listen(lfd, 16))
 		return die("listen");
 	for (;;) {
@@ -240,6 +292,49 @@ static int up_seqpacket(int fd)
 	return 0;
 }
 
+/*
+ * --dgram: datagrams of every size to PATH, each answered with the
+ * server's identity line and the datagram, whole.
+ */
+static int up_dgram(int fd, const struct sockaddr_un *sun)
+{
+	static const size_t sizes[] = { 0, 1, 100, 4096, 16385, UP_MSG_MAX };
+	static unsigned char out[UP_MSG_MAX], in[UP_MSG_MAX + 64];
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	sa_family_t autobind = AF_UNIX;
+	size_t i, j;
+	char *nl;
+	ssize_t n;
+
+	/* a name of our own, so that the answers have somewhere to go */
+	if (bind(fd, (struct sockaddr *)&autobind, sizeof(autobind)))
+		return die("bind");
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		for (j = 0; j < sizes[i]; j++)
+			out[j] = up_pattern(i + j);
+		if (sendto(fd, out, sizes[i], 0, (const struct sockaddr *)sun,
+			   sizeof(*sun)) != (ssize_t)sizes[i])
+			return die("sendto");
+		if (poll(&p, 1, 30000) != 1)
+			return fail("no answer to a datagram");
+		n = recv(fd, in, sizeof(in) - 1, 0);
+		if (n < 0)
+			return die("recv");
+		in[n] = '\0';
+		nl = memchr(in, '\n', n);
+		if (!nl)
+			return fail("answer without an identity line");
+		if (!i)
+			printf("%.*s\n", (int)(nl - (char *)in), in);
+		nl++;
+		if ((size_t)(n - (nl - (char *)in)) != sizes[i] ||
+		    memcmp(nl, out, sizes[i]))
+			return fail("datagram boundaries or bytes differ");
+	}
+	printf("dgram: %zu datagrams answered whole\n", i);
+	return 0;
+}
+
 static int up_connect(const struct up_opts *o)
 {
 	struct sockaddr_un sun;
@@ -254,6 +349,11 @@ static int up_connect(const struct up_opts *o)
 	fd = socket(AF_UNIX, o->type | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return die("socket");
+	if (o->type == SOCK_DGRAM) {
+		ret = up_dgram(fd, &sun);
+		close(fd);
+		return ret;
+	}
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
 		printf("connect: %s\n", strerrorname_np(errno) ?: "?");
 		return 1;
@@ -268,8 +368,8 @@ static int up_connect(const struct up_opts *o)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: qtfs_udspeer serve PATH [--seqpacket] [--mode OCTAL]\n"
-			"       qtfs_udspeer connect PATH [--seqpacket] [--uid U] [--gid G] [--hold]\n");
+	fprintf(stderr, "usage: qtfs_udspeer serve PATH [--seqpacket|--dgram] [--mode OCTAL]\n"
+			"       qtfs_udspeer connect PATH [--seqpacket|--dgram] [--uid U] [--gid G] [--hold]\n");
 	return 2;
 }
 
@@ -297,6 +397,8 @@ int main(int argc, char **argv)
 	for (i = 3; i < argc; i++) {
 		if (!strcmp(argv[i], "--seqpacket")) {
 			o.type = SOCK_SEQPACKET;
+		} else if (!strcmp(argv[i], "--dgram")) {
+			o.type = SOCK_DGRAM;
 		} else if (!strcmp(argv[i], "--hold") && !serve) {
 			o.hold = 1;
 		} else if (i + 1 < argc && !strcmp(argv[i], "--mode") && serve &&

@@ -58,12 +58,14 @@ serve_sock() {
 	done
 }
 
-# The server's sockets: stream and seqpacket for everyone, one only root may
-# connect to, one outside [Udsconnect], and a file that is no socket.
+# The server's sockets: stream, seqpacket and dgram for everyone, one only
+# root may connect to, one outside [Udsconnect], and a file that is no
+# socket.
 uds_sockets_cmd() {
 	mkdir -p "$UDS_DIR" "$UDS_NO" && chmod 755 "$UDS_DIR" "$UDS_NO" &&
 		serve_sock "$UDS_DIR/s.sock" &&
 		serve_sock "$UDS_DIR/q.sock" --seqpacket &&
+		serve_sock "$UDS_DIR/g.sock" --dgram &&
 		serve_sock "$UDS_DIR/priv.sock" --mode 600 &&
 		serve_sock "$UDS_NO/d.sock" &&
 		echo plain >"$UDS_DIR/plain"
@@ -132,6 +134,9 @@ ipc_connect_checks() {
 	step "uds seqpacket as uid 1001: boundaries kept" \
 		udspeer "uid=1001 gid=1001" "seqpacket: 5 messages" -- \
 		"$MNT/uds/q.sock" --seqpacket --uid 1001 --gid 1001
+	step "uds dgram as uid 1000: its identity, datagrams kept whole" \
+		udspeer "uid=1000 gid=1000" "dgram: 6 datagrams" -- \
+		"$MNT/uds/g.sock" --dgram --uid 1000 --gid 1000
 	step "uds stream socket by seqpacket: EPROTOTYPE" \
 		udspeer "connect: EPROTOTYPE" -- "$_s" --seqpacket
 	step "uds 0600 root socket: uid 1000 gets EACCES" \
