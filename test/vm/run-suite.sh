@@ -64,8 +64,9 @@ mkdir -p "$QT_OUT"
 trap qt_kill_started EXIT
 [[ -f $(qt_vmlinuz) ]] || qt_die "no kernel image; run test/vm/setup-host.sh"
 if [[ -z $initrd ]]; then
-	# only the two-guest suite runs libvirt (70 MB with its libraries)
-	[[ $suite == two ]] && mk_args+=(--libvirt)
+	# only the two-guest suite and the demo run libvirt (130 MB with QEMU
+	# and their libraries)
+	[[ $suite == two || $suite == demo* ]] && mk_args+=(--libvirt)
 	initrd=$("$QT_VM_DIR/mkinitramfs.sh" "${mk_args[@]}" -o "$QT_OUT/initramfs-$suite.cpio")
 fi
 QT_INITRD=$initrd

@@ -6,6 +6,12 @@
 # (transport from qtfs_test.trans, vsock loopback by default).
 # shellcheck source=test/vm/guest/common.sh
 . /guest/common.sh
+# shellcheck source=test/vm/guest/ipc.sh
+. /guest/ipc.sh
+# shellcheck source=test/vm/guest/libvirt.sh
+. /guest/libvirt.sh
+# shellcheck source=test/vm/guest/rexec.sh
+. /guest/rexec.sh
 
 T=${QTFS_TRANS:-vsock}
 [ "$T" = none ] && T=vsock
@@ -55,10 +61,14 @@ step "insmod qtfs_server" show insmod_with_deps "$EXTRA/qtfs_server.ko" $srv_arg
 	SERVER_MOD=1
 
 heading "server: whitelist and engine"
-mkdir -p "$SHARE" /etc/qtfs
-for s in Open Write Read Readdir Mkdir Rmdir Create Unlink Rename Setattr Setxattr Mount; do
-	printf '[%s]\nPath=%s\n' "$s" "$SHARE"
-done >/etc/qtfs/whitelist
+mkdir -p "$SHARE" /etc/qtfs "$LV_RUN" "$RX_RUN"
+{
+	for s in Open Write Read Readdir Mkdir Rmdir Create Unlink Rename Setattr Setxattr; do
+		printf '[%s]\nPath=%s\n' "$s" "$SHARE"
+	done
+	# libvirtd's and rexec_server's sockets are shared too (below)
+	printf '[Mount]\nPath=%s;%s;%s\n' "$SHARE" "$LV_RUN" "$RX_RUN"
+} >/etc/qtfs/whitelist
 show cat /etc/qtfs/whitelist
 step "engine start" engine_start_cmd
 
@@ -93,6 +103,53 @@ step "mount of /etc refused" denied_mount
 if command -v qtinfo >/dev/null; then
 	heading "qtinfo"
 	show qtinfo
+fi
+
+# virsh: libvirt's client, preloaded with libudsproxy.so, on the client side
+demo_virsh() {
+	show env LD_PRELOAD="$PRELOAD" virsh -c "qemu:///system?socket=$LV_MNT/libvirt-sock" "$@"
+}
+
+if command -v libvirtd >/dev/null; then
+	heading "unix sockets across: virsh on the client drives libvirtd on the server"
+	UDS_EXPORTS="$SHARE;$LV_RUN;$RX_RUN"
+	UDS_ALLOWED="$LV_RUN;$RX_RUN"
+	if [ "$T" = vsock ]; then
+		_a=1
+	else
+		_a=127.0.0.1
+	fi
+	step "server: libvirtd, sockets in $LV_RUN" lv_start_cmd
+	step "server: rexec_server, socket in $RX_RUN" rx_start_cmd
+	echo "# udsproxyd 1 $_a $UDS_PORT $_a $UDS_PORT   (one daemon is both sides here)"
+	step "udsproxyd" uds_start_cmd "$_a" "$_a"
+	echo "# mount -t qtfs $LV_RUN $LV_MNT"
+	step "client: mount the server's $LV_RUN" lv_mount_cmd
+	step "virsh version" demo_virsh version
+	step "virsh nodeinfo" demo_virsh nodeinfo
+	step "virsh pool-define-as (a directory in the share)" \
+		demo_virsh pool-define-as demo dir --target "$SHARE/pool"
+	step "virsh pool-build" demo_virsh pool-build demo
+	step "virsh pool-start" demo_virsh pool-start demo
+	step "virsh vol-create-as" demo_virsh vol-create-as demo disk.img 1M
+	step "virsh vol-list" demo_virsh vol-list demo
+	show ls -l "$MNT/pool"
+	demo_virsh pool-destroy demo && demo_virsh pool-undefine demo
+
+	heading "rexec: run a binary on the server, from the client"
+	echo "# mount -t qtfs $RX_RUN $RX_MNT"
+	mkdir -p "$RX_MNT"
+	step "client: mount the server's $RX_RUN" mount -t qtfs "$RX_RUN" "$RX_MNT"
+	show cd "$MNT"
+	step "rexec qemu-img create" \
+		show rexec -T --socket "$RX_MNT/rexec.sock" /usr/bin/qemu-img create -f qcow2 disk.qcow2 16M
+	step "rexec qemu-img info" \
+		show rexec -T --socket "$RX_MNT/rexec.sock" /usr/bin/qemu-img info disk.qcow2
+	cd /
+	show ls -l "$SHARE/disk.qcow2"
+	umount "$RX_MNT" "$LV_MNT"
+	step "udsproxyd stop" uds_stop_cmd
+	step "libvirtd stop" lv_stop_cmd
 fi
 
 heading "teardown"
