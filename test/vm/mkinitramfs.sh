@@ -181,8 +181,12 @@ if [[ $libvirt -eq 1 ]]; then
 		mkdir -p "$stage$(dirname "$f")"
 		install_bin "$f" "$(dirname "$f")"
 	done
-	mkdir -p "$stage/usr/share/libvirt" "$stage/etc/libvirt"
+	mkdir -p "$stage/usr/share/libvirt" "$stage/etc/libvirt" \
+		"$stage/usr/share/seabios" "$stage/usr/share/qemu"
 	cp -r /usr/share/libvirt/cpu_map "$stage/usr/share/libvirt/"
+	# the firmware a QEMU "pc" machine loads, for virsh start
+	cp -L /usr/share/seabios/bios-256k.bin "$stage/usr/share/seabios/"
+	cp -L /usr/share/qemu/kvmvapic.bin "$stage/usr/share/qemu/"
 fi
 
 # Configuration and guest scripts.

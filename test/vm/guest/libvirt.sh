@@ -26,11 +26,43 @@ log_outputs = "2:file:/tmp/libvirtd.log"
 EOF
 }
 
+# The QEMU driver: QEMU as root (the guest has no libvirt-qemu files to
+# own), no private /dev namespace, and its stdio to files (no virtlogd).
+lv_qemu_conf() {
+	cat <<'EOF'
+user = "root"
+group = "root"
+namespaces = [ ]
+stdio_handler = "file"
+EOF
+}
+
+# A domain that needs nothing but QEMU and its firmware: no disk, no
+# network, no display; it sits in the BIOS until destroyed.
+lv_domain_xml() {
+	cat <<'EOF'
+<domain type='qemu'>
+  <name>qtfsdom</name>
+  <memory unit='MiB'>32</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+  </os>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <video><model type='none'/></video>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+EOF
+}
+
 lv_start_cmd() {
 	command -v libvirtd >/dev/null || { echo "libvirtd not in image"; return 1; }
 	mkdir -p /etc/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt \
 		"$SHARE/$LV_POOL" || return 1
 	lv_conf >/etc/libvirt/libvirtd.conf
+	lv_qemu_conf >/etc/libvirt/qemu.conf
 	qemu-system-x86_64 -version | head -n 1
 	libvirtd -d || return 1
 	_i=0
@@ -134,6 +166,12 @@ lv_client_side() {
 	step "the volume is gone from the server" lv_vol_gone_cmd
 	step "virsh pool-destroy" lv_expect "destroyed" pool-destroy qtfspool
 	step "virsh pool-undefine" lv_expect "undefined" pool-undefine qtfspool
+	lv_domain_xml >/tmp/qtfsdom.xml
+	step "virsh define (a minimal domain)" lv_expect "defined" define /tmp/qtfsdom.xml
+	step "virsh start: QEMU runs on the server" lv_expect "started" start qtfsdom
+	step "virsh domstate" lv_expect "running" domstate qtfsdom
+	step "virsh destroy" lv_expect "destroyed" destroy qtfsdom
+	step "virsh undefine" lv_expect "undefined" undefine qtfsdom
 	step "uid 1000 is refused the read-write socket" lv_user_refused_cmd
 	step "uid 1000 reads through the read-only socket" lv_user_ro_cmd
 	step "umount $LV_MNT" umount "$LV_MNT"
