@@ -12,14 +12,17 @@
  *	datagram.  Runs until killed.
  *
  *   qtfs_udspeer connect PATH [--seqpacket|--dgram] [--uid U] [--gid G]
- *                [--hold]
+ *                [--hold|--pass-fds]
  *	Become U/G (groups: G alone), connect to PATH (started with
  *	LD_PRELOAD=libudsproxy.so the connect goes through udsproxyd) and
  *	print the server's identity line.  Then check the echo: 4 MiB of a
  *	pattern for a stream, messages of 1 B to 60 KiB with their
  *	boundaries for seqpacket, and EOF after our shutdown.  With --hold,
  *	print "held" and wait instead for the connection to end, then print
- *	"end: eof" or "end: <errno name>".  With --dgram, bind an automatic
+ *	"end: eof" or "end: <errno name>".  With --pass-fds, first try to
+ *	pass a regular file, a directory, a pipe and a socket (SCM_RIGHTS),
+ *	each of which must fail with EOPNOTSUPP and send nothing.  With
+ *	--dgram, bind an automatic
  *	name and sendto() PATH datagrams of 0 B to 60 KiB, each answered
  *	whole; print the first answer's identity line.
  *
@@ -29,6 +32,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
@@ -50,6 +54,7 @@ struct up_opts {
 	long uid, gid;
 	mode_t mode;
 	int hold;
+	int pass_fds;
 };
 
 static int die(const char *what)
@@ -216,6 +221,63 @@ static int up_hold(int fd)
 	return 0;
 }
 
+/* Send one byte with @fd attached; 0 or the errno. */
+static int up_send_fd(int sock, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} u = {};
+	struct iovec iov = { .iov_base = "F", .iov_len = 1 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.b, .msg_controllen = sizeof(u.b),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? errno : 0;
+}
+
+/*
+ * --pass-fds: descriptors cannot cross hosts; each kind is refused with
+ * EOPNOTSUPP and nothing of the message is sent (the echo that follows
+ * would show a stray "F").
+ */
+static int up_pass_fds(int sock)
+{
+	static const char *const kinds[] = { "file", "dir", "pipe", "socket" };
+	int fds[2], fd, err, i;
+
+	for (i = 0; i < 4; i++) {
+		fds[0] = fds[1] = -1;
+		if (i == 0)
+			fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+		else if (i == 1)
+			fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		else if (i == 2)
+			fd = pipe(fds) ? -1 : fds[0];
+		else
+			fd = socketpair(AF_UNIX, SOCK_STREAM, 0, fds) ? -1 : fds[0];
+		if (fd < 0)
+			return die(kinds[i]);
+		err = up_send_fd(sock, fd);
+		close(fd);
+		if (fds[1] >= 0)
+			close(fds[1]);
+		if (err != EOPNOTSUPP) {
+			printf("pass %s: %s\n", kinds[i],
+			       err ? strerrorname_np(err) ?: "?" : "sent");
+			return 1;
+		}
+	}
+	printf("pass-fds: file, dir, pipe, socket refused with EOPNOTSUPP\n");
+	return 0;
+}
+
 /*
  * Stream: write the pattern and read the echo at once (the pipe through
  * both udsproxyd holds far less than 4 MiB), then expect EOF.
@@ -359,6 +421,8 @@ static int up_connect(const struct up_opts *o)
 		return 1;
 	}
 	ret = up_hello(fd, o->type);
+	if (!ret && o->pass_fds)
+		ret = up_pass_fds(fd);
 	if (!ret)
 		ret = o->hold ? up_hold(fd) :
 		      o->type == SOCK_STREAM ? up_stream(fd) : up_seqpacket(fd);
@@ -369,7 +433,8 @@ static int up_connect(const struct up_opts *o)
 static int usage(void)
 {
 	fprintf(stderr, "usage: qtfs_udspeer serve PATH [--seqpacket|--dgram] [--mode OCTAL]\n"
-			"       qtfs_udspeer connect PATH [--seqpacket|--dgram] [--uid U] [--gid G] [--hold]\n");
+			"       qtfs_udspeer connect PATH [--seqpacket|--dgram] [--uid U] [--gid G]\n"
+			"                    [--hold|--pass-fds]\n");
 	return 2;
 }
 
@@ -401,6 +466,8 @@ int main(int argc, char **argv)
 			o.type = SOCK_DGRAM;
 		} else if (!strcmp(argv[i], "--hold") && !serve) {
 			o.hold = 1;
+		} else if (!strcmp(argv[i], "--pass-fds") && !serve) {
+			o.pass_fds = 1;
 		} else if (i + 1 < argc && !strcmp(argv[i], "--mode") && serve &&
 			   !num(argv[i + 1], 8, 07777, &v)) {
 			o.mode = v;

@@ -137,6 +137,9 @@ ipc_connect_checks() {
 	step "uds dgram as uid 1000: its identity, datagrams kept whole" \
 		udspeer "uid=1000 gid=1000" "dgram: 6 datagrams" -- \
 		"$MNT/uds/g.sock" --dgram --uid 1000 --gid 1000
+	step "uds SCM_RIGHTS of a file, dir, pipe, socket: EOPNOTSUPP, nothing sent" \
+		udspeer "pass-fds: file, dir, pipe, socket refused" "stream: 4194304 bytes" -- \
+		"$_s" --pass-fds
 	step "uds stream socket by seqpacket: EPROTOTYPE" \
 		udspeer "connect: EPROTOTYPE" -- "$_s" --seqpacket
 	step "uds 0600 root socket: uid 1000 gets EACCES" \
