@@ -412,11 +412,11 @@ static int listen_at(const char *name, mode_t mode)
 	return listen_type(name, SOCK_STREAM, mode);
 }
 
-/* A datagram socket bound at @name, mode 0777. */
-static int dgram_at(const char *name)
+/* A socket of @type bound at @name, mode 0777, not listening. */
+static int bound_at(const char *name, int type)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+	int s = socket(AF_UNIX, type, 0);
 
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", base, name);
 	unlink(sun.sun_path);
@@ -424,6 +424,12 @@ static int dgram_at(const char *name)
 	ck_assert_int_eq(bind(s, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	ck_assert_int_eq(chmod(sun.sun_path, 0777), 0);
 	return s;
+}
+
+/* A datagram socket bound at @name, mode 0777. */
+static int dgram_at(const char *name)
+{
+	return bound_at(name, SOCK_DGRAM);
 }
 
 /* The datagram server: each datagram back to its sender, as it came. */
@@ -795,6 +801,127 @@ START_TEST(scm_credentials)
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 		      "child: %d (14: the server saw root)", st);
+}
+END_TEST
+
+/*
+ * A server program as nobody on the socket @s of @type (bound by root):
+ * it listens as nobody (a connecting socket's SO_PEERCRED is the
+ * listener's at listen()), answers the first byte of a connection with
+ * "n" and waits for its end, or answers each datagram with "n".  Returns
+ * once it is ready.
+ */
+static pid_t start_nobody(int s, int type)
+{
+	struct sockaddr_un from;
+	socklen_t len;
+	char buf[16];
+	int c, ready[2];
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(ready), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid) {
+		close(s);
+		close(ready[1]);
+		ck_assert_int_eq(read(ready[0], buf, 1), 1);
+		close(ready[0]);
+		return pid;
+	}
+	die_with_parent();
+	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
+	    setresuid(NOBODY, NOBODY, NOBODY) ||
+	    (type != SOCK_DGRAM && listen(s, 4)) || write(ready[1], "r", 1) != 1)
+		_exit(1);
+	if (type == SOCK_DGRAM) {
+		for (;;) {
+			len = sizeof(from);
+			if (recvfrom(s, buf, sizeof(buf), 0,
+				     (struct sockaddr *)&from, &len) >= 0)
+				sendto(s, "n", 1, 0, (struct sockaddr *)&from,
+				       len);
+		}
+	}
+	c = accept(s, NULL, NULL);
+	if (c < 0 || read(c, buf, 1) != 1 || send(c, "n", 1, 0) != 1)
+		_exit(1);
+	while (read(c, buf, sizeof(buf)) > 0)
+		;
+	_exit(0);
+}
+
+/* The next message on @fd is "n" whose SCM_CREDENTIALS say @uid, @gid. */
+static void expect_sender(int fd, uid_t uid, gid_t gid)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+	} u;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char byte = 0;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm;
+	struct ucred uc;
+
+	ck_assert_int_eq(poll(&p, 1, 5000), 1);
+	ck_assert_int_eq(recvmsg(fd, &mh, 0), 1);
+	ck_assert_int_eq(byte, 'n');
+	cm = CMSG_FIRSTHDR(&mh);
+	ck_assert_msg(cm && cm->cmsg_level == SOL_SOCKET &&
+		      cm->cmsg_type == SCM_CREDENTIALS, "no SCM_CREDENTIALS");
+	memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
+	ck_assert_uint_eq(uc.uid, uid);
+	ck_assert_uint_eq(uc.gid, gid);
+}
+
+/*
+ * The client program sees the server program's uid and gid (here
+ * nobody's) in SCM_CREDENTIALS of what comes back, for each socket type,
+ * not the local udsproxyd's root.
+ */
+START_TEST(server_identity)
+{
+	static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM };
+	char name[32], path[PATH_MAX];
+	struct iovec iov = { "x", 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int one = 1, fd, st;
+	pid_t pid;
+	size_t i;
+
+	pair_up(NULL, NULL);
+	use_daemon("b");
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		snprintf(name, sizeof(name), "export/run/n%zu.sock", i);
+		pid = start_nobody(bound_at(name, types[i]), types[i]);
+		if (types[i] == SOCK_DGRAM) {
+			fd = dgram_at("cn.sock");
+			pathf(path, name);
+			ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_PASSCRED,
+						    &one, sizeof(one)), 0);
+			ck_assert_int_eq(udsproxy_sendmsg(fd, path, &mh, 0), 1);
+		} else {
+			fd = proxy_connect_type(name, types[i]);
+			ck_assert_int_ge(fd, 0);
+			ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_PASSCRED,
+						    &one, sizeof(one)), 0);
+			ck_assert_int_eq(write(fd, "x", 1), 1);
+		}
+		expect_sender(fd, NOBODY, NOBODY);
+		close(fd);
+		if (types[i] == SOCK_DGRAM) {
+			kill(pid, SIGKILL);
+			ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+		} else {
+			ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+			ck_assert_msg(WIFEXITED(st) && !WEXITSTATUS(st),
+				      "server: %d", st);
+		}
+	}
 }
 END_TEST
 
@@ -1271,10 +1398,11 @@ static int read_frame(int s, uint8_t *buf, uint32_t size)
 /*
  * A hostile remote side in place of A: it takes B's link and answers
  * @i's way; the program connecting through B gets the errno of
- * hostile_remote_errno[@i], at once.
+ * hostile_remote_errno[@i], at once (0: it connects, a 2.0 remote).
  */
 static const int hostile_remote_errno[] = {
 	ECONNRESET, EPROTO, EPROTO, EPROTO, EACCES, EPROTO,
+	EPROTO, EPROTO, EPROTO, EPROTO, EPROTO, 0,
 };
 
 static void fake_remote(int i, int l)
@@ -1297,17 +1425,38 @@ static void fake_remote(int i, int l)
 		put_unaligned_le32(0x7fffffff, buf);
 		break;
 	default:	/* a good HELLO; then CONNECT is answered badly */
+		/* 10, 11: a 2.0 remote, whose replies carry no identity */
 		n = frame(buf, QTFS_UDS_OP_HELLO, QTFS_HDR_REPLY, 1, "dhhddB",
-			  QTFS_UDS_MAGIC, QTFS_UDS_MAJOR, QTFS_UDS_MINOR, 0,
-			  QTFS_UDS_MSG_MAX, NULL, 0);
+			  QTFS_UDS_MAGIC, QTFS_UDS_MAJOR,
+			  i >= 10 ? 0 : QTFS_UDS_MINOR, 0, QTFS_UDS_MSG_MAX,
+			  NULL, 0);
 		if (write(s, buf, n) != n || read_frame(s, buf, sizeof(buf)) < 0)
 			_exit(1);
-		n = frame(buf, QTFS_UDS_OP_CONNECT, QTFS_HDR_REPLY, 2, "");
-		/* 3: an errno out of range; 4: a real one; 5: another id */
-		put_unaligned_le32(i == 3 ? (uint32_t)-600 : (uint32_t)-EACCES,
-				   buf + 16);
+		if (i == 6 || i == 11)		/* 6: success, no identity */
+			n = frame(buf, QTFS_UDS_OP_CONNECT, QTFS_HDR_REPLY, 2,
+				  "");
+		else if (i == 7)		/* uid -1 */
+			n = frame(buf, QTFS_UDS_OP_CONNECT, QTFS_HDR_REPLY, 2,
+				  "dd", (uint32_t)-1, 0);
+		else if (i == 8)		/* a byte too many */
+			n = frame(buf, QTFS_UDS_OP_CONNECT, QTFS_HDR_REPLY, 2,
+				  "ddb", 0, 0, 0);
+		else if (i >= 9)		/* an identity where none goes */
+			n = frame(buf, QTFS_UDS_OP_CONNECT, QTFS_HDR_REPLY, 2,
+				  "dd", 0, 0);
+		else
+			n = frame(buf, QTFS_UDS_OP_CONNECT, QTFS_HDR_REPLY, 2,
+				  "");
+		/* 3: an errno out of range; 4, 9: a real one; 5: another id */
+		if (i == 3 || i == 4 || i == 5 || i == 9)
+			put_unaligned_le32(i == 3 ? (uint32_t)-600 :
+					   (uint32_t)-EACCES, buf + 16);
 		if (i == 5)
 			buf[8] = 3;
+		/* 11: data follows, which the program gets as ever */
+		if (i == 11)
+			n += frame(buf + n, QTFS_UDS_OP_DATA, 0, 0, "B",
+				   "z", 1);
 		break;
 	}
 	if (write(s, buf, n) != n)
@@ -1319,6 +1468,7 @@ START_TEST(hostile_remote)
 {
 	uint32_t ids[2];
 	int l, lb, fd;
+	char c;
 	pid_t fake;
 
 	/* the fake takes A's listener */
@@ -1333,9 +1483,17 @@ START_TEST(hostile_remote)
 	close(l);
 	fd = proxy_connect("export/run/s.sock");
 	/* why, for a failure seen once under load */
-	if (fd != -hostile_remote_errno[_i])
+	if (hostile_remote_errno[_i] ? fd != -hostile_remote_errno[_i] :
+	    fd < 0)
 		show_logs();
-	ck_assert_int_eq(fd, -hostile_remote_errno[_i]);
+	if (hostile_remote_errno[_i]) {
+		ck_assert_int_eq(fd, -hostile_remote_errno[_i]);
+	} else {
+		ck_assert_int_ge(fd, 0);
+		read_n(fd, &c, 1);
+		ck_assert_int_eq(c, 'z');
+		close(fd);
+	}
 	stop(&fake);
 	/* B still serves, with a real A */
 	pid_a = start_daemon("a", &port_a, port_b, NULL, NULL);
@@ -1378,6 +1536,9 @@ START_TEST(old_major)
 	uint32_t n;
 	int s;
 
+	/* a fresh log: the earlier tests' may fill more than the buffer */
+	pathf(log, "a.log");
+	unlink(log);
 	pair_up(NULL, NULL);
 	s = raw_link("127.0.0.1");
 	n = frame(buf, QTFS_UDS_OP_HELLO, 0, 1, "dhhddB", QTFS_UDS_MAGIC,
@@ -1986,6 +2147,7 @@ static Suite *udsproxyd_suite(void)
 	tcase_add_test(tc, seqpacket_boundaries);
 	tcase_add_test(tc, caller_identity);
 	tcase_add_test(tc, scm_credentials);
+	tcase_add_test(tc, server_identity);
 	tcase_add_test(tc, scm_rights_refused);
 	tcase_add_test(tc, dgram_both_ways);
 	tcase_add_test(tc, dgram_idle);
