@@ -1008,6 +1008,110 @@ START_TEST(scm_rights_refused)
 }
 END_TEST
 
+/* The descriptor kinds scm_rights_kinds passes, by loop index. */
+static const char *const fd_kinds[] = {
+	"regular file", "directory", "pipe", "FIFO", "socket",
+};
+
+/*
+ * A descriptor of kind fd_kinds[@i]; *@other: a second one to close with
+ * it (the pipe's or socketpair's other end), or -1.
+ */
+static int open_kind(int i, int *other)
+{
+	char p[PATH_MAX];
+	int fd = -1, two[2];
+
+	*other = -1;
+	switch (i) {
+	case 0:
+		pathf(p, "rights.file");
+		fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		break;
+	case 1:
+		fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		break;
+	case 2:
+	case 4:
+		if (i == 2 ? pipe(two) : socketpair(AF_UNIX, SOCK_STREAM, 0, two))
+			break;
+		fd = two[0];
+		*other = two[1];
+		break;
+	case 3:
+		pathf(p, "rights.fifo");
+		unlink(p);
+		ck_assert_int_eq(mkfifo(p, 0600), 0);
+		/* read-write: opens at once, with no other end */
+		fd = open(p, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		break;
+	}
+	ck_assert_msg(fd >= 0, "%s: %s", fd_kinds[i], strerror(errno));
+	return fd;
+}
+
+/* @fd ends without delivering anything: end of file or ECONNRESET. */
+static void expect_end(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[16];
+	ssize_t n;
+
+	ck_assert_int_eq(poll(&p, 1, 5000), 1);
+	n = read(fd, buf, sizeof(buf));
+	ck_assert_msg(n == 0 || (n < 0 && errno == ECONNRESET),
+		      "read %zd (%s)", n, n < 0 ? strerror(errno) : "data");
+}
+
+/*
+ * Each kind of descriptor: the preload refuses to send it on a proxied
+ * socket (EOPNOTSUPP, nothing sent, the connection goes on); sent by a
+ * raw system call, or by the server program back toward the client, it
+ * resets the connection: the sender's next read fails with ECONNRESET
+ * and the other program reads the end, never the message.
+ */
+START_TEST(scm_rights_kinds)
+{
+	uint32_t ids[2];
+	int fd, kind, other, l, srv;
+	char c;
+
+	pair_up(NULL, NULL);
+	start_server();
+	kind = open_kind(_i, &other);
+	/* the client program, with the preload */
+	fd = open_cmd('e', ids);
+	ck_assert_int_eq(send_fd(fd, kind, false), -1);
+	ck_assert_int_eq(errno, EOPNOTSUPP);
+	ck_assert_int_eq(write(fd, "Y", 1), 1);
+	read_n(fd, &c, 1);
+	ck_assert_int_eq(c, 'Y');
+	/* the same without the preload */
+	ck_assert_int_eq(send_fd(fd, kind, true), 1);
+	expect_reset(fd);
+	close(fd);
+	/* the server program, toward the client */
+	l = listen_at("export/run/t.sock", 0777);
+	fd = proxy_connect("export/run/t.sock");
+	ck_assert_int_ge(fd, 0);
+	srv = accept(l, NULL, NULL);
+	ck_assert_int_ge(srv, 0);
+	ck_assert_int_eq(send_fd(srv, kind, true), 1);
+	expect_reset(srv);
+	expect_end(fd);
+	close(srv);
+	close(fd);
+	close(l);
+	close(kind);
+	if (other >= 0)
+		close(other);
+	/* the daemons still serve */
+	fd = open_cmd('e', ids);
+	echo_check(fd, 4096);
+	close(fd);
+}
+END_TEST
+
 /* One datagram of @len pattern bytes to @fd's association and back. */
 static void dgram_echo(int fd, const char *path, size_t len, bool connected)
 {
@@ -2149,6 +2253,8 @@ static Suite *udsproxyd_suite(void)
 	tcase_add_test(tc, scm_credentials);
 	tcase_add_test(tc, server_identity);
 	tcase_add_test(tc, scm_rights_refused);
+	tcase_add_loop_test(tc, scm_rights_kinds, 0,
+			    sizeof(fd_kinds) / sizeof(fd_kinds[0]));
 	tcase_add_test(tc, dgram_both_ways);
 	tcase_add_test(tc, dgram_idle);
 	tcase_add_test(tc, dgram_other_user);
