@@ -1608,6 +1608,78 @@ START_TEST(hostile_remote)
 }
 END_TEST
 
+/*
+ * A 2.1 remote on a datagram association: the first answer carries its
+ * sender's identity, which the client program reads; the second one is
+ * malformed (@i: no identity, a uid of -1, a byte too many), so B closes
+ * the link and delivers nothing.  The fake exits 0 when the link closes.
+ */
+static void fake_dgram_remote(int i, int l)
+{
+	uint8_t buf[8192];
+	uint32_t n;
+	int s = accept(l, NULL, NULL);
+
+	if (s < 0 || read_frame(s, buf, sizeof(buf)) < 0)
+		_exit(1);
+	n = frame(buf, QTFS_UDS_OP_HELLO, QTFS_HDR_REPLY, 1, "dhhddB",
+		  QTFS_UDS_MAGIC, QTFS_UDS_MAJOR, QTFS_UDS_MINOR, 0,
+		  QTFS_UDS_MSG_MAX, NULL, 0);
+	if (write(s, buf, n) != n || read_frame(s, buf, sizeof(buf)) < 0)
+		_exit(1);
+	n = frame(buf, QTFS_UDS_OP_CONNECT, QTFS_HDR_REPLY, 2, "");
+	if (write(s, buf, n) != n || read_frame(s, buf, sizeof(buf)) < 0)
+		_exit(1);
+	n = frame(buf, QTFS_UDS_OP_DATA, 0, 0, "ddB", 4242, 4243, "n", 1);
+	if (write(s, buf, n) != n || read_frame(s, buf, sizeof(buf)) < 0)
+		_exit(1);
+	if (i == 0)
+		n = frame(buf, QTFS_UDS_OP_DATA, 0, 0, "B", "n", 1);
+	else if (i == 1)
+		n = frame(buf, QTFS_UDS_OP_DATA, 0, 0, "ddB", (uint32_t)-1,
+			  4243, "n", 1);
+	else
+		n = frame(buf, QTFS_UDS_OP_DATA, 0, 0, "ddBb", 4242, 4243,
+			  "n", 1, 0);
+	if (write(s, buf, n) != n)
+		_exit(1);
+	_exit(read_frame(s, buf, sizeof(buf)) < 0 ? 0 : 2);
+}
+
+START_TEST(hostile_dgram_identity)
+{
+	struct pollfd p = { .events = POLLIN };
+	char path[PATH_MAX];
+	int l, lb, fd, st, one = 1;
+	pid_t fake;
+
+	pick_ports(&l, &lb);
+	pid_b = start_daemon_on("b", lb, port_b, port_a, NULL, NULL);
+	fake = fork();
+	ck_assert_int_ge(fake, 0);
+	if (!fake) {
+		die_with_parent();
+		fake_dgram_remote(_i, l);
+	}
+	close(l);
+	use_daemon("b");
+	pathf(path, "export/run/d.sock");
+	fd = dgram_at("ch.sock");
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one,
+				    sizeof(one)), 0);
+	ck_assert_int_eq(udsproxy_connect(fd, path), 0);
+	ck_assert_int_eq(send(fd, "x", 1, 0), 1);
+	expect_sender(fd, 4242, 4243);
+	ck_assert_int_eq(send(fd, "y", 1, 0), 1);
+	ck_assert_int_eq(waitpid(fake, &st, 0), fake);
+	ck_assert_msg(WIFEXITED(st) && !WEXITSTATUS(st),
+		      "the link stayed open: %d", st);
+	p.fd = fd;
+	ck_assert_int_eq(poll(&p, 1, 200), 0);
+	close(fd);
+}
+END_TEST
+
 /* The same from a program on the local socket. */
 START_TEST(hostile_local)
 {
@@ -2273,6 +2345,7 @@ static Suite *udsproxyd_suite(void)
 	tcase_add_loop_test(th, hostile_remote, 0,
 			    sizeof(hostile_remote_errno) / sizeof(int));
 	tcase_add_test(th, hostile_local);
+	tcase_add_loop_test(th, hostile_dgram_identity, 0, 3);
 	tcase_add_test(th, peer_restriction);
 	tcase_add_test(th, old_major);
 	tcase_add_test(th, local_bad_request);
