@@ -647,11 +647,13 @@ static int conn_local_request(struct uds_conn *c)
 }
 
 /*
- * Check a HELLO's magic, version and size.  Return: 0, or -EPROTO with a
- * log line for a peer that speaks something else.
+ * Check a HELLO's magic, version and size, and note whether the peer's
+ * minor carries the server program's identity back (this daemon's does).
+ * Return: 0, or -EPROTO with a log line for a peer that speaks something
+ * else.
  */
 static int conn_hello_check(struct uds_conn *c, uint32_t magic,
-			    uint16_t major, uint32_t max)
+			    uint16_t major, uint16_t minor, uint32_t max)
 {
 	if (magic != QTFS_UDS_MAGIC) {
 		uds_peer_log(QT_LOG_WARN, "conn %llu (%s): the peer is not udsproxyd (magic %#x)",
@@ -668,6 +670,7 @@ static int conn_hello_check(struct uds_conn *c, uint32_t magic,
 		return -EPROTO;
 	if (max < c->max_msg)
 		c->max_msg = max;
+	c->peer_creds = minor >= QTFS_UDS_MINOR_PEER_CREDS;
 	return 0;
 }
 
@@ -695,7 +698,7 @@ static int conn_local_hello(struct uds_conn *c)
 	ret = conn_args(c, "dhhddB", &magic, &major, &minor, &features, &max,
 			&blob, &len);
 	if (!ret)
-		ret = conn_hello_check(c, magic, major, max);
+		ret = conn_hello_check(c, magic, major, minor, max);
 	if (ret)
 		return ret;
 	if (c->state == UDS_L_PROOF) {
@@ -809,17 +812,40 @@ static int conn_dgram_open(struct uds_conn *c)
 	return 0;
 }
 
+/*
+ * Does a successful CONNECT reply carry the server program's identity
+ * (2.1 on both sides, a connection)?  A datagram's comes with each one.
+ */
+static bool conn_reply_creds(const struct uds_conn *c)
+{
+	return c->peer_creds && c->type != QTFS_UDS_DGRAM;
+}
+
+/* An identity from the wire: (uid_t)-1 is no one, as for setresuid(). */
+static bool conn_id_valid(uint32_t uid, uint32_t gid)
+{
+	return uid != (uint32_t)-1 && gid != (uint32_t)-1;
+}
+
 /* L_CONNECT: the remote side's answer; the program gets it. */
 static int conn_local_connected(struct uds_conn *c)
 {
 	int ret;
 
-	if (!conn_rx_is(c, QTFS_UDS_OP_CONNECT, true, UDS_ID_CONNECT) ||
-	    conn_args(c, ""))
+	if (!conn_rx_is(c, QTFS_UDS_OP_CONNECT, true, UDS_ID_CONNECT))
 		return -EPROTO;
 	ret = c->rx.hdr.error;
 	if (ret)
-		return ret;
+		return conn_args(c, "") ?: ret;
+	if (!conn_reply_creds(c)) {
+		if (conn_args(c, ""))
+			return -EPROTO;
+	} else if (conn_args(c, "dd", &c->back_uid, &c->back_gid) ||
+		   !conn_id_valid(c->back_uid, c->back_gid)) {
+		return -EPROTO;
+	} else {
+		c->back_set = true;
+	}
 	if (c->type == QTFS_UDS_DGRAM)
 		ret = conn_dgram_open(c);
 	else
@@ -862,7 +888,7 @@ static int conn_remote_hello(struct uds_conn *c)
 	    conn_args(c, "dhhddB", &magic, &major, &minor, &features, &max,
 		      &blob, &len))
 		return -EPROTO;
-	if (conn_hello_check(c, magic, major, max))
+	if (conn_hello_check(c, magic, major, minor, max))
 		return conn_refuse(c, QTFS_UDS_OP_HELLO, -EPROTONOSUPPORT);
 	if (c->state == UDS_R_PROOF) {
 		if (len != QTFS_AUTH_MAC_SIZE || features != conn_features(c))
@@ -965,6 +991,32 @@ static int conn_remote_connect(struct uds_conn *c)
 	return 0;
 }
 
+/*
+ * The helper connected: answer CONNECT, with the server program's
+ * identity (SO_PEERCRED of the connection) for a 2.1 peer.  A datagram
+ * socket has no peer credentials: SO_PASSCRED makes each answer say who
+ * sent it instead, and that travels with it.
+ */
+static int conn_remote_connected(struct uds_conn *c)
+{
+	socklen_t len = sizeof(struct ucred);
+	struct ucred uc;
+	int one = 1;
+
+	if (c->type == QTFS_UDS_DGRAM) {
+		if (setsockopt(c->ufd, SOL_SOCKET, SO_PASSCRED, &one,
+			       sizeof(one)))
+			return -errno;
+	} else if (conn_reply_creds(c)) {
+		if (getsockopt(c->ufd, SOL_SOCKET, SO_PEERCRED, &uc, &len))
+			return -errno;
+		return conn_send(c, QTFS_UDS_OP_CONNECT, QTFS_HDR_REPLY,
+				 c->req_id, 0, "dd", uc.uid, uc.gid);
+	}
+	return conn_send(c, QTFS_UDS_OP_CONNECT, QTFS_HDR_REPLY, c->req_id, 0,
+			 "");
+}
+
 /* The helper answered (or died). */
 static bool conn_helper_event(void *ctx, int fd, unsigned int events)
 {
@@ -987,8 +1039,7 @@ static bool conn_helper_event(void *ctx, int fd, unsigned int events)
 	} else {
 		c->ufd = sock;
 		conn_relay_start(c);
-		ret = conn_send(c, QTFS_UDS_OP_CONNECT, QTFS_HDR_REPLY,
-				c->req_id, 0, "");
+		ret = conn_remote_connected(c);
 		qt_debug("conn %llu (remote): uid %u connected to %s",
 			 (unsigned long long)c->id, c->creds.fsuid, c->path);
 	}
@@ -1038,24 +1089,24 @@ static int conn_queue_data(struct uds_conn *c, struct qtfs_buf *b, void *p,
 /*
  * Why a datagram read from the program cannot travel, or NULL: it passed
  * descriptors, came from someone other than the association's caller
- * (local side: its socket is reachable by anyone), or is too large.
- * Descriptors that came are closed.
+ * (local side: its socket is reachable by anyone), came without its
+ * sender's credentials (remote side, which passes them on), or is too
+ * large.  Descriptors that came are closed.  @uc: the sender.
  */
 static const char *conn_dgram_check(struct uds_conn *c, struct msghdr *mh,
-				    ssize_t n, uint32_t chunk)
+				    ssize_t n, uint32_t chunk,
+				    struct ucred *uc)
 {
-	bool fds = false, mine = !c->local;
+	bool fds = false, creds = false, mine;
 	struct cmsghdr *cm;
-	struct ucred uc;
 
 	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
 		if (cm->cmsg_level != SOL_SOCKET)
 			continue;
 		if (cm->cmsg_type == SCM_CREDENTIALS &&
-		    cm->cmsg_len == CMSG_LEN(sizeof(uc))) {
-			memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
-			mine = uc.uid == c->creds.fsuid &&
-			       uc.gid == c->creds.fsgid;
+		    cm->cmsg_len == CMSG_LEN(sizeof(*uc))) {
+			memcpy(uc, CMSG_DATA(cm), sizeof(*uc));
+			creds = true;
 		} else if (cm->cmsg_type == SCM_RIGHTS) {
 			fds = true;
 			conn_close_rights(cm);
@@ -1063,8 +1114,12 @@ static const char *conn_dgram_check(struct uds_conn *c, struct msghdr *mh,
 	}
 	if (fds || (mh->msg_flags & MSG_CTRUNC))
 		return "passing file descriptors, which cannot cross hosts";
-	if (!mine)
+	mine = creds && uc->uid == c->creds.fsuid &&
+	       uc->gid == c->creds.fsgid;
+	if (c->local && !mine)
 		return "from another user than the association's";
+	if (!c->local && c->peer_creds && !creds)
+		return "without its sender's credentials";
 	if ((size_t)n > chunk)
 		return "larger than a DATA frame";
 	return NULL;
@@ -1091,13 +1146,17 @@ static int conn_dgram_read(struct uds_conn *c, uint32_t chunk)
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
 	};
+	struct ucred uc;
 	const char *why;
-	struct qtfs_buf b;
-	uint8_t *p;
+	struct qtfs_buf b, ib;
+	uint8_t *p, *id = NULL;
 	ssize_t n;
 
 	qtfs_buf_init(&b, c->tx.buf, c->max_msg);
 	qtfs_proto_begin(&b, QTFS_UDS_OP_DATA, 0, 0, 0);
+	/* room for the answer's sender, filled in once it is known */
+	if (!c->local && c->peer_creds)
+		id = qtfs_buf_push(&b, 2 * sizeof(__le32));
 	p = qtfs_buf_push_blob(&b, chunk);
 	if (!p)
 		return -EMSGSIZE;
@@ -1110,7 +1169,7 @@ static int conn_dgram_read(struct uds_conn *c, uint32_t chunk)
 	if (n < 0)
 		return errno == EAGAIN ? 0 : -errno;
 	c->active_ms = uds_now_ms();
-	why = conn_dgram_check(c, &mh, n, chunk);
+	why = conn_dgram_check(c, &mh, n, chunk, &uc);
 	if (why) {
 		c->d->stats.dropped++;
 		uds_peer_log(QT_LOG_WARN, "conn %llu (%s): dropping a datagram %s",
@@ -1121,6 +1180,10 @@ static int conn_dgram_read(struct uds_conn *c, uint32_t chunk)
 	    mh.msg_namelen > offsetof(struct sockaddr_un, sun_path) &&
 	    !connect(c->ufd, (struct sockaddr *)&from, mh.msg_namelen))
 		c->dg_peer = true;
+	if (id) {
+		qtfs_buf_init(&ib, id, 2 * sizeof(__le32));
+		qtfs_proto_pack(&ib, "dd", uc.uid, uc.gid);
+	}
 	return conn_queue_data(c, &b, p, n);
 }
 
@@ -1133,6 +1196,9 @@ static int conn_relay_read(struct uds_conn *c)
 	ssize_t n;
 	int flags = MSG_DONTWAIT;
 
+	/* an answer's sender travels ahead of it */
+	if (c->type == QTFS_UDS_DGRAM && !c->local && c->peer_creds)
+		chunk -= 2 * sizeof(__le32);
 	if (chunk > QTFS_UDS_DATA_MAX)
 		chunk = QTFS_UDS_DATA_MAX;
 	if (c->type == QTFS_UDS_DGRAM)
@@ -1173,8 +1239,18 @@ static int conn_relay_frame(struct uds_conn *c)
 		conn_rx_reset(c);
 		return 1;
 	}
-	if (!conn_rx_is(c, QTFS_UDS_OP_DATA, false, 0) || c->l_eof ||
-	    conn_args(c, "B", &data, &len) || len > QTFS_UDS_DATA_MAX)
+	if (!conn_rx_is(c, QTFS_UDS_OP_DATA, false, 0) || c->l_eof)
+		return -EPROTO;
+	if (c->type == QTFS_UDS_DGRAM && c->local && c->peer_creds) {
+		if (conn_args(c, "ddB", &c->back_uid, &c->back_gid, &data,
+			      &len) ||
+		    !conn_id_valid(c->back_uid, c->back_gid))
+			return -EPROTO;
+		c->back_set = true;
+	} else if (conn_args(c, "B", &data, &len)) {
+		return -EPROTO;
+	}
+	if (len > QTFS_UDS_DATA_MAX)
 		return -EPROTO;
 	c->bytes_in += len;
 	c->d->stats.bytes_in += len;
@@ -1190,7 +1266,9 @@ static int conn_relay_frame(struct uds_conn *c)
  * carries the caller's credentials (after squashing, as the helper
  * connected), which root may state: a server program reading
  * SCM_CREDENTIALS sees the client caller, as in SO_PEERCRED, never the
- * daemon.  The pid is the daemon's: a client pid means nothing here.
+ * daemon.  On the local side, with a 2.1 peer, every message carries the
+ * server program's uid and gid the same way.  The pid is the daemon's: a
+ * pid of the other host means nothing here.
  */
 static ssize_t conn_send_u(struct uds_conn *c, const void *buf, size_t len)
 {
@@ -1199,13 +1277,15 @@ static ssize_t conn_send_u(struct uds_conn *c, const void *buf, size_t len)
 		char buf[CMSG_SPACE(sizeof(struct ucred))];
 	} u = {};
 	struct ucred uc = {
-		.pid = getpid(), .uid = c->creds.fsuid, .gid = c->creds.fsgid,
+		.pid = getpid(),
+		.uid = c->local ? c->back_uid : c->creds.fsuid,
+		.gid = c->local ? c->back_gid : c->creds.fsgid,
 	};
 	struct iovec iov = { (void *)buf, len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *cm;
 
-	if (!c->local) {
+	if (!c->local || c->back_set) {
 		mh.msg_control = u.buf;
 		mh.msg_controllen = sizeof(u.buf);
 		cm = CMSG_FIRSTHDR(&mh);

@@ -178,6 +178,13 @@ struct uds_tx {
  * @hfd:        the helper's end of its socketpair; -1
  * @hwatch:     its watch
  * @max_msg:    negotiated max message size of the link
+ * @peer_creds: both HELLOs said minor %QTFS_UDS_MINOR_PEER_CREDS or more:
+ *              the accepting side sends the server program's identity
+ * @back_uid:   that identity: from SO_PEERCRED (remote side) or from the
+ *              CONNECT reply or the last DATA (local side)
+ * @back_gid:   its gid
+ * @back_set:   @back_uid and @back_gid are known: the local side states
+ *              them in SCM_CREDENTIALS of what it writes to the program
  * @keyed:      HELLO authenticated the link
  * @tagged:     frames carry tags (@fmac is set up)
  * @fmac:       frame tag state
@@ -222,6 +229,10 @@ struct uds_conn {
 	int hfd;
 	int hwatch;
 	uint32_t max_msg;
+	bool peer_creds;
+	uint32_t back_uid;
+	uint32_t back_gid;
+	bool back_set;
 	bool keyed;
 	bool tagged;
 	struct qt_fmac fmac;

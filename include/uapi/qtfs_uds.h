@@ -12,6 +12,12 @@
  *        datagram LOCAL_CONNECT carries the association's address.  A
  *        1.x peer would take such a link for a connection: the major
  *        changes so that the two refuse each other at HELLO.
+ *   2.1: the server program's identity comes back: when both HELLOs say
+ *        minor 1 or more, a successful stream or seqpacket CONNECT reply
+ *        is "dd" (the server program's uid and gid, its SO_PEERCRED) and
+ *        a dgram link's DATA from the accepting side is "ddB" (the uid
+ *        and gid of the answer's SCM_CREDENTIALS, then the datagram).
+ *        With a 2.0 peer both stay as in 2.0.
  *
  * Framing:
  *   Every message is a &struct qtfs_hdr of include/uapi/qtfs_proto.h and
@@ -27,10 +33,13 @@
  *         (%QTFS_FEAT_FRAME_MAC) under the session key of
  *         %QTFS_UDS_LABEL_SESSION
  *   L->R  CONNECT (id 2): caller credentials, socket type, server path
- *   R->L  CONNECT reply: 0, or -errno of the connect (nothing follows)
+ *   R->L  CONNECT reply: 0, or -errno of the connect (nothing follows);
+ *         from 2.1 on both sides a successful stream or seqpacket reply
+ *         carries "dd" the server program's uid and gid
  *   both  DATA (id 0) and SHUTDOWN (id 0) until both sides sent SHUTDOWN,
  *         or either closes the link (the connection is reset)
- *   For %QTFS_UDS_DGRAM each DATA is one datagram, there is no SHUTDOWN,
+ *   For %QTFS_UDS_DGRAM each DATA is one datagram (R->L from 2.1 on both
+ *   sides "ddB": its sender's uid and gid first), there is no SHUTDOWN,
  *   and the association ends when either side closes the link (idle).
  * A receiver drops the link on anything else.
  *
@@ -52,7 +61,7 @@
 
 #define QTFS_UDS_MAGIC		0x53445551	/* "QUDS" read as LE bytes */
 #define QTFS_UDS_MAJOR		2
-#define QTFS_UDS_MINOR		0
+#define QTFS_UDS_MINOR		1
 
 /*
  * HMAC labels of the key exchange and the session key, as qtfs's
@@ -96,6 +105,9 @@
 #define QTFS_UDS_SEQPACKET	2
 #define QTFS_UDS_DGRAM		3	/* since 2.0 */
 
+/* The first minor whose CONNECT replies and dgram DATA carry identity. */
+#define QTFS_UDS_MINOR_PEER_CREDS	1
+
 /**
  * enum qtfs_uds_op - udsproxyd opcodes; values are fixed and never reused
  * @QTFS_UDS_OP_HELLO:         "dhhddB" magic, major, minor, features, max
@@ -104,11 +116,17 @@
  * @QTFS_UDS_OP_CONNECT:       "Cds" caller credentials, %QTFS_UDS_STREAM,
  *                             %QTFS_UDS_SEQPACKET or %QTFS_UDS_DGRAM,
  *                             absolute path of the socket on the receiving
- *                             host; reply: error only
+ *                             host; reply: error only, but for a
+ *                             stream or seqpacket success between 2.1
+ *                             daemons "dd": the server program's uid and
+ *                             gid
  * @QTFS_UDS_OP_DATA:          "B" bytes (stream) or one message
  *                             (seqpacket) or one datagram (dgram) of at
  *                             most %QTFS_UDS_DATA_MAX
- *                             and the negotiated size; id 0, no reply
+ *                             and the negotiated size; id 0, no reply.
+ *                             A dgram link's DATA from the accepting side
+ *                             between 2.1 daemons is "ddB": the uid and
+ *                             gid that sent the datagram, then it
  * @QTFS_UDS_OP_SHUTDOWN:      "" the sender sends no more DATA (its end
  *                             read end of file); id 0, no reply
  * @QTFS_UDS_OP_LOCAL_CONNECT: "dhds" %QTFS_UDS_MAGIC, %QTFS_UDS_MAJOR,

@@ -412,11 +412,11 @@ static int listen_at(const char *name, mode_t mode)
 	return listen_type(name, SOCK_STREAM, mode);
 }
 
-/* A datagram socket bound at @name, mode 0777. */
-static int dgram_at(const char *name)
+/* A socket of @type bound at @name, mode 0777, not listening. */
+static int bound_at(const char *name, int type)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+	int s = socket(AF_UNIX, type, 0);
 
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", base, name);
 	unlink(sun.sun_path);
@@ -424,6 +424,12 @@ static int dgram_at(const char *name)
 	ck_assert_int_eq(bind(s, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	ck_assert_int_eq(chmod(sun.sun_path, 0777), 0);
 	return s;
+}
+
+/* A datagram socket bound at @name, mode 0777. */
+static int dgram_at(const char *name)
+{
+	return bound_at(name, SOCK_DGRAM);
 }
 
 /* The datagram server: each datagram back to its sender, as it came. */
@@ -798,6 +804,127 @@ START_TEST(scm_credentials)
 }
 END_TEST
 
+/*
+ * A server program as nobody on the socket @s of @type (bound by root):
+ * it listens as nobody (a connecting socket's SO_PEERCRED is the
+ * listener's at listen()), answers the first byte of a connection with
+ * "n" and waits for its end, or answers each datagram with "n".  Returns
+ * once it is ready.
+ */
+static pid_t start_nobody(int s, int type)
+{
+	struct sockaddr_un from;
+	socklen_t len;
+	char buf[16];
+	int c, ready[2];
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(ready), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid) {
+		close(s);
+		close(ready[1]);
+		ck_assert_int_eq(read(ready[0], buf, 1), 1);
+		close(ready[0]);
+		return pid;
+	}
+	die_with_parent();
+	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
+	    setresuid(NOBODY, NOBODY, NOBODY) ||
+	    (type != SOCK_DGRAM && listen(s, 4)) || write(ready[1], "r", 1) != 1)
+		_exit(1);
+	if (type == SOCK_DGRAM) {
+		for (;;) {
+			len = sizeof(from);
+			if (recvfrom(s, buf, sizeof(buf), 0,
+				     (struct sockaddr *)&from, &len) >= 0)
+				sendto(s, "n", 1, 0, (struct sockaddr *)&from,
+				       len);
+		}
+	}
+	c = accept(s, NULL, NULL);
+	if (c < 0 || read(c, buf, 1) != 1 || send(c, "n", 1, 0) != 1)
+		_exit(1);
+	while (read(c, buf, sizeof(buf)) > 0)
+		;
+	_exit(0);
+}
+
+/* The next message on @fd is "n" whose SCM_CREDENTIALS say @uid, @gid. */
+static void expect_sender(int fd, uid_t uid, gid_t gid)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+	} u;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char byte = 0;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm;
+	struct ucred uc;
+
+	ck_assert_int_eq(poll(&p, 1, 5000), 1);
+	ck_assert_int_eq(recvmsg(fd, &mh, 0), 1);
+	ck_assert_int_eq(byte, 'n');
+	cm = CMSG_FIRSTHDR(&mh);
+	ck_assert_msg(cm && cm->cmsg_level == SOL_SOCKET &&
+		      cm->cmsg_type == SCM_CREDENTIALS, "no SCM_CREDENTIALS");
+	memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
+	ck_assert_uint_eq(uc.uid, uid);
+	ck_assert_uint_eq(uc.gid, gid);
+}
+
+/*
+ * The client program sees the server program's uid and gid (here
+ * nobody's) in SCM_CREDENTIALS of what comes back, for each socket type,
+ * not the local udsproxyd's root.
+ */
+START_TEST(server_identity)
+{
+	static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM };
+	char name[32], path[PATH_MAX];
+	struct iovec iov = { "x", 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int one = 1, fd, st;
+	pid_t pid;
+	size_t i;
+
+	pair_up(NULL, NULL);
+	use_daemon("b");
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		snprintf(name, sizeof(name), "export/run/n%zu.sock", i);
+		pid = start_nobody(bound_at(name, types[i]), types[i]);
+		if (types[i] == SOCK_DGRAM) {
+			fd = dgram_at("cn.sock");
+			pathf(path, name);
+			ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_PASSCRED,
+						    &one, sizeof(one)), 0);
+			ck_assert_int_eq(udsproxy_sendmsg(fd, path, &mh, 0), 1);
+		} else {
+			fd = proxy_connect_type(name, types[i]);
+			ck_assert_int_ge(fd, 0);
+			ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_PASSCRED,
+						    &one, sizeof(one)), 0);
+			ck_assert_int_eq(write(fd, "x", 1), 1);
+		}
+		expect_sender(fd, NOBODY, NOBODY);
+		close(fd);
+		if (types[i] == SOCK_DGRAM) {
+			kill(pid, SIGKILL);
+			ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+		} else {
+			ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+			ck_assert_msg(WIFEXITED(st) && !WEXITSTATUS(st),
+				      "server: %d", st);
+		}
+	}
+}
+END_TEST
+
 /* A message of "X" passing descriptor @pass: by sendmsg(), or @raw. */
 static ssize_t send_fd(int s, int pass, bool raw)
 {
@@ -874,6 +1001,110 @@ START_TEST(scm_rights_refused)
 	close(srv);
 	close(fd);
 	close(l);
+	/* the daemons still serve */
+	fd = open_cmd('e', ids);
+	echo_check(fd, 4096);
+	close(fd);
+}
+END_TEST
+
+/* The descriptor kinds scm_rights_kinds passes, by loop index. */
+static const char *const fd_kinds[] = {
+	"regular file", "directory", "pipe", "FIFO", "socket",
+};
+
+/*
+ * A descriptor of kind fd_kinds[@i]; *@other: a second one to close with
+ * it (the pipe's or socketpair's other end), or -1.
+ */
+static int open_kind(int i, int *other)
+{
+	char p[PATH_MAX];
+	int fd = -1, two[2];
+
+	*other = -1;
+	switch (i) {
+	case 0:
+		pathf(p, "rights.file");
+		fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		break;
+	case 1:
+		fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		break;
+	case 2:
+	case 4:
+		if (i == 2 ? pipe(two) : socketpair(AF_UNIX, SOCK_STREAM, 0, two))
+			break;
+		fd = two[0];
+		*other = two[1];
+		break;
+	case 3:
+		pathf(p, "rights.fifo");
+		unlink(p);
+		ck_assert_int_eq(mkfifo(p, 0600), 0);
+		/* read-write: opens at once, with no other end */
+		fd = open(p, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		break;
+	}
+	ck_assert_msg(fd >= 0, "%s: %s", fd_kinds[i], strerror(errno));
+	return fd;
+}
+
+/* @fd ends without delivering anything: end of file or ECONNRESET. */
+static void expect_end(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[16];
+	ssize_t n;
+
+	ck_assert_int_eq(poll(&p, 1, 5000), 1);
+	n = read(fd, buf, sizeof(buf));
+	ck_assert_msg(n == 0 || (n < 0 && errno == ECONNRESET),
+		      "read %zd (%s)", n, n < 0 ? strerror(errno) : "data");
+}
+
+/*
+ * Each kind of descriptor: the preload refuses to send it on a proxied
+ * socket (EOPNOTSUPP, nothing sent, the connection goes on); sent by a
+ * raw system call, or by the server program back toward the client, it
+ * resets the connection: the sender's next read fails with ECONNRESET
+ * and the other program reads the end, never the message.
+ */
+START_TEST(scm_rights_kinds)
+{
+	uint32_t ids[2];
+	int fd, kind, other, l, srv;
+	char c;
+
+	pair_up(NULL, NULL);
+	start_server();
+	kind = open_kind(_i, &other);
+	/* the client program, with the preload */
+	fd = open_cmd('e', ids);
+	ck_assert_int_eq(send_fd(fd, kind, false), -1);
+	ck_assert_int_eq(errno, EOPNOTSUPP);
+	ck_assert_int_eq(write(fd, "Y", 1), 1);
+	read_n(fd, &c, 1);
+	ck_assert_int_eq(c, 'Y');
+	/* the same without the preload */
+	ck_assert_int_eq(send_fd(fd, kind, true), 1);
+	expect_reset(fd);
+	close(fd);
+	/* the server program, toward the client */
+	l = listen_at("export/run/t.sock", 0777);
+	fd = proxy_connect("export/run/t.sock");
+	ck_assert_int_ge(fd, 0);
+	srv = accept(l, NULL, NULL);
+	ck_assert_int_ge(srv, 0);
+	ck_assert_int_eq(send_fd(srv, kind, true), 1);
+	expect_reset(srv);
+	expect_end(fd);
+	close(srv);
+	close(fd);
+	close(l);
+	close(kind);
+	if (other >= 0)
+		close(other);
 	/* the daemons still serve */
 	fd = open_cmd('e', ids);
 	echo_check(fd, 4096);
@@ -1271,10 +1502,11 @@ static int read_frame(int s, uint8_t *buf, uint32_t size)
 /*
  * A hostile remote side in place of A: it takes B's link and answers
  * @i's way; the program connecting through B gets the errno of
- * hostile_remote_errno[@i], at once.
+ * hostile_remote_errno[@i], at once (0: it connects, a 2.0 remote).
  */
 static const int hostile_remote_errno[] = {
 	ECONNRESET, EPROTO, EPROTO, EPROTO, EACCES, EPROTO,
+	EPROTO, EPROTO, EPROTO, EPROTO, EPROTO, 0,
 };
 
 static void fake_remote(int i, int l)
@@ -1297,17 +1529,38 @@ static void fake_remote(int i, int l)
 		put_unaligned_le32(0x7fffffff, buf);
 		break;
 	default:	/* a good HELLO; then CONNECT is answered badly */
+		/* 10, 11: a 2.0 remote, whose replies carry no identity */
 		n = frame(buf, QTFS_UDS_OP_HELLO, QTFS_HDR_REPLY, 1, "dhhddB",
-			  QTFS_UDS_MAGIC, QTFS_UDS_MAJOR, QTFS_UDS_MINOR, 0,
-			  QTFS_UDS_MSG_MAX, NULL, 0);
+			  QTFS_UDS_MAGIC, QTFS_UDS_MAJOR,
+			  i >= 10 ? 0 : QTFS_UDS_MINOR, 0, QTFS_UDS_MSG_MAX,
+			  NULL, 0);
 		if (write(s, buf, n) != n || read_frame(s, buf, sizeof(buf)) < 0)
 			_exit(1);
-		n = frame(buf, QTFS_UDS_OP_CONNECT, QTFS_HDR_REPLY, 2, "");
-		/* 3: an errno out of range; 4: a real one; 5: another id */
-		put_unaligned_le32(i == 3 ? (uint32_t)-600 : (uint32_t)-EACCES,
-				   buf + 16);
+		if (i == 6 || i == 11)		/* 6: success, no identity */
+			n = frame(buf, QTFS_UDS_OP_CONNECT, QTFS_HDR_REPLY, 2,
+				  "");
+		else if (i == 7)		/* uid -1 */
+			n = frame(buf, QTFS_UDS_OP_CONNECT, QTFS_HDR_REPLY, 2,
+				  "dd", (uint32_t)-1, 0);
+		else if (i == 8)		/* a byte too many */
+			n = frame(buf, QTFS_UDS_OP_CONNECT, QTFS_HDR_REPLY, 2,
+				  "ddb", 0, 0, 0);
+		else if (i >= 9)		/* an identity where none goes */
+			n = frame(buf, QTFS_UDS_OP_CONNECT, QTFS_HDR_REPLY, 2,
+				  "dd", 0, 0);
+		else
+			n = frame(buf, QTFS_UDS_OP_CONNECT, QTFS_HDR_REPLY, 2,
+				  "");
+		/* 3: an errno out of range; 4, 9: a real one; 5: another id */
+		if (i == 3 || i == 4 || i == 5 || i == 9)
+			put_unaligned_le32(i == 3 ? (uint32_t)-600 :
+					   (uint32_t)-EACCES, buf + 16);
 		if (i == 5)
 			buf[8] = 3;
+		/* 11: data follows, which the program gets as ever */
+		if (i == 11)
+			n += frame(buf + n, QTFS_UDS_OP_DATA, 0, 0, "B",
+				   "z", 1);
 		break;
 	}
 	if (write(s, buf, n) != n)
@@ -1319,6 +1572,7 @@ START_TEST(hostile_remote)
 {
 	uint32_t ids[2];
 	int l, lb, fd;
+	char c;
 	pid_t fake;
 
 	/* the fake takes A's listener */
@@ -1333,15 +1587,95 @@ START_TEST(hostile_remote)
 	close(l);
 	fd = proxy_connect("export/run/s.sock");
 	/* why, for a failure seen once under load */
-	if (fd != -hostile_remote_errno[_i])
+	if (hostile_remote_errno[_i] ? fd != -hostile_remote_errno[_i] :
+	    fd < 0)
 		show_logs();
-	ck_assert_int_eq(fd, -hostile_remote_errno[_i]);
+	if (hostile_remote_errno[_i]) {
+		ck_assert_int_eq(fd, -hostile_remote_errno[_i]);
+	} else {
+		ck_assert_int_ge(fd, 0);
+		read_n(fd, &c, 1);
+		ck_assert_int_eq(c, 'z');
+		close(fd);
+	}
 	stop(&fake);
 	/* B still serves, with a real A */
 	pid_a = start_daemon("a", &port_a, port_b, NULL, NULL);
 	start_server();
 	fd = open_cmd('e', ids);
 	echo_check(fd, 4096);
+	close(fd);
+}
+END_TEST
+
+/*
+ * A 2.1 remote on a datagram association: the first answer carries its
+ * sender's identity, which the client program reads; the second one is
+ * malformed (@i: no identity, a uid of -1, a byte too many), so B closes
+ * the link and delivers nothing.  The fake exits 0 when the link closes.
+ */
+static void fake_dgram_remote(int i, int l)
+{
+	uint8_t buf[8192];
+	uint32_t n;
+	int s = accept(l, NULL, NULL);
+
+	if (s < 0 || read_frame(s, buf, sizeof(buf)) < 0)
+		_exit(1);
+	n = frame(buf, QTFS_UDS_OP_HELLO, QTFS_HDR_REPLY, 1, "dhhddB",
+		  QTFS_UDS_MAGIC, QTFS_UDS_MAJOR, QTFS_UDS_MINOR, 0,
+		  QTFS_UDS_MSG_MAX, NULL, 0);
+	if (write(s, buf, n) != n || read_frame(s, buf, sizeof(buf)) < 0)
+		_exit(1);
+	n = frame(buf, QTFS_UDS_OP_CONNECT, QTFS_HDR_REPLY, 2, "");
+	if (write(s, buf, n) != n || read_frame(s, buf, sizeof(buf)) < 0)
+		_exit(1);
+	n = frame(buf, QTFS_UDS_OP_DATA, 0, 0, "ddB", 4242, 4243, "n", 1);
+	if (write(s, buf, n) != n || read_frame(s, buf, sizeof(buf)) < 0)
+		_exit(1);
+	if (i == 0)
+		n = frame(buf, QTFS_UDS_OP_DATA, 0, 0, "B", "n", 1);
+	else if (i == 1)
+		n = frame(buf, QTFS_UDS_OP_DATA, 0, 0, "ddB", (uint32_t)-1,
+			  4243, "n", 1);
+	else
+		n = frame(buf, QTFS_UDS_OP_DATA, 0, 0, "ddBb", 4242, 4243,
+			  "n", 1, 0);
+	if (write(s, buf, n) != n)
+		_exit(1);
+	_exit(read_frame(s, buf, sizeof(buf)) < 0 ? 0 : 2);
+}
+
+START_TEST(hostile_dgram_identity)
+{
+	struct pollfd p = { .events = POLLIN };
+	char path[PATH_MAX];
+	int l, lb, fd, st, one = 1;
+	pid_t fake;
+
+	pick_ports(&l, &lb);
+	pid_b = start_daemon_on("b", lb, port_b, port_a, NULL, NULL);
+	fake = fork();
+	ck_assert_int_ge(fake, 0);
+	if (!fake) {
+		die_with_parent();
+		fake_dgram_remote(_i, l);
+	}
+	close(l);
+	use_daemon("b");
+	pathf(path, "export/run/d.sock");
+	fd = dgram_at("ch.sock");
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one,
+				    sizeof(one)), 0);
+	ck_assert_int_eq(udsproxy_connect(fd, path), 0);
+	ck_assert_int_eq(send(fd, "x", 1, 0), 1);
+	expect_sender(fd, 4242, 4243);
+	ck_assert_int_eq(send(fd, "y", 1, 0), 1);
+	ck_assert_int_eq(waitpid(fake, &st, 0), fake);
+	ck_assert_msg(WIFEXITED(st) && !WEXITSTATUS(st),
+		      "the link stayed open: %d", st);
+	p.fd = fd;
+	ck_assert_int_eq(poll(&p, 1, 200), 0);
 	close(fd);
 }
 END_TEST
@@ -1378,6 +1712,9 @@ START_TEST(old_major)
 	uint32_t n;
 	int s;
 
+	/* a fresh log: the earlier tests' may fill more than the buffer */
+	pathf(log, "a.log");
+	unlink(log);
 	pair_up(NULL, NULL);
 	s = raw_link("127.0.0.1");
 	n = frame(buf, QTFS_UDS_OP_HELLO, 0, 1, "dhhddB", QTFS_UDS_MAGIC,
@@ -1986,7 +2323,10 @@ static Suite *udsproxyd_suite(void)
 	tcase_add_test(tc, seqpacket_boundaries);
 	tcase_add_test(tc, caller_identity);
 	tcase_add_test(tc, scm_credentials);
+	tcase_add_test(tc, server_identity);
 	tcase_add_test(tc, scm_rights_refused);
+	tcase_add_loop_test(tc, scm_rights_kinds, 0,
+			    sizeof(fd_kinds) / sizeof(fd_kinds[0]));
 	tcase_add_test(tc, dgram_both_ways);
 	tcase_add_test(tc, dgram_idle);
 	tcase_add_test(tc, dgram_other_user);
@@ -2005,6 +2345,7 @@ static Suite *udsproxyd_suite(void)
 	tcase_add_loop_test(th, hostile_remote, 0,
 			    sizeof(hostile_remote_errno) / sizeof(int));
 	tcase_add_test(th, hostile_local);
+	tcase_add_loop_test(th, hostile_dgram_identity, 0, 3);
 	tcase_add_test(th, peer_restriction);
 	tcase_add_test(th, old_major);
 	tcase_add_test(th, local_bad_request);
