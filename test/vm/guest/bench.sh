@@ -24,7 +24,13 @@ bench_qtfs() {
 	_label=$1 _trans=$2
 	shift 2
 	heading "bench: $_label"
-	[ "$_trans" = vsock ] && modprobe vsock_loopback
+	# the engine serves the client of this guest
+	if [ "$_trans" = vsock ]; then
+		modprobe vsock_loopback
+		ENGINE_PEER=1
+	else
+		ENGINE_PEER=127.0.0.1
+	fi
 	write_whitelist
 	if step "$_label: server" peer_server_up "$_trans" "$@" &&
 		step "$_label: client" peer_client_up "$_trans" "$@" &&
