@@ -1,10 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest role "bench" (make bench): qtfs_bench over the server's own
-# filesystem and over qtfs on each transport, one "QTFS-BENCH" line per
-# backend for test/bench/run.sh to gather.  qtfs_test.arg gives the MiB of
-# the sequential file (default 64).
+# Guest role "bench" (make bench): qtfs_bench over tmpfs, the local
+# reference, and over qtfs on each transport, one "QTFS-BENCH" line per
+# backend, and qtfs_rawbench over the bare transports, one "QTFS-BENCH-RAW" line each,
+# for test/bench/run.sh to gather.  qtfs_test.arg gives the MiB of the
+# sequential file (default 64).
 # shellcheck source=test/vm/guest/common.sh
 . /guest/common.sh
 # shellcheck source=test/vm/guest/peers.sh
@@ -18,6 +19,12 @@ bench_on() {
 	echo "QTFS-BENCH $_line"
 }
 
+# raw_on <label> vsock|tcp: the bare transport's figures.
+raw_on() {
+	_line=$(qtfs_rawbench "$1" "$2" "$BENCH_MIB") || return 1
+	echo "QTFS-BENCH-RAW $_line"
+}
+
 # bench_qtfs <label> <trans> [module params]: both modules, a mount, the
 # figures, and everything down again.
 bench_qtfs() {
@@ -26,7 +33,6 @@ bench_qtfs() {
 	heading "bench: $_label"
 	# the engine serves the client of this guest
 	if [ "$_trans" = vsock ]; then
-		modprobe vsock_loopback
 		ENGINE_PEER=1
 	else
 		ENGINE_PEER=127.0.0.1
@@ -43,10 +49,15 @@ bench_qtfs() {
 	[ "$SERVER_MOD" = 1 ] && step "$_label: server down" peer_server_down
 }
 
-heading "bench: server filesystem"
+modprobe vsock_loopback
+heading "bench: tmpfs"
 mkdir -p "$SHARE"
-step "local: qtfs_bench" bench_on "local (rootfs)" "$SHARE"
-bench_qtfs "qtfs vsock" vsock
-bench_qtfs "qtfs tcp" tcp
-bench_qtfs "qtfs tcp + key" tcp "qtfs_auth_key=$PSK1"
+# /srv is a tmpfs (see /init): the local reference
+step "tmpfs: qtfs_bench" bench_on tmpfs "$SHARE"
+bench_qtfs qtfs-vsock vsock
+bench_qtfs qtfs-tcp tcp
+bench_qtfs qtfs-tcp-key tcp "qtfs_auth_key=$PSK1"
+heading "bench: raw transports"
+step "raw-vsock" raw_on raw-vsock vsock
+step "raw-tcp" raw_on raw-tcp tcp
 finish
