@@ -1,10 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest role "bench" (make bench): qtfs_bench over tmpfs, the local
-# reference, and over qtfs on each transport, one "QTFS-BENCH" line per
-# backend, and qtfs_rawbench over the bare transports, one "QTFS-BENCH-RAW" line each,
-# for test/bench/run.sh to gather.  qtfs_test.arg gives the MiB of the
+# Guest role "bench" (make bench): qtfs_bench over tmpfs (the local
+# reference), over virtio-9p from the host and over qtfs on each
+# transport, one "QTFS-BENCH" line per backend, and qtfs_rawbench over
+# the bare transports, one "QTFS-BENCH-RAW" line each, for
+# test/bench/run.sh to gather.  qtfs_test.arg gives the MiB of the
 # sequential file (default 64).
 # shellcheck source=test/vm/guest/common.sh
 . /guest/common.sh
@@ -12,6 +13,8 @@
 . /guest/peers.sh
 
 BENCH_MIB=${QTFS_ARG:-64}
+P9_TAG=qtfsbench	# mount_tag of the host directory (run-suite.sh)
+P9_MNT=/mnt/9p
 
 # bench_on <label> <dir>: one backend's figures.
 bench_on() {
@@ -49,11 +52,28 @@ bench_qtfs() {
 	[ "$SERVER_MOD" = 1 ] && step "$_label: server down" peer_server_down
 }
 
+# 9p: the host directory run-suite.sh hands in as a virtio-9p device.
+p9_mount() {
+	# no hotplug agent in the guest: load the PCI transport by hand
+	modprobe virtio_pci && modprobe 9pnet_virtio && modprobe 9p &&
+		mkdir -p "$P9_MNT" &&
+		mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 \
+			"$P9_TAG" "$P9_MNT"
+}
+
+bench_9p() {
+	heading "bench: 9p"
+	step "9p: mount" p9_mount || return
+	step "9p: qtfs_bench" bench_on 9p "$P9_MNT"
+	step "9p: umount" umount "$P9_MNT"
+}
+
 modprobe vsock_loopback
 heading "bench: tmpfs"
 mkdir -p "$SHARE"
 # /srv is a tmpfs (see /init): the local reference
 step "tmpfs: qtfs_bench" bench_on tmpfs "$SHARE"
+bench_9p
 bench_qtfs qtfs-vsock vsock
 bench_qtfs qtfs-tcp tcp
 bench_qtfs qtfs-tcp-key tcp "qtfs_auth_key=$PSK1"
