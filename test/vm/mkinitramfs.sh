@@ -19,8 +19,9 @@
 #   /init                            test/vm/init
 #   with --libvirt: Debian's libvirtd, virsh, their qemu and storage
 #   drivers (directory pools) and qemu-img, unmodified, from the host
-#   with --bench: the peers make bench compares qtfs with: the 9p and
-#   9pnet_virtio modules
+#   with --bench: the peers make bench compares qtfs with: the 9p, 9pnet_virtio,
+#   nfsd and nfsv4 modules, and Debian's rpc.nfsd, rpc.mountd, exportfs and
+#   mount.nfs (NFSv4 only: no rpcbind, statd or idmapd)
 #
 # Without --allow-missing every project artifact (modules, engine) must exist;
 # with it, missing ones are skipped (harness self-tests).  The staging tree
@@ -125,9 +126,9 @@ for m in vsock_loopback vmw_vsock_virtio_transport_common vsock \
 	virtio_net net_failover failover; do
 	add_module "$m"
 done
-# make bench: the 9p client of QEMU's virtio-9p
+# make bench: the 9p client of QEMU's virtio-9p, the NFS server and client
 if [[ $bench -eq 1 ]]; then
-	for m in 9p 9pnet_virtio; do
+	for m in 9p 9pnet_virtio nfsd nfsv4; do
 		add_module "$m"
 	done
 fi
@@ -197,6 +198,19 @@ if [[ $libvirt -eq 1 ]]; then
 	# the firmware a QEMU "pc" machine loads, for virsh start
 	cp -L /usr/share/seabios/bios-256k.bin "$stage/usr/share/seabios/"
 	cp -L /usr/share/qemu/kvmvapic.bin "$stage/usr/share/qemu/"
+fi
+
+# NFSv4 userspace for make bench: nfsd needs rpc.mountd to answer its
+# export upcalls, and libtirpc reads /etc/netconfig.
+if [[ $bench -eq 1 ]]; then
+	for f in /usr/sbin/rpc.nfsd /usr/sbin/rpc.mountd /usr/sbin/exportfs \
+		/sbin/mount.nfs; do
+		[[ -f $f ]] || qt_die "$f missing (run test/vm/setup-host.sh)"
+		mkdir -p "$stage$(dirname "$f")"
+		install_bin "$f" "$(dirname "$f")"
+	done
+	cp /etc/netconfig "$stage/etc/"
+	mkdir -p "$stage/var/lib/nfs"
 fi
 
 # Configuration and guest scripts.

@@ -190,6 +190,7 @@ bench)
 	# a host directory for the guest's 9p row, gone when the suite ends
 	p9dir=$(mktemp -d "${TMPDIR:-/tmp}/qtfs-bench-9p.XXXXXX")
 	trap 'qt_kill_started; rm -rf "$p9dir"' EXIT
+	# shellcheck disable=SC2054 # commas separate qemu's suboptions
 	guest_qemu=(-fsdev "local,id=p9,path=$p9dir,security_model=none"
 		-device virtio-9p-pci,fsdev=p9,mount_tag=qtfsbench)
 	one_guest role=bench trans=vsock ${QTFS_BENCH_MIB:+"arg=$QTFS_BENCH_MIB"}

@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Guest role "bench" (make bench): qtfs_bench over tmpfs (the local
-# reference), over virtio-9p from the host and over qtfs on each
-# transport, one "QTFS-BENCH" line per backend, and qtfs_rawbench over
-# the bare transports, one "QTFS-BENCH-RAW" line each, for
-# test/bench/run.sh to gather.  qtfs_test.arg gives the MiB of the
+# reference), over NFSv4.2 on loopback, over virtio-9p from the host and
+# over qtfs on each transport, one "QTFS-BENCH" line per backend, and
+# qtfs_rawbench over the bare transports, one "QTFS-BENCH-RAW" line each,
+# for test/bench/run.sh to gather.  qtfs_test.arg gives the MiB of the
 # sequential file (default 64).
 # shellcheck source=test/vm/guest/common.sh
 . /guest/common.sh
@@ -15,6 +15,8 @@
 BENCH_MIB=${QTFS_ARG:-64}
 P9_TAG=qtfsbench	# mount_tag of the host directory (run-suite.sh)
 P9_MNT=/mnt/9p
+NFS_EXPORT=/srv/nfs
+NFS_MNT=/mnt/nfs
 
 # bench_on <label> <dir>: one backend's figures.
 bench_on() {
@@ -68,11 +70,47 @@ bench_9p() {
 	step "9p: umount" umount "$P9_MNT"
 }
 
+# NFSv4.2 over loopback: nfsd exports a tmpfs directory; v4 needs only
+# rpc.mountd (for nfsd's export upcalls) and rpc.nfsd, no rpcbind.  The
+# grace period, at its 10 s minimum, is over before the figures start.
+nfs_server_up() {
+	modprobe nfsd && mkdir -p "$NFS_EXPORT" /var/lib/nfs/v4recovery &&
+		mount -t nfsd nfsd /proc/fs/nfsd || return 1
+	echo 10 >/proc/fs/nfsd/nfsv4leasetime &&
+		echo 10 >/proc/fs/nfsd/nfsv4gracetime || return 1
+	# tmpfs has no UUID to derive a file handle from: fsid= gives one
+	echo "$NFS_EXPORT 127.0.0.1(rw,no_root_squash,no_subtree_check,fsid=1)" \
+		>/etc/exports
+	exportfs -r && rpc.mountd -N 3 --no-udp &&
+		rpc.nfsd -N 3 --no-udp -p 2049 4
+}
+
+nfs_mount() {
+	modprobe nfsv4 && mkdir -p "$NFS_MNT" &&
+		mount.nfs "127.0.0.1:$NFS_EXPORT" "$NFS_MNT" -o vers=4.2 &&
+		touch "$NFS_MNT/grace-probe" && rm "$NFS_MNT/grace-probe"
+}
+
+nfs_server_down() {
+	rpc.nfsd 0 && killall rpc.mountd && exportfs -au
+}
+
+bench_nfs() {
+	heading "bench: nfs4.2"
+	if step "nfs4.2: server" nfs_server_up &&
+		step "nfs4.2: mount" nfs_mount; then
+		step "nfs4.2: qtfs_bench" bench_on nfs4.2 "$NFS_MNT"
+		step "nfs4.2: umount" umount "$NFS_MNT"
+	fi
+	step "nfs4.2: server down" nfs_server_down
+}
+
 modprobe vsock_loopback
 heading "bench: tmpfs"
 mkdir -p "$SHARE"
 # /srv is a tmpfs (see /init): the local reference
 step "tmpfs: qtfs_bench" bench_on tmpfs "$SHARE"
+bench_nfs
 bench_9p
 bench_qtfs qtfs-vsock vsock
 bench_qtfs qtfs-tcp tcp
