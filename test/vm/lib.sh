@@ -18,7 +18,8 @@ QT_OUT=${QTFS_VM_OUT:-$QT_VM_DIR/out}
 QT_HOST_PKGS=(make gcc libc6-dev perl xz-utils qemu-system-x86 busybox-static
 	linux-headers-amd64 kmod cpio check pkg-config libglib2.0-dev clang
 	libclang-rt-14-dev linux-source-6.1 valgrind sparse
-	libvirt-daemon libvirt-clients qemu-utils)
+	libvirt-daemon libvirt-clients qemu-utils
+	nfs-kernel-server nfs-common)
 
 # Kernel splats that fail a suite.  Extended regular expressions, matched
 # anywhere in a console line so that output interleaved with user space

@@ -3,7 +3,7 @@
 #
 # Build the busybox initramfs the qtfs test guests boot.
 #
-# Usage: test/vm/mkinitramfs.sh [--allow-missing] [--libvirt] [-o OUTPUT]
+# Usage: test/vm/mkinitramfs.sh [--allow-missing] [--libvirt] [--bench] [-o OUTPUT]
 #
 # Contents (guest paths):
 #   /bin/busybox + applet links      busybox-static
@@ -19,6 +19,9 @@
 #   /init                            test/vm/init
 #   with --libvirt: Debian's libvirtd, virsh, their qemu and storage
 #   drivers (directory pools) and qemu-img, unmodified, from the host
+#   with --bench: the peers make bench compares qtfs with: the 9p, 9pnet_virtio,
+#   nfsd and nfsv4 modules, and Debian's rpc.nfsd, rpc.mountd, exportfs and
+#   mount.nfs (NFSv4 only: no rpcbind, statd or idmapd)
 #
 # Without --allow-missing every project artifact (modules, engine) must exist;
 # with it, missing ones are skipped (harness self-tests).  The staging tree
@@ -31,13 +34,15 @@ set -euo pipefail
 
 allow_missing=0
 libvirt=0
+bench=0
 out=$QT_OUT/initramfs.cpio
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--allow-missing) allow_missing=1 ;;
 	--libvirt) libvirt=1 ;;
+	--bench) bench=1 ;;
 	-o) out=$2; shift ;;
-	*) qt_die "usage: $0 [--allow-missing] [--libvirt] [-o OUTPUT]" ;;
+	*) qt_die "usage: $0 [--allow-missing] [--libvirt] [--bench] [-o OUTPUT]" ;;
 	esac
 	shift
 done
@@ -121,6 +126,12 @@ for m in vsock_loopback vmw_vsock_virtio_transport_common vsock \
 	virtio_net net_failover failover; do
 	add_module "$m"
 done
+# make bench: the 9p client of QEMU's virtio-9p, the NFS server and client
+if [[ $bench -eq 1 ]]; then
+	for m in 9p 9pnet_virtio nfsd nfsv4; do
+		add_module "$m"
+	done
+fi
 
 # Project modules; their in-tree dependencies come along too.
 for ko in qtfs/qtfs.ko qtfs_server/qtfs_server.ko; do
@@ -187,6 +198,19 @@ if [[ $libvirt -eq 1 ]]; then
 	# the firmware a QEMU "pc" machine loads, for virsh start
 	cp -L /usr/share/seabios/bios-256k.bin "$stage/usr/share/seabios/"
 	cp -L /usr/share/qemu/kvmvapic.bin "$stage/usr/share/qemu/"
+fi
+
+# NFSv4 userspace for make bench: nfsd needs rpc.mountd to answer its
+# export upcalls, and libtirpc reads /etc/netconfig.
+if [[ $bench -eq 1 ]]; then
+	for f in /usr/sbin/rpc.nfsd /usr/sbin/rpc.mountd /usr/sbin/exportfs \
+		/sbin/mount.nfs; do
+		[[ -f $f ]] || qt_die "$f missing (run test/vm/setup-host.sh)"
+		mkdir -p "$stage$(dirname "$f")"
+		install_bin "$f" "$(dirname "$f")"
+	done
+	cp /etc/netconfig "$stage/etc/"
+	mkdir -p "$stage/var/lib/nfs"
 fi
 
 # Configuration and guest scripts.

@@ -67,6 +67,8 @@ if [[ -z $initrd ]]; then
 	# only the two-guest suite and the demo run libvirt (130 MB with QEMU
 	# and their libraries)
 	[[ $suite == two || $suite == demo* ]] && mk_args+=(--libvirt)
+	# the bench compares qtfs with its peers (9p, NFS)
+	[[ $suite == bench ]] && mk_args+=(--bench)
 	initrd=$("$QT_VM_DIR/mkinitramfs.sh" "${mk_args[@]}" -o "$QT_OUT/initramfs-$suite.cpio")
 fi
 QT_INITRD=$initrd
@@ -109,11 +111,13 @@ judge() {
 	qt_scan_log "$log" "$label" || failed=$((failed + 1))
 }
 
-# One guest running the role with the given cmdline parameters.
+# One guest running the role with the given cmdline parameters, and the
+# qemu arguments in $guest_qemu.
+guest_qemu=()
 one_guest() {
 	local log=$QT_OUT/$suite.log
 	qt_log "suite $suite: booting one guest ($*), console in $log"
-	qt_start_guest "$log" "$timeout_s" "$(qt_guest_args "$@")"
+	qt_start_guest "$log" "$timeout_s" "$(qt_guest_args "$@")" "${guest_qemu[@]}"
 	qt_stream "$log" "$QT_PID" "[$suite] " "$mode"
 	qt_wait_pid "$QT_PID"
 	wait "$QT_STREAM_PID" || true
@@ -182,7 +186,15 @@ selftest-warn | selftest-panic | selftest-noresult | selftest-watchdog)
 selftest-hang) QTFS_GUEST_WATCHDOG=0 one_guest role=selftest arg=hang ;;
 demo) one_guest role=demo trans=vsock ;;
 demo-tcp) one_guest role=demo trans=tcp ;;
-bench) one_guest role=bench trans=vsock ${QTFS_BENCH_MIB:+"arg=$QTFS_BENCH_MIB"} ;;
+bench)
+	# a host directory for the guest's 9p row, gone when the suite ends
+	p9dir=$(mktemp -d "${TMPDIR:-/tmp}/qtfs-bench-9p.XXXXXX")
+	trap 'qt_kill_started; rm -rf "$p9dir"' EXIT
+	# shellcheck disable=SC2054 # commas separate qemu's suboptions
+	guest_qemu=(-fsdev "local,id=p9,path=$p9dir,security_model=none"
+		-device virtio-9p-pci,fsdev=p9,mount_tag=qtfsbench)
+	one_guest role=bench trans=vsock ${QTFS_BENCH_MIB:+"arg=$QTFS_BENCH_MIB"}
+	;;
 *) usage ;;
 esac
 
