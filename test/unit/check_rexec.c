@@ -291,7 +291,12 @@ static int pump(struct run *r, const void *data, size_t len,
 			r->in = -1;
 			p[2].fd = -1;
 		}
-		ck_assert_int_gt(poll(p, 3, 10000), 0);
+		/*
+		 * A bound on a stuck run, not a speed test: make check runs
+		 * the unit binaries two at a time next to valgrind, and a
+		 * signal_forwarding run once saw nothing for 10 s there.
+		 */
+		ck_assert_int_gt(poll(p, 3, 30000), 0);
 		if (p[2].revents) {
 			n = write(r->in, (const char *)data + off, len - off);
 			if (n > 0)
