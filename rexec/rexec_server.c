@@ -313,12 +313,22 @@ static void __attribute__((noreturn))
 spawn_child(const struct rexec_sess *s, const struct rexec_spawn *sp,
 	    const int fds[3], int errfd)
 {
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	sigset_t none;
 	int e, i;
 
+	/*
+	 * Every disposition back to the default, as a login gives it: a
+	 * server started in the background of a script (nohup ... &) ignores
+	 * SIGINT and SIGQUIT, and an ignored disposition would survive
+	 * execve(), so that forwarded signals reached a binary that could
+	 * not even trap them.
+	 */
+	for (i = 1; i < NSIG; i++)
+		if (i != SIGKILL && i != SIGSTOP)
+			sigaction(i, &dfl, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
 	setsid();
 	if (s->ptm >= 0 && ioctl(fds[0], TIOCSCTTY, 0))
 		goto fail;
