@@ -121,7 +121,8 @@ fi
 initrd=
 if [[ -n $suites && $built -eq 1 ]]; then
 	section "guest initramfs"
-	if initrd=$("$QT_VM_DIR/mkinitramfs.sh" -o "$QT_OUT/initramfs.cpio"); then
+	# one image for every suite; the two-guest suite runs libvirt and QEMU
+	if initrd=$("$QT_VM_DIR/mkinitramfs.sh" --libvirt -o "$QT_OUT/initramfs.cpio"); then
 		count initramfs 0 0
 	else
 		initrd=
