@@ -835,6 +835,30 @@ static int reap(pid_t *pids, int n, double secs)
 }
 
 /*
+ * Start @n writers on @fds (at MiB @slot) behind the stuck ones, kill them
+ * and check that every one exits within 2 s: a queued writer must not sit
+ * in D state.
+ */
+static void kill_queued(pid_t *pids, int n, const int *fds, int slot,
+			int pfd, const char *who)
+{
+	char what[160];
+	double tk;
+	int i;
+
+	for (i = 0; i < n; i++)
+		pids[i] = stall_writer(fds[i], slot, pfd);
+	usleep(500000);
+	for (i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	tk = now();
+	i = reap(pids, n, 2);
+	snprintf(what, sizeof(what), "%d of %d %s exit at SIGKILL within 2 s (%.1f s)",
+		 i, n, who, now() - tk);
+	tk_check(what, i == n);
+}
+
+/*
  * stop-reading: the server reads one WRITE and nothing more.  Writers that
  * queue behind the one blocked sending must die at SIGKILL (not sit in D
  * state), and those not killed must fail once the send timeout declares
@@ -847,7 +871,7 @@ static void run_stall(const char *mnt)
 	struct hs_write_result r;
 	struct pollfd pfd;
 	char path[4096], what[160];
-	double t0, tk, worst = 0;
+	double t0, worst = 0;
 	struct stat st;
 
 	for (i = 0; i < HS_STALL_FDS; i++) {
@@ -868,28 +892,11 @@ static void run_stall(const char *mnt)
 	tk_check("the server stopped reading: every writer is still blocked",
 	      __atomic_load_n(&triggered, __ATOMIC_SEQ_CST) &&
 	      reap(a, HS_STALL_A, 0) == 0);
-	for (i = 0; i < HS_STALL_B; i++)
-		b[i] = stall_writer(fds[HS_STALL_A + i], 0, p[1]);
-	usleep(500000);
-	for (i = 0; i < HS_STALL_B; i++)
-		kill(b[i], SIGKILL);
-	tk = now();
-	i = reap(b, HS_STALL_B, 2);
-	snprintf(what, sizeof(what), "%d of %d writers queued behind it exit at SIGKILL within 2 s (%.1f s)",
-		 i, HS_STALL_B, now() - tk);
-	tk_check(what, i == HS_STALL_B);
-
+	kill_queued(b, HS_STALL_B, fds + HS_STALL_A, 0, p[1],
+		    "writers queued behind it");
 	/* a writer waiting for the inode lock a stuck writer holds */
-	for (i = 0; i < HS_STALL_C; i++)
-		c[i] = stall_writer(fds[HS_STALL_A + HS_STALL_B + i], 1, p[1]);
-	usleep(500000);
-	for (i = 0; i < HS_STALL_C; i++)
-		kill(c[i], SIGKILL);
-	tk = now();
-	i = reap(c, HS_STALL_C, 2);
-	snprintf(what, sizeof(what), "%d of %d writers waiting for its inode lock exit at SIGKILL within 2 s (%.1f s)",
-		 i, HS_STALL_C, now() - tk);
-	tk_check(what, i == HS_STALL_C);
+	kill_queued(c, HS_STALL_C, fds + HS_STALL_A + HS_STALL_B, 1, p[1],
+		    "writers waiting for its inode lock");
 
 	/* the rest fail once the send timeout (at most twice over) ran out */
 	pfd.fd = p[0];
